@@ -1,0 +1,29 @@
+"""mla: a workflow engine for mutual legal assistance and extradition requests."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from mla import config as _config
+from mla.db import Database
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the application from ``MLA_*`` settings; ``config`` overrides any of them.
+
+    Raises :class:`mla.errors.ConfigError` with one line when a setting is malformed.
+    """
+    settings = _config.load(config)
+    app = Flask(__name__, instance_path=str(settings["MLA_INSTANCE_DIR"]))
+    app.config.update(settings, SECRET_KEY=settings["MLA_SECRET_KEY"])
+    app.config["MAX_CONTENT_LENGTH"] = None  # evidence uploads enforce their own limit
+
+    Database(app)
+
+    from mla.web import bp as web_bp
+
+    app.register_blueprint(web_bp)
+    return app

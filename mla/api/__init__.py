@@ -1,0 +1,1 @@
+"""The JSON API for requesting states' systems, under /api/v1."""

@@ -1,0 +1,1 @@
+"""Authorities (central and executing), their users and roles: the directory."""

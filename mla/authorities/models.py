@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from mla.db import Base, JSONType, StrEnumType, utcnow
+
+
+class AuthorityKind(enum.StrEnum):
+    CENTRAL = "central"
+    EXECUTING = "executing"
+
+
+class Role(enum.StrEnum):
+    CLERK = "clerk"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+
+    def includes(self, other: Role) -> bool:
+        """Roles nest: an admin may do what a supervisor may, a supervisor what a clerk may."""
+        order = [Role.CLERK, Role.SUPERVISOR, Role.ADMIN]
+        return order.index(self) >= order.index(other)
+
+
+class Authority(Base):
+    """A central authority of a state, or a domestic authority that executes requests."""
+
+    __tablename__ = "authority"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(
+        String(32), unique=True, comment="short stable code, e.g. MEX-FGR; used in the API"
+    )
+    country: Mapped[str] = mapped_column(String(2), comment="ISO 3166-1 alpha-2 of the state")
+    name: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[AuthorityKind] = mapped_column(
+        StrEnumType(AuthorityKind, "authority_kind"), default=AuthorityKind.CENTRAL
+    )
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("authority.id", ondelete="RESTRICT"),
+        index=True,
+        comment="the central authority an executing authority belongs to",
+    )
+    languages: Mapped[list[str]] = mapped_column(
+        JSONType, default=list, comment="languages in which it accepts requests (Palermo 18.14)"
+    )
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    holiday_subdivision: Mapped[str | None] = mapped_column(
+        String(16), comment="subdivision of the country whose holidays also apply, if any"
+    )
+    contact_points: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+    external: Mapped[bool] = mapped_column(
+        Boolean,
+        default=False,
+        comment="not on mla: the other party's clerks record its steps on its behalf",
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    parent: Mapped[Authority | None] = relationship(remote_side=[id])
+    users: Mapped[list[User]] = relationship(back_populates="authority")
+
+    def __repr__(self) -> str:
+        return f"<Authority {self.code}>"
+
+
+class User(Base):
+    """A person who signs in to the web UI on behalf of one authority."""
+
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    authority_id: Mapped[int] = mapped_column(
+        ForeignKey("authority.id", ondelete="RESTRICT"), index=True
+    )
+    role: Mapped[Role] = mapped_column(StrEnumType(Role, "role"))
+    email: Mapped[str] = mapped_column(String(254))
+    password_hash: Mapped[str] = mapped_column(Text, comment="scrypt hash; never the password")
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+    last_login_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    authority: Mapped[Authority] = relationship(back_populates="users", lazy="joined")
+
+    def __repr__(self) -> str:
+        return f"<User {self.username}>"

@@ -1,0 +1,307 @@
+"""The ``mla`` command. Each command is one unit of work: it commits or rolls back once.
+
+Every failure prints one line on standard error and exits non-zero: 1 for bad input or a
+refused action, 2 for usage errors (click's own).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import click
+from flask import Flask
+from sqlalchemy.exc import OperationalError
+
+from mla import create_app
+from mla.api import tokens
+from mla.authorities import service as authorities
+from mla.authorities.models import AuthorityKind, Role
+from mla.db import get_session, unit_of_work
+from mla.errors import MLAError
+
+
+class _Group(click.Group):
+    """A click group that turns domain errors into one line and exit status 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except MLAError as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(1)
+        except OperationalError as exc:
+            click.echo(f"error: database unavailable: {exc.orig}", err=True)
+            ctx.exit(1)
+
+
+@contextlib.contextmanager
+def _app(*, migrate: bool = False) -> Iterator[Flask]:
+    """An app on an up-to-date database (upgrading it first if ``migrate``), in its context."""
+    from mla import migrate as migrations
+
+    app = create_app()
+    engine = app.extensions["mla.db"].engine
+    try:
+        if migrate:
+            migrations.upgrade(engine)
+        elif migrations.current_revision(engine) != migrations.head_revision(engine):
+            raise MLAError("the database is not at the current schema: run `mla init` first")
+        with app.app_context():
+            yield app
+    finally:
+        engine.dispose()
+
+
+def with_app(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Run the command inside an application context on an up-to-date database."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with _app():
+            return func(*args, **kwargs)
+
+    return wrapper
+
+
+def _table(rows: Sequence[Sequence[Any]], header: Sequence[str]) -> None:
+    cells = [[str(c) for c in header]] + [["" if c is None else str(c) for c in r] for r in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    for row in cells:
+        click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+
+
+@click.group(cls=_Group)
+@click.version_option(package_name="mla")
+def cli() -> None:
+    """mla: mutual legal assistance and extradition requests between central authorities."""
+
+
+@cli.command()
+def init() -> None:
+    """Create or upgrade the database to the current schema (safe to run on every start)."""
+    from mla import migrate as migrations
+
+    with _app(migrate=True) as app:
+        engine = app.extensions["mla.db"].engine
+        click.echo(f"database at revision {migrations.current_revision(engine)}: {engine.url!r}")
+
+
+# --- authorities ------------------------------------------------------------------------
+
+
+@cli.group(cls=_Group, name="authorities")
+def authorities_group() -> None:
+    """The directory of central and executing authorities."""
+
+
+@authorities_group.command("add")
+@click.argument("code")
+@click.option("--country", required=True, help="ISO 3166-1 alpha-2 code, e.g. AR")
+@click.option("--name", required=True)
+@click.option("--kind", type=click.Choice([k.value for k in AuthorityKind]), default="central")
+@click.option("--parent", "parent_code", help="central authority of an executing authority")
+@click.option("--languages", default="en", help="accepted languages, e.g. es,en")
+@click.option("--timezone", default="UTC", help="IANA time zone, e.g. America/Argentina/Buenos_Aires")
+@click.option("--external", is_flag=True, help="not on mla: its steps are recorded for it")
+@with_app
+def authorities_add(code: str, **opts: Any) -> None:
+    """Add an authority to the directory."""
+    with unit_of_work() as session:
+        authority = authorities.add_authority(
+            session,
+            code,
+            country=opts["country"],
+            name=opts["name"],
+            kind=AuthorityKind(opts["kind"]),
+            parent_code=opts["parent_code"],
+            languages=[lang.strip() for lang in opts["languages"].split(",") if lang.strip()],
+            timezone=opts["timezone"],
+            external=opts["external"],
+        )
+    click.echo(f"added authority {authority.code}: {authority.name}")
+
+
+@authorities_group.command("list")
+@with_app
+def authorities_list() -> None:
+    """List the directory."""
+    rows = [
+        (a.code, a.country, a.kind.value, a.parent.code if a.parent else "", a.name)
+        for a in authorities.list_authorities(get_session())
+    ]
+    _table(rows, ("CODE", "STATE", "KIND", "PARENT", "NAME"))
+
+
+# --- users ------------------------------------------------------------------------------
+
+
+@cli.group(cls=_Group, name="users")
+def users_group() -> None:
+    """People who sign in to the web UI."""
+
+
+@users_group.command("add")
+@click.argument("username")
+@click.option("--authority", "authority_code", required=True)
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--email", required=True)
+@click.option("--language", default="en", type=click.Choice(authorities.LANGUAGES))
+@click.option("--password-stdin", is_flag=True, help="read the password from standard input")
+@with_app
+def users_add(username: str, authority_code: str, role: str, email: str, **opts: Any) -> None:
+    """Add a user to an authority."""
+    if opts["password_stdin"]:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    with unit_of_work() as session:
+        user = authorities.add_user(
+            session,
+            username,
+            authority_code=authority_code,
+            role=role,
+            email=email,
+            password=password,
+            language=opts["language"],
+        )
+    click.echo(f"added user {user.username} ({user.role.value}) to {user.authority.code}")
+
+
+@users_group.command("list")
+@with_app
+def users_list() -> None:
+    """List users."""
+    rows = [
+        (u.username, u.authority.code, u.role.value, u.email, "yes" if u.active else "no")
+        for u in authorities.list_users(get_session())
+    ]
+    _table(rows, ("USERNAME", "AUTHORITY", "ROLE", "EMAIL", "ACTIVE"))
+
+
+# --- API tokens -------------------------------------------------------------------------
+
+
+@cli.group(cls=_Group, name="tokens")
+def tokens_group() -> None:
+    """Bearer tokens for the status API."""
+
+
+@tokens_group.command("create")
+@click.argument("code")
+@click.option("--days", type=click.IntRange(min=1), help="expire after this many days")
+@with_app
+def tokens_create(code: str, days: int | None) -> None:
+    """Issue a token for authority CODE. It is shown once; only its digest is kept."""
+    from datetime import timedelta
+
+    with unit_of_work() as session:
+        authority = authorities.get_authority(session, code)
+        row, token = tokens.create(
+            session, authority, valid_for=timedelta(days=days) if days else None
+        )
+    click.echo(f"token {row.id} for {authority.code} (shown once, store it now): {token}")
+
+
+@tokens_group.command("list")
+@with_app
+def tokens_list() -> None:
+    """List tokens (never their secrets)."""
+    rows = [
+        (
+            t.id,
+            t.authority.code,
+            t.prefix + "…",
+            t.created_at.strftime("%Y-%m-%d"),
+            t.expires_at.strftime("%Y-%m-%d") if t.expires_at else "never",
+            "revoked" if t.revoked_at else "active",
+            t.last_used_at.strftime("%Y-%m-%d %H:%M") if t.last_used_at else "never",
+        )
+        for t in tokens.list_tokens(get_session())
+    ]
+    _table(rows, ("ID", "AUTHORITY", "TOKEN", "CREATED", "EXPIRES", "STATUS", "LAST USED"))
+
+
+@tokens_group.command("revoke")
+@click.argument("token_id", type=int)
+@with_app
+def tokens_revoke(token_id: int) -> None:
+    """Revoke token ID at once."""
+    with unit_of_work() as session:
+        row = tokens.revoke(session, token_id)
+    click.echo(f"revoked token {row.id} of {row.authority.code}")
+
+
+# --- audit ------------------------------------------------------------------------------
+
+
+@cli.group(cls=_Group, name="audit")
+def audit_group() -> None:
+    """The hash-chained history of requests."""
+
+
+@audit_group.command("verify")
+@with_app
+def audit_verify() -> None:
+    """Recompute every request's hash chain; name the first broken link and exit 1."""
+    from mla.audit.chain import verify_all
+
+    checked = 0
+    for _request, broken in verify_all(get_session()):
+        if broken is not None:
+            click.echo(f"error: broken history: {broken}", err=True)
+            sys.exit(1)
+        checked += 1
+    click.echo(f"{checked} request histories verified, no broken link")
+
+
+# --- demo and serve ---------------------------------------------------------------------
+
+
+def _print_logins(base_url: str, logins: Sequence[tuple[str, str, str]]) -> None:
+    click.echo(f"mla is at {base_url}/")
+    if logins:
+        click.echo("demo logins (username / password / authority):")
+        for username, password, code in logins:
+            click.echo(f"  {username} / {password} / {code}")
+
+
+@cli.command()
+@with_app
+def demo() -> None:
+    """Load realistic demo data (idempotent)."""
+    from mla import demo as demo_data
+
+    with unit_of_work() as session:
+        logins = demo_data.seed(session)
+    click.echo(f"demo data ready: {len(logins)} users")
+    for username, password, code in logins:
+        click.echo(f"  {username} / {password} / {code}")
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--demo", "with_demo", is_flag=True, help="load the demo data first")
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64))
+def serve(host: str, port: int, with_demo: bool, threads: int) -> None:
+    """Upgrade the database and serve mla with a production WSGI server (waitress)."""
+    import waitress
+
+    from mla import demo as demo_data
+
+    with _app(migrate=True) as app:
+        logins: list[tuple[str, str, str]] = []
+        if with_demo:
+            with unit_of_work() as session:
+                logins = demo_data.seed(session)
+            get_session().close()
+        _print_logins(f"http://{host}:{port}", logins)
+        waitress.serve(app, host=host, port=port, threads=threads, ident="mla")
+
+
+def main() -> None:
+    cli(prog_name="mla")

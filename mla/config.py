@@ -1,0 +1,124 @@
+"""Settings from ``MLA_*`` environment variables, with embedded defaults.
+
+Every setting can also be passed to :func:`mla.create_app` as a config mapping (tests do so).
+A malformed setting raises :class:`mla.errors.ConfigError` with one line naming it.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from mla.errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# name -> (default, description). Defaults that depend on the instance folder are filled in
+# by load(); None means "derived" or "off".
+SETTINGS: dict[str, tuple[Any, str]] = {
+    "MLA_INSTANCE_DIR": ("./instance", "folder for the SQLite file, secret key, keyring, evidence"),
+    "MLA_DATABASE_URL": (None, "SQLAlchemy URL; default sqlite:///<instance>/mla.db"),
+    "MLA_SECRET_KEY": (None, "session signing key; default generated into <instance>/secret_key"),
+    "MLA_WORKFLOWS_DIR": (str(PROJECT_ROOT / "workflows"), "folder of workflow definitions"),
+    "MLA_EVIDENCE_DIR": (None, "evidence blob folder; default <instance>/evidence"),
+    "MLA_KEYRING_FILE": (None, "key-encryption keyring; default <instance>/keyring.json"),
+    "MLA_MAX_UPLOAD_MB": ("2048", "largest evidence upload, in MiB"),
+    "MLA_BASE_URL": ("http://127.0.0.1:5000", "public URL of the web UI, for links in e-mail"),
+    "MLA_SMTP_URL": (None, "smtp://host:25, smtps://user:pass@host:465, ?starttls=1"),
+    "MLA_MAIL_FROM": ("mla@localhost", "sender address of notification e-mail"),
+    "MLA_WORKER_INTERVAL": ("30", "seconds between the worker's sweeps"),
+}
+
+
+def _positive_int(name: str, raw: Any) -> int:
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{name} must be a positive whole number, got {raw!r}") from None
+    if value <= 0:
+        raise ConfigError(f"{name} must be a positive whole number, got {raw!r}")
+    return value
+
+
+def _secret_key(instance: Path) -> str:
+    """Read the instance's secret key, generating it (mode 0600) on first use."""
+    path = instance / "secret_key"
+    try:
+        key = path.read_text().strip()
+    except FileNotFoundError:
+        key = secrets.token_hex(32)
+        # O_EXCL: two processes starting at once must not both write a key.
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return path.read_text().strip()
+        with os.fdopen(fd, "w") as f:
+            f.write(key + "\n")
+    if len(key) < 32:
+        raise ConfigError(f"{path} holds a secret key shorter than 32 characters")
+    return key
+
+
+def normalize_database_url(url: str) -> str:
+    """Check that ``url`` names a supported database; PostgreSQL goes through psycopg 3."""
+    scheme = urlsplit(url).scheme
+    if scheme.split("+")[0] not in ("sqlite", "postgresql"):
+        raise ConfigError(
+            f"MLA_DATABASE_URL must be a sqlite:// or postgresql:// URL, got {scheme!r}"
+        )
+    if scheme == "postgresql":
+        url = url.replace("postgresql://", "postgresql+psycopg://", 1)
+    return url
+
+
+def load(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Resolve every setting from ``overrides``, then the environment, then the default."""
+    overrides = dict(overrides or {})
+
+    def raw(name: str) -> Any:
+        if name in overrides:
+            return overrides[name]
+        return os.environ.get(name, SETTINGS[name][0])
+
+    instance = Path(raw("MLA_INSTANCE_DIR")).expanduser().resolve()
+    try:
+        instance.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(
+            f"MLA_INSTANCE_DIR {instance} cannot be created: {exc.strerror}"
+        ) from None
+
+    url = normalize_database_url(raw("MLA_DATABASE_URL") or f"sqlite:///{instance / 'mla.db'}")
+
+    workflows = Path(raw("MLA_WORKFLOWS_DIR")).expanduser().resolve()
+    if not workflows.is_dir():
+        raise ConfigError(f"MLA_WORKFLOWS_DIR {workflows} is not a folder")
+
+    smtp = raw("MLA_SMTP_URL")
+    if smtp and urlsplit(smtp).scheme not in ("smtp", "smtps"):
+        raise ConfigError(f"MLA_SMTP_URL must start with smtp:// or smtps://, got {smtp!r}")
+
+    base_url = str(raw("MLA_BASE_URL")).rstrip("/")
+    if urlsplit(base_url).scheme not in ("http", "https"):
+        raise ConfigError(f"MLA_BASE_URL must be an http(s) URL, got {base_url!r}")
+
+    settings = {
+        "MLA_INSTANCE_DIR": instance,
+        "MLA_DATABASE_URL": url,
+        "MLA_SECRET_KEY": raw("MLA_SECRET_KEY") or _secret_key(instance),
+        "MLA_WORKFLOWS_DIR": workflows,
+        "MLA_EVIDENCE_DIR": Path(raw("MLA_EVIDENCE_DIR") or instance / "evidence").resolve(),
+        "MLA_KEYRING_FILE": Path(raw("MLA_KEYRING_FILE") or instance / "keyring.json").resolve(),
+        "MLA_MAX_UPLOAD_MB": _positive_int("MLA_MAX_UPLOAD_MB", raw("MLA_MAX_UPLOAD_MB")),
+        "MLA_BASE_URL": base_url,
+        "MLA_SMTP_URL": smtp or None,
+        "MLA_MAIL_FROM": raw("MLA_MAIL_FROM"),
+        "MLA_WORKER_INTERVAL": _positive_int("MLA_WORKER_INTERVAL", raw("MLA_WORKER_INTERVAL")),
+    }
+    # Anything else the caller passed (Flask's own keys such as TESTING) goes through as is.
+    settings.update({k: v for k, v in overrides.items() if k not in SETTINGS})
+    return settings

@@ -1,0 +1,72 @@
+"""Domain exceptions raised by services, mapped once to HTTP, forms and CLI exit codes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str
+    message: str
+
+
+class MLAError(Exception):
+    """Base of every error a service raises on purpose."""
+
+    status = 400
+    title = "Bad request"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class Invalid(MLAError):
+    """Input does not satisfy the rules; ``errors`` names each offending field."""
+
+    status = 422
+    title = "Invalid input"
+
+    def __init__(self, errors: list[FieldError] | FieldError | str, message: str | None = None):
+        if isinstance(errors, str):
+            errors = [FieldError("", errors)]
+        elif isinstance(errors, FieldError):
+            errors = [errors]
+        self.errors = errors
+        text = message or "; ".join(
+            f"{e.field}: {e.message}" if e.field else e.message for e in errors
+        )
+        super().__init__(text)
+
+
+class NotFound(MLAError):
+    """The thing does not exist, or the caller may not know that it does."""
+
+    status = 404
+    title = "Not found"
+
+
+class NotAllowed(MLAError):
+    """The caller is known but may not do this."""
+
+    status = 403
+    title = "Forbidden"
+
+
+class Conflict(MLAError):
+    """The action cannot happen now: another change won, or the state does not permit it."""
+
+    status = 409
+    title = "Conflict"
+
+
+class IntegrityError(MLAError):
+    """Stored data failed an integrity check (hash chain, evidence digest or tag)."""
+
+    status = 500
+    title = "Integrity check failed"
+
+
+class ConfigError(MLAError):
+    """A setting is missing or malformed; the process cannot start."""

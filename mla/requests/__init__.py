@@ -1,0 +1,1 @@
+"""Requests for assistance or extradition: the model, reference numbers and the service."""

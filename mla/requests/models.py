@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from mla.authorities.models import Authority, User
+from mla.db import Base, JSONType, StrEnumType, utcnow
+
+GENESIS_HASH = "0" * 64
+
+
+class Urgency(enum.StrEnum):
+    NORMAL = "normal"
+    URGENT = "urgent"
+
+
+class Request(Base):
+    """One request for mutual legal assistance or extradition, as a state machine's model.
+
+    ``state`` belongs to the workflow ``kind`` at ``workflow_version``; ``holder_authority_id``
+    is denormalized from the state's owner party so that queues are one indexed query.
+    Only :mod:`mla.requests.service` changes a request.
+    """
+
+    __tablename__ = "request"
+    __table_args__ = (
+        Index("ix_request_holder_state", "holder_authority_id", "state"),
+        Index("ix_request_requesting_updated", "requesting_authority_id", "updated_at", "id"),
+        Index("ix_request_requested_updated", "requested_authority_id", "updated_at", "id"),
+        Index("ix_request_executing_updated", "executing_authority_id", "updated_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(
+        String(32), unique=True, comment="e.g. MLA-ARG-2026-00042; never reused"
+    )
+    their_reference: Mapped[str | None] = mapped_column(
+        String(100), comment="the requesting state's own case number"
+    )
+    kind: Mapped[str] = mapped_column(String(32), comment="workflow name, e.g. mla, extradition")
+    workflow_version: Mapped[int] = mapped_column(
+        Integer, comment="the workflow version the request was opened under; it keeps it"
+    )
+    state: Mapped[str] = mapped_column(String(64))
+    holder_authority_id: Mapped[int] = mapped_column(
+        ForeignKey("authority.id", ondelete="RESTRICT"), comment="who holds the request now"
+    )
+    requesting_authority_id: Mapped[int] = mapped_column(
+        ForeignKey("authority.id", ondelete="RESTRICT")
+    )
+    requested_authority_id: Mapped[int] = mapped_column(
+        ForeignKey("authority.id", ondelete="RESTRICT")
+    )
+    executing_authority_id: Mapped[int | None] = mapped_column(
+        ForeignKey("authority.id", ondelete="RESTRICT")
+    )
+    legal_basis: Mapped[str] = mapped_column(
+        String(32), comment="code of the treaty or basis invoked, e.g. untoc-18, iace"
+    )
+    urgency: Mapped[Urgency] = mapped_column(
+        StrEnumType(Urgency, "urgency"), default=Urgency.NORMAL
+    )
+    needed_by: Mapped[date | None] = mapped_column(
+        Date, comment="date by which the requesting state asked for assistance (Palermo 18.24)"
+    )
+    needed_by_reason: Mapped[str | None] = mapped_column(Text)
+    fields: Mapped[dict[str, Any]] = mapped_column(
+        JSONType, default=dict, comment="the request's contents, validated by the workflow"
+    )
+    confidential: Mapped[bool] = mapped_column(
+        Boolean, default=False, comment="the requesting state asked for confidentiality (18.20)"
+    )
+    assignee_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), index=True
+    )
+    outcome: Mapped[str | None] = mapped_column(String(32), comment="final outcome, once closed")
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        default=utcnow, comment="last change of state or contents (not reads)"
+    )
+    closed_at: Mapped[datetime | None]
+    version_id: Mapped[int] = mapped_column(Integer, comment="optimistic lock counter")
+    chain_head: Mapped[str] = mapped_column(
+        String(64), default=GENESIS_HASH, comment="hash of the last event in the history"
+    )
+    event_count: Mapped[int] = mapped_column(Integer, default=0)
+
+    __mapper_args__ = {"version_id_col": version_id}
+
+    requesting_authority: Mapped[Authority] = relationship(
+        foreign_keys=[requesting_authority_id], lazy="joined"
+    )
+    requested_authority: Mapped[Authority] = relationship(
+        foreign_keys=[requested_authority_id], lazy="joined"
+    )
+    executing_authority: Mapped[Authority | None] = relationship(
+        foreign_keys=[executing_authority_id], lazy="joined"
+    )
+    holder_authority: Mapped[Authority] = relationship(foreign_keys=[holder_authority_id])
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
+
+    def __repr__(self) -> str:
+        return f"<Request {self.reference} {self.state}>"
+
+
+class ReferenceCounter(Base):
+    """The last number handed out per reference prefix and year (e.g. MLA-ARG, 2026)."""
+
+    __tablename__ = "reference_counter"
+
+    prefix: Mapped[str] = mapped_column(String(16), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last: Mapped[int] = mapped_column(Integer)

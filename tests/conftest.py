@@ -1,0 +1,158 @@
+"""Fixtures shared by every test.
+
+Database tests run once per backend: SQLite always, PostgreSQL too when
+``MLA_TEST_POSTGRES_URL`` is set. Each test runs inside a transaction that is rolled back at
+its end (services' commits become savepoints), so tests are fast and independent. Tests that
+need real commits seen by other connections or processes use ``fresh_database_url``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Connection, Engine, make_url, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from mla import create_app, migrate
+from mla.authorities import service as authorities
+from mla.authorities.models import Authority, AuthorityKind, User
+from mla.config import normalize_database_url
+from mla.db import make_engine
+
+POSTGRES_URL = os.environ.get("MLA_TEST_POSTGRES_URL")
+BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
+PASSWORD = "correct-horse-42"
+
+
+def _admin_engine() -> Engine:
+    assert POSTGRES_URL
+    return make_engine(normalize_database_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
+
+
+def _create_database(backend: str, folder: Path) -> tuple[str, Callable[[], None]]:
+    """A new, empty database of ``backend``; returns its URL and a function that drops it."""
+    if backend == "sqlite":
+        return f"sqlite:///{folder / f'{secrets.token_hex(4)}.db'}", lambda: None
+    name = f"mla_test_{secrets.token_hex(6)}"
+    admin = _admin_engine()
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(normalize_database_url(POSTGRES_URL)).set(database=name)  # type: ignore[arg-type]
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return url.render_as_string(hide_password=False), drop
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def database_url(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    url, drop = _create_database(backend, tmp_path_factory.mktemp("db"))
+    yield url
+    drop()
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    migrate.upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def fresh_database_url(backend: str, tmp_path: Path) -> Iterator[str]:
+    """An empty database of the current backend, dropped after the test."""
+    url, drop = _create_database(backend, tmp_path)
+    yield url
+    drop()
+
+
+@pytest.fixture
+def connection(engine: Engine) -> Iterator[Connection]:
+    with engine.connect() as conn:
+        outer = conn.begin()
+        yield conn
+        outer.rollback()
+
+
+def _joined_sessionmaker(connection: Connection) -> sessionmaker[Session]:
+    return sessionmaker(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+
+
+@pytest.fixture
+def session(connection: Connection) -> Iterator[Session]:
+    with _joined_sessionmaker(connection)() as session:
+        yield session
+
+
+@pytest.fixture
+def app(database_url: str, connection: Connection, tmp_path: Path) -> Iterator[Flask]:
+    app = create_app(
+        {
+            "TESTING": True,
+            "MLA_INSTANCE_DIR": str(tmp_path / "instance"),
+            "MLA_DATABASE_URL": database_url,
+        }
+    )
+    db = app.extensions["mla.db"]
+    db.sessionmaker = _joined_sessionmaker(connection)
+    yield app
+    db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+# --- factories --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def make_authority(session: Session) -> Callable[..., Authority]:
+    counter = iter(range(1, 10_000))
+
+    def make(code: str | None = None, **kwargs: Any) -> Authority:
+        n = next(counter)
+        kwargs.setdefault("country", "AR")
+        kwargs.setdefault("name", f"Test authority {n}")
+        kwargs.setdefault("languages", ["es", "en"])
+        kwargs.setdefault("timezone", "America/Argentina/Buenos_Aires")
+        if kwargs.get("kind") == AuthorityKind.EXECUTING:
+            kwargs.setdefault("parent_code", None)
+        return authorities.add_authority(session, code or f"T-{n}", **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def make_user(session: Session) -> Callable[..., User]:
+    counter = iter(range(1, 10_000))
+
+    def make(authority: Authority, role: str = "clerk", **kwargs: Any) -> User:
+        n = next(counter)
+        username = kwargs.pop("username", f"{authority.code.lower()}.{role}{n}")
+        kwargs.setdefault("email", f"{username}@example.org")
+        kwargs.setdefault("password", PASSWORD)
+        return authorities.add_user(
+            session, username, authority_code=authority.code, role=role, **kwargs
+        )
+
+    return make

@@ -1,0 +1,135 @@
+"""The mla command: one clear line, and a non-zero exit on bad input."""
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from mla.cli import cli
+
+
+@pytest.fixture
+def mla(fresh_database_url: str, tmp_path: Path):
+    runner = CliRunner()
+    env = {"MLA_INSTANCE_DIR": str(tmp_path / "instance"), "MLA_DATABASE_URL": fresh_database_url}
+
+    def run(*args: str, input: str | None = None):
+        return runner.invoke(cli, list(args), env=env, input=input, catch_exceptions=False)
+
+    assert run("init").exit_code == 0
+    return run
+
+
+def _one_error_line(result) -> str:
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    return lines[0]
+
+
+def test_commands_need_an_initialised_database(tmp_path: Path, fresh_database_url: str):
+    env = {"MLA_INSTANCE_DIR": str(tmp_path), "MLA_DATABASE_URL": fresh_database_url}
+    result = CliRunner().invoke(cli, ["authorities", "list"], env=env)
+    assert result.exit_code == 1
+    assert "run `mla init`" in _one_error_line(result)
+
+
+def test_init_is_idempotent(mla):
+    result = mla("init")
+    assert result.exit_code == 0 and "database at revision" in result.output
+
+
+def test_bad_setting_is_one_line(tmp_path: Path):
+    env = {"MLA_INSTANCE_DIR": str(tmp_path), "MLA_MAX_UPLOAD_MB": "many"}
+    result = CliRunner().invoke(cli, ["init"], env=env)
+    assert result.exit_code == 1
+    assert "MLA_MAX_UPLOAD_MB" in _one_error_line(result)
+
+
+def test_authorities_add_and_list(mla):
+    result = mla(
+        "authorities", "add", "ARG-DAJIN", "--country", "AR", "--name", "Dirección de Asistencia",
+        "--languages", "es,en", "--timezone", "America/Argentina/Buenos_Aires",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    result = mla(
+        "authorities", "add", "ARG-J5", "--country", "AR", "--name", "Juzgado Federal 5",
+        "--kind", "executing", "--parent", "ARG-DAJIN",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    listing = mla("authorities", "list").output
+    assert "ARG-DAJIN" in listing and "ARG-J5" in listing and "executing" in listing
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--country", "ZZ", "--name", "X"], "country"),
+        (["--country", "AR", "--name", "X", "--timezone", "Nowhere/City"], "timezone"),
+        (["--country", "AR", "--name", "X", "--kind", "executing", "--parent", "NOPE"], "NOPE"),
+    ],
+)
+def test_authorities_add_rejects_bad_input(mla, args, message):
+    result = mla("authorities", "add", "NEW-1", *args)
+    assert result.exit_code == 1
+    assert message in _one_error_line(result)
+
+
+def test_users_add_and_refusals(mla):
+    mla("authorities", "add", "MEX-FGR", "--country", "MX", "--name", "FGR")
+    ok = mla(
+        "users", "add", "lucia", "--authority", "MEX-FGR", "--role", "clerk",
+        "--email", "lucia@fgr.example.org", "--password-stdin", input="correct-horse-42\n",
+    )  # fmt: skip
+    assert ok.exit_code == 0, ok.output
+    assert "lucia" in mla("users", "list").output
+
+    def add(username, authority="MEX-FGR", email="x@fgr.example.org", password="correct-horse-42"):
+        return mla(
+            "users", "add", username, "--authority", authority, "--role", "clerk",
+            "--email", email, "--password-stdin", input=password + "\n",
+        )  # fmt: skip
+
+    assert "unknown authority" in _one_error_line(add("pedro", authority="NOPE"))
+    assert "already exists" in _one_error_line(add("lucia"))
+    assert "password" in _one_error_line(add("pedro", password="12345"))
+    assert "email" in _one_error_line(add("pedro", email="pedro-at-fgr"))
+
+
+def test_users_add_prompts_for_the_password(mla):
+    mla("authorities", "add", "MEX-FGR", "--country", "MX", "--name", "FGR")
+    result = mla(
+        "users", "add", "rosa", "--authority", "MEX-FGR", "--role", "admin",
+        "--email", "rosa@fgr.example.org", input="correct-horse-42\ncorrect-horse-42\n",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+
+
+def test_tokens_create_list_revoke(mla):
+    mla("authorities", "add", "USA-OIA", "--country", "US", "--name", "OIA")
+    created = mla("tokens", "create", "USA-OIA")
+    assert created.exit_code == 0
+    token = created.output.strip().splitlines()[-1].split()[-1]
+    assert token.startswith("mla_")
+    listing = mla("tokens", "list").output
+    assert "USA-OIA" in listing and token not in listing and "active" in listing
+    assert mla("tokens", "revoke", "1").exit_code == 0
+    assert "revoked" in mla("tokens", "list").output
+    assert "already revoked" in _one_error_line(mla("tokens", "revoke", "1"))
+    assert "unknown authority" in _one_error_line(mla("tokens", "create", "NOPE"))
+
+
+def test_demo_is_idempotent_and_prints_logins(mla):
+    first = mla("demo")
+    assert first.exit_code == 0, first.output
+    assert "arg.clerk / " in first.output
+    second = mla("demo")
+    assert second.exit_code == 0 and second.output == first.output
+    listing = mla("authorities", "list").output
+    for code in ("ARG-DAJIN", "BRA-DRCI", "MEX-FGR", "COL-FGN", "CHL-FN", "USA-OIA"):
+        assert code in listing
+
+
+def test_audit_verify_on_an_empty_database(mla):
+    result = mla("audit", "verify")
+    assert result.exit_code == 0 and "0 request histories verified" in result.output
