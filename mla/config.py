@@ -99,8 +99,10 @@ def load(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         raise ConfigError(f"MLA_WORKFLOWS_DIR {workflows} is not a folder")
 
     smtp = raw("MLA_SMTP_URL")
-    if smtp and urlsplit(smtp).scheme not in ("smtp", "smtps"):
-        raise ConfigError(f"MLA_SMTP_URL must start with smtp:// or smtps://, got {smtp!r}")
+    if smtp:
+        from mla.notify.smtp_url import parse_smtp_url
+
+        parse_smtp_url(smtp)  # raises ConfigError with one line, never echoing a password
 
     base_url = str(raw("MLA_BASE_URL")).rstrip("/")
     if urlsplit(base_url).scheme not in ("http", "https"):

@@ -1,0 +1,403 @@
+"""Delivery channels: SMTP e-mail and signed webhooks, with the retry policy the dispatcher uses.
+
+No database here. The dispatcher reads a message from the outbox, calls :func:`send_email` or
+:func:`post_webhook`, and on :class:`DeliveryError` asks :func:`next_retry` when to try again
+(None: mark the message dead). Every failure is classified once, here:
+
+* **retryable** — the network, the server or our own configuration is at fault and may recover:
+  connection refused or reset, timeouts, DNS and TLS failures, SMTP 4xx, SMTP authentication
+  failures (a wrong password must not kill every queued message), HTTP 5xx, 408 and 429;
+* **permanent** — this message will never be accepted as it is: SMTP 5xx for the recipient,
+  sender or content, HTTP 4xx other than 408/429, an HTTP redirect (we never follow one; the
+  subscriber must register the final URL), a non-http(s) URL, a malformed message.
+
+Webhook wire format (the API documentation copies this section)
+----------------------------------------------------------------
+``POST`` to the subscriber's URL, body as given (JSON, ``Content-Type: application/json``), with::
+
+    X-MLA-Event: <event type, e.g. request.state_changed>
+    X-MLA-Delivery: <delivery id; the same on every retry of one message, so deduplicate on it>
+    X-MLA-Timestamp: <unix seconds when this attempt was signed>
+    X-MLA-Signature: v1=<hex HMAC-SHA256(secret, "<timestamp>." + raw body bytes)>
+
+Receivers recompute the HMAC over the *raw* body bytes (before any JSON parsing), compare it in
+constant time, and reject a timestamp more than 5 minutes from their clock (replay). During a
+secret rotation the header may carry several comma-separated ``v1=`` values; any valid one is
+accepted. :func:`verify` implements exactly this. Header names are case-insensitive (RFC 9110);
+ours go on the wire as ``X-Mla-Event`` etc. because urllib title-cases them, so receivers
+must look them up without regard to case, as every HTTP framework does. A 2xx answer
+acknowledges the delivery; redirects are not followed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import random
+import smtplib
+import ssl
+import time
+import urllib.error
+import urllib.request
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid, parseaddr
+from typing import NoReturn
+from urllib.parse import urlsplit
+
+from mla.errors import MLAError
+from mla.notify.signing import (
+    DELIVERY_HEADER,
+    EVENT_HEADER,
+    SIGNATURE_HEADER,
+    SIGNATURE_VERSION,
+    TIMESTAMP_HEADER,
+    sign,
+    verify,
+)
+from mla.notify.smtp_url import SmtpSettings, parse_smtp_url
+
+__all__ = [
+    "DELIVERY_HEADER",
+    "EVENT_HEADER",
+    "MAX_ATTEMPTS",
+    "SIGNATURE_HEADER",
+    "TIMESTAMP_HEADER",
+    "DeliveryError",
+    "SmtpSettings",
+    "backoff",
+    "next_retry",
+    "parse_smtp_url",
+    "post_webhook",
+    "send_email",
+    "sign",
+    "verify",
+]
+
+#: Attempts per message, the first included. With :func:`backoff`'s defaults the waits between
+#: them have ceilings 1, 2, 4, ... 64 min, then 2 h, 4 h, 6 h, 6 h: a message is declared dead
+#: after about 10 hours on average (at most 20.5 h), which rides out an ordinary mail-server or
+#: receiver outage but still tells an admin the same working day.
+MAX_ATTEMPTS = 12
+
+_USER_AGENT = "mla-webhook/1"
+_ERROR_BODY_LIMIT = 512  # bytes of a failed response kept in the error, for the admin view
+# Headers send_email sets itself; letting a caller override them would break threading,
+# deduplication or MIME structure.
+_RESERVED_HEADERS = {
+    "from", "to", "cc", "bcc", "subject", "date", "message-id", "mime-version",
+    "content-type", "content-transfer-encoding",
+}  # fmt: skip
+
+
+class DeliveryError(MLAError):
+    """A message could not be delivered. ``retryable`` says whether trying later may succeed.
+
+    ``code`` is the SMTP reply or HTTP status when the remote side answered; ``retry_after``
+    is the delay the remote side asked for (HTTP ``Retry-After``), if any.
+    """
+
+    status = 502
+    title = "Delivery failed"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retryable: bool,
+        code: int | None = None,
+        retry_after: timedelta | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+        self.code = code
+        self.retry_after = retry_after
+
+
+# -- retry policy ------------------------------------------------------------------------
+
+
+def backoff(
+    attempt: int, base: float = 60, cap: float = 6 * 3600, rng: random.Random | None = None
+) -> timedelta:
+    """Delay before the next try after failed attempt number ``attempt`` (1 = the first try).
+
+    Exponential with full jitter: uniform in ``[0, min(cap, base * 2**(attempt-1))]`` seconds,
+    so that many messages failing together (a mail server restart) do not retry together.
+    Pass a seeded ``random.Random`` for reproducible delays. Raises ValueError if attempt < 1.
+    """
+    if attempt < 1:
+        raise ValueError(f"attempt numbers start at 1, got {attempt}")
+    ceiling = min(cap, base * 2 ** min(attempt - 1, 64))
+    return timedelta(seconds=(rng or random).uniform(0, ceiling))
+
+
+def next_retry(
+    attempt: int, error: DeliveryError, *, rng: random.Random | None = None
+) -> timedelta | None:
+    """How long to wait before retrying after ``attempt`` failed with ``error``, or None if the
+    message is dead (permanent error, or ``attempt`` was the last of :data:`MAX_ATTEMPTS`).
+
+    A remote ``Retry-After`` is honoured as a lower bound, capped at the backoff cap.
+    """
+    if not error.retryable or attempt >= MAX_ATTEMPTS:
+        return None
+    delay = backoff(attempt, rng=rng)
+    if error.retry_after is not None:
+        delay = max(delay, min(error.retry_after, timedelta(hours=6)))
+    return delay
+
+
+# -- e-mail ------------------------------------------------------------------------------
+
+
+def _build_message(
+    *,
+    sender: str,
+    to: list[str],
+    subject: str,
+    text_body: str,
+    html_body: str | None,
+    headers: dict[str, str] | None,
+    message_id: str | None,
+) -> EmailMessage:
+    domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
+    msg = EmailMessage()
+    try:
+        msg["From"] = sender
+        msg["To"] = ", ".join(to)
+        msg["Subject"] = subject
+        msg["Date"] = format_datetime(datetime.now(UTC))
+        # make_msgid with an explicit domain: the default calls socket.getfqdn(), which can
+        # block for seconds on a host with broken reverse DNS.
+        msg["Message-ID"] = message_id or make_msgid(domain=domain)
+        # RFC 3834: stops out-of-office replies from looping back into the authority's inbox.
+        msg["Auto-Submitted"] = "auto-generated"
+        for name, value in (headers or {}).items():
+            if name.lower() in _RESERVED_HEADERS:
+                raise ValueError(f"header {name} is set by send_email itself")
+            del msg[name]
+            msg[name] = value
+        # Quoted-printable keeps the body 7-bit clean for relays without 8BITMIME.
+        msg.set_content(text_body, charset="utf-8", cte="quoted-printable")
+        if html_body is not None:
+            msg.add_alternative(html_body, subtype="html", charset="utf-8", cte="quoted-printable")
+    except (ValueError, TypeError) as exc:
+        # Header injection (CR/LF) and similar: the same data will fail the same way forever.
+        raise DeliveryError(f"malformed e-mail: {exc}", retryable=False) from None
+    return msg
+
+
+def _smtp_failure(exc: Exception, settings: SmtpSettings) -> NoReturn:
+    where = f"{settings.host}:{settings.port}"
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in exc.recipients.values()]
+        detail = "; ".join(
+            f"{rcpt}: {code} {reply.decode(errors='replace')}"
+            for rcpt, (code, reply) in exc.recipients.items()
+        )
+        retryable = any(400 <= code < 500 for code in codes)
+        raise DeliveryError(
+            f"{where} refused every recipient: {detail}", retryable=retryable, code=max(codes)
+        ) from exc
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        # Our configuration, not this message, is wrong: keep the message until it is fixed.
+        raise DeliveryError(
+            f"{where} rejected the SMTP credentials ({exc.smtp_code})",
+            retryable=True,
+            code=exc.smtp_code,
+        ) from exc
+    if isinstance(exc, smtplib.SMTPResponseException):
+        raw = exc.smtp_error or b""
+        reply = raw.decode(errors="replace") if isinstance(raw, bytes) else str(raw)
+        raise DeliveryError(
+            f"{where} answered {exc.smtp_code} {reply}".rstrip(),
+            retryable=not 500 <= exc.smtp_code < 600,
+            code=exc.smtp_code,
+        ) from exc
+    if isinstance(exc, smtplib.SMTPNotSupportedError):
+        raise DeliveryError(f"{where}: {exc} (check MLA_SMTP_URL)", retryable=True) from exc
+    # SMTPServerDisconnected, refused connections, timeouts, DNS and TLS failures.
+    raise DeliveryError(
+        f"cannot reach SMTP server {where}: {type(exc).__name__}: {exc}", retryable=True
+    ) from exc
+
+
+def send_email(
+    settings: SmtpSettings,
+    *,
+    sender: str,
+    to: list[str],
+    subject: str,
+    text_body: str,
+    html_body: str | None = None,
+    headers: dict[str, str] | None = None,
+    message_id: str | None = None,
+) -> str:
+    """Submit one UTF-8 message over SMTP and return its Message-ID (with angle brackets).
+
+    ``html_body``, if given, becomes a multipart/alternative part. ``headers`` adds headers
+    (not From/To/Subject/Date/Message-ID/MIME ones). Pass a stable ``message_id`` (e.g. from
+    the outbox row) so that a retry after an ambiguous failure reuses it and mail clients can
+    spot the duplicate. Prefer one recipient per call: if the server accepts some recipients
+    and refuses others, the refusal is raised as permanent (a retry would duplicate the mail
+    to those who got it).
+
+    Raises :class:`DeliveryError` (see the module docstring for which failures are retryable).
+    """
+    if not to:
+        raise DeliveryError("e-mail has no recipients", retryable=False)
+    msg = _build_message(
+        sender=sender,
+        to=to,
+        subject=subject,
+        text_body=text_body,
+        html_body=html_body,
+        headers=headers,
+        message_id=message_id,
+    )
+    context = ssl.create_default_context() if settings.ssl or settings.starttls else None
+    smtp = (
+        smtplib.SMTP_SSL(timeout=settings.timeout, context=context)
+        if settings.ssl
+        else smtplib.SMTP(timeout=settings.timeout)
+    )
+    # Connect outside the constructor: a constructor that times out waiting for the greeting
+    # leaks its socket. connect() does not record the host that TLS needs for SNI and the
+    # certificate check, so set it as the constructor would have.
+    smtp._host = settings.host  # type: ignore[attr-defined]
+    delivered = False
+    try:
+        code, reply = smtp.connect(settings.host, settings.port)
+        if code != 220:
+            raise smtplib.SMTPConnectError(code, reply)
+        if settings.starttls:
+            smtp.starttls(context=context)
+        if settings.username:
+            smtp.login(settings.username, settings.password or "")
+        refused = smtp.send_message(msg, from_addr=parseaddr(sender)[1], to_addrs=to)
+        delivered = True
+    except (smtplib.SMTPException, OSError) as exc:
+        _smtp_failure(exc, settings)
+    finally:
+        if delivered:
+            # The message is accepted; a failed QUIT must not turn it into a retry (duplicate).
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                smtp.quit()
+        smtp.close()
+    if refused:
+        detail = "; ".join(
+            f"{r}: {c} {m.decode(errors='replace')}" for r, (c, m) in refused.items()
+        )
+        raise DeliveryError(
+            f"delivered as {msg['Message-ID']} but refused for {detail}", retryable=False
+        )
+    return str(msg["Message-ID"])
+
+
+# -- webhooks ----------------------------------------------------------------------------
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    # urllib would turn a redirected POST into a bodiless GET, or follow it to another scheme;
+    # neither is a delivery. Returning None makes urllib raise HTTPError with the 3xx status.
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
+        return None
+
+
+_opener = urllib.request.build_opener(_NoRedirect)
+
+
+def _redacted(url: str) -> str:
+    # Receivers sometimes put a token in the query string; keep it out of logs and the UI.
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname}{f':{parts.port}' if parts.port else ''}{parts.path}"
+
+
+def _retry_after(value: str | None) -> timedelta | None:
+    if value and value.strip().isdigit():
+        return timedelta(seconds=int(value.strip()))
+    return None  # HTTP-date form is rare for webhooks; our own backoff applies
+
+
+def post_webhook(
+    url: str,
+    secret: bytes,
+    *,
+    event_type: str,
+    delivery_id: str,
+    body: bytes,
+    timeout: float = 10,
+    content_type: str = "application/json",
+) -> int:
+    """POST ``body`` to ``url``, signed as the module docstring describes; return the 2xx status.
+
+    Redirects are not followed. Raises :class:`DeliveryError`: retryable for timeouts,
+    connection errors, 5xx, 408 and 429 (with ``retry_after`` from the response); permanent
+    for other statuses, a URL that is not absolute ASCII http(s), and an event type or
+    delivery id that is not printable ASCII. Raises ValueError for an empty secret (a
+    subscription must never exist without one).
+    """
+    try:
+        if not (url.isascii() and url.isprintable()) or " " in url:
+            # http.client would fail on these at send time with errors that look transient.
+            raise ValueError("use percent-encoding and IDNA")
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a malformed port
+    except ValueError as exc:
+        raise DeliveryError(f"webhook URL is malformed: {exc}", retryable=False) from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise DeliveryError(
+            f"webhook URL must be http(s)://host/..., got scheme {parts.scheme!r}", retryable=False
+        )
+    for name, value in (("event_type", event_type), ("delivery_id", delivery_id)):
+        if not (value and value.isascii() and value.isprintable()):
+            raise DeliveryError(f"webhook {name} must be printable ASCII", retryable=False)
+    timestamp = int(time.time())
+    request = urllib.request.Request(  # noqa: S310 - the scheme is checked above
+        url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": content_type,
+            "User-Agent": _USER_AGENT,
+            EVENT_HEADER: event_type,
+            DELIVERY_HEADER: delivery_id,
+            TIMESTAMP_HEADER: str(timestamp),
+            SIGNATURE_HEADER: f"{SIGNATURE_VERSION}={sign(secret, timestamp, body)}",
+        },
+    )
+    where = _redacted(url)
+    try:
+        with _opener.open(request, timeout=timeout) as response:
+            status = int(response.status)
+            response.read(_ERROR_BODY_LIMIT)  # drain a little so keep-alive peers are happy
+    except urllib.error.HTTPError as exc:
+        with exc:  # an HTTPError holds the open response; close it (ResourceWarning otherwise)
+            status = exc.code
+            snippet = exc.read(_ERROR_BODY_LIMIT).decode("utf-8", errors="replace")
+            retry_after = _retry_after(exc.headers.get("Retry-After") if exc.headers else None)
+            location = exc.headers.get("Location") if exc.headers else None
+        if 300 <= status < 400:
+            raise DeliveryError(
+                f"{where} redirected ({status}) to {location!r}; redirects are not followed, "
+                "register the final URL",
+                retryable=False,
+                code=status,
+            ) from None
+        retryable = status >= 500 or status in (408, 429)
+        raise DeliveryError(
+            f"{where} answered {status}: {snippet[:200]}".rstrip(": "),
+            retryable=retryable,
+            code=status,
+            retry_after=retry_after if retryable else None,
+        ) from None
+    except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
+        reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+        raise DeliveryError(
+            f"cannot reach {where}: {type(reason).__name__}: {reason}", retryable=True
+        ) from None
+    if not 200 <= status < 300:
+        # urllib raises HTTPError for everything but 2xx; a 1xx would land here.
+        raise DeliveryError(f"{where} answered {status}", retryable=True, code=status)
+    return status
