@@ -1,0 +1,161 @@
+"""Public entry points for definitions: ``load``, ``check``, ``load_all`` and ``WorkflowSet``.
+
+File naming: ``<name>.yaml`` holds the current version of workflow ``<name>``; older versions
+stay beside it as ``<name>.v<N>.yaml`` because a request keeps the version it was opened under.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from mla.errors import ConfigError, NotFound
+from mla.workflow.loader import DefinitionError, build
+from mla.workflow.model import Workflow
+from mla.workflow.registry import GUARDS
+from mla.workflow.validate import validate
+
+_FILE = re.compile(r"^(?P<name>[a-z][a-z0-9_]*)(?:\.v(?P<version>\d+))?\.ya?ml$")
+
+
+class WorkflowInvalid(ConfigError):
+    """One or more definitions are invalid; the process must not start with them."""
+
+    def __init__(self, errors: list[DefinitionError]) -> None:
+        self.errors = errors
+        super().__init__("\n".join(str(e) for e in errors))
+
+
+def _check_one(path: Path) -> tuple[Workflow | None, list[DefinitionError]]:
+    wf, errors = build(path)
+    if wf is None:
+        return None, errors
+    errors += validate(wf, GUARDS)
+    errors.sort(key=lambda e: e.line)
+    return wf, errors
+
+
+def _file_name_errors(path: Path, wf: Workflow) -> list[DefinitionError]:
+    """A set of definitions is found by file name: ``<name>.yaml`` or ``<name>.vN.yaml``."""
+    errors: list[DefinitionError] = []
+    match = _FILE.match(path.name)
+    if match is None:
+        errors.append(
+            DefinitionError(str(path), 1, "file name must be <name>.yaml or <name>.vN.yaml")
+        )
+    else:
+        if match["name"] != wf.name:
+            errors.append(
+                DefinitionError(
+                    str(path),
+                    1,
+                    f"file name says {match['name']!r} but the definition is named {wf.name!r}",
+                )
+            )
+        if match["version"] and int(match["version"]) != wf.version:
+            errors.append(
+                DefinitionError(
+                    str(path),
+                    1,
+                    f"file name says version {match['version']} but 'version' is {wf.version}",
+                )
+            )
+    return errors
+
+
+def check(path: str | Path) -> list[DefinitionError]:
+    """Every error in the definition at ``path`` (empty when it is valid). Never raises."""
+    return _check_one(Path(path))[1]
+
+
+def load(path: str | Path) -> Workflow:
+    """The valid workflow at ``path``; raises :class:`WorkflowInvalid` listing every error."""
+    wf, errors = _check_one(Path(path))
+    if errors or wf is None:
+        raise WorkflowInvalid(errors)
+    return wf
+
+
+def definition_files(directory: str | Path) -> list[Path]:
+    """The definition files of ``directory``, sorted (``*.yaml`` and ``*.yml``)."""
+    folder = Path(directory)
+    return sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+
+
+def check_all(paths: Iterable[str | Path]) -> tuple[list[Workflow], list[DefinitionError]]:
+    """Check each file and the set: no (name, version) twice; the current file
+    (``<name>.yaml``) holds the highest version of its name."""
+    workflows: list[Workflow] = []
+    errors: list[DefinitionError] = []
+    seen: dict[tuple[str, int], str] = {}
+    for path in map(Path, paths):
+        wf, errs = _check_one(path)
+        if wf is not None:
+            errs += _file_name_errors(path, wf)
+        errors += errs
+        if wf is None or errs:
+            continue
+        if wf.key in seen:
+            errors.append(
+                DefinitionError(
+                    str(path),
+                    1,
+                    f"duplicate workflow {wf.name!r} version {wf.version} (also in {seen[wf.key]})",
+                )
+            )
+            continue
+        seen[wf.key] = str(path)
+        workflows.append(wf)
+    for wf in workflows:
+        match = _FILE.match(Path(wf.file).name)
+        newest = max(w.version for w in workflows if w.name == wf.name)
+        if match and not match["version"] and wf.version != newest:
+            errors.append(
+                DefinitionError(
+                    wf.file,
+                    1,
+                    f"{Path(wf.file).name} must hold the latest "
+                    f"version of {wf.name!r} ({newest}), not {wf.version}",
+                )
+            )
+    return workflows, errors
+
+
+@dataclass(frozen=True)
+class WorkflowSet:
+    """Every loaded workflow version, keyed by (name, version)."""
+
+    workflows: dict[tuple[str, int], Workflow]
+
+    def get(self, name: str, version: int) -> Workflow:
+        """The workflow ``name`` at ``version``; raises :class:`mla.errors.NotFound`."""
+        try:
+            return self.workflows[(name, version)]
+        except KeyError:
+            raise NotFound(f"no workflow {name!r} version {version}") from None
+
+    def latest(self, name: str) -> Workflow:
+        """The highest version of ``name`` (used for new requests); raises NotFound."""
+        versions = [v for (n, v) in self.workflows if n == name]
+        if not versions:
+            raise NotFound(f"no workflow named {name!r}")
+        return self.workflows[(name, max(versions))]
+
+    def names(self) -> list[str]:
+        return sorted({n for n, _ in self.workflows})
+
+    def __iter__(self) -> Iterator[Workflow]:
+        return iter(self.workflows[k] for k in sorted(self.workflows))
+
+    def __len__(self) -> int:
+        return len(self.workflows)
+
+
+def load_all(directory: str | Path) -> WorkflowSet:
+    """Load every definition in ``directory``; raises :class:`WorkflowInvalid` if any is bad."""
+    workflows, errors = check_all(definition_files(directory))
+    if errors:
+        raise WorkflowInvalid(errors)
+    return WorkflowSet({wf.key: wf for wf in workflows})

@@ -1,0 +1,174 @@
+"""Validation of request field values and transition inputs against a workflow.
+
+Pure functions: the request service uses :func:`field_errors` for forms and the API, the
+``complete`` guard uses it to gate transmission, and the engine uses :func:`input_errors`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+
+from mla.errors import FieldError
+from mla.workflow.model import PERSON_KEYS, Choice, Field, Input, Transition, Workflow
+
+_AUTHORITY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
+
+
+def _missing(value: Any) -> bool:
+    return (
+        value is None
+        or (isinstance(value, str | list | tuple) and not value)
+        or (isinstance(value, str) and not value.strip())
+    )
+
+
+def as_date(value: Any) -> date | None:
+    """``value`` as a date (a date, or an ISO ``YYYY-MM-DD`` string); None if it is neither."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _as_datetime(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _codes(choices: tuple[Choice, ...]) -> set[str]:
+    return {c.code for c in choices}
+
+
+def type_error(kind: str, value: Any, choices: tuple[Choice, ...]) -> str | None:
+    """Why ``value`` is not a valid ``kind`` (a field or input type), or None."""
+    if kind in ("text", "longtext"):
+        return None if isinstance(value, str) else "must be text"
+    if kind == "boolean":
+        return None if isinstance(value, bool) else "must be true or false"
+    if kind == "integer":
+        ok = isinstance(value, int) and not isinstance(value, bool)
+        return None if ok else "must be a whole number"
+    if kind == "date":
+        return None if as_date(value) is not None else "must be a date (YYYY-MM-DD)"
+    if kind == "datetime":
+        return None if _as_datetime(value) is not None else "must be a date and time (ISO 8601)"
+    if kind == "authority":
+        code_ok = isinstance(value, str) and _AUTHORITY.match(value) is not None
+        return None if code_ok else "must be an authority code"
+    if kind == "choice":
+        codes = _codes(choices)
+        return None if value in codes else f"must be one of {', '.join(sorted(codes))}"
+    if kind == "multichoice":
+        codes = _codes(choices)
+        if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+            return "must be a list of codes"
+        unknown = [v for v in value if v not in codes]
+        if unknown:
+            return f"{', '.join(map(str, unknown))} not among {', '.join(sorted(codes))}"
+        return "must not repeat a code" if len(set(value)) != len(value) else None
+    if kind == "persons":
+        return _persons_error(value)
+    return f"has unknown type {kind}"
+
+
+def _persons_error(value: Any) -> str | None:
+    if not isinstance(value, list | tuple):
+        return "must be a list of persons"
+    for n, person in enumerate(value, start=1):
+        if not isinstance(person, Mapping):
+            return f"person {n} must be a mapping"
+        extra = set(person) - set(PERSON_KEYS)
+        if extra:
+            return f"person {n} has unknown keys {', '.join(sorted(map(str, extra)))}"
+        if not isinstance(person.get("name"), str) or not person["name"].strip():
+            return f"person {n} must have a name"
+        if any(not isinstance(person.get(k, ""), str) for k in PERSON_KEYS):
+            return f"person {n}: name, nationality, location and role must be text"
+    return None
+
+
+def is_required(f: Field, basis: str, values: Mapping[str, Any]) -> bool:
+    """Whether field ``f`` must be filled for a request on ``basis`` with ``values``."""
+    if not f.required or (f.bases and basis not in f.bases):
+        return False
+    for other, codes in f.required_unless.items():
+        given = values.get(other)
+        given = [given] if isinstance(given, str) else given
+        if given and all(v in codes for v in given):
+            return False
+    return True
+
+
+def field_errors(
+    wf: Workflow,
+    basis: str,
+    values: Mapping[str, Any],
+    *,
+    partial: bool = False,
+    checkpoint: str | None = None,
+) -> list[FieldError]:
+    """Every problem with a request's ``values`` under ``wf`` and ``basis``.
+
+    ``partial``: a draft being edited — only types and unknown names are checked.
+    ``checkpoint``: check the fields whose ``required_in`` names it (e.g. provisional arrest)
+    instead of the generally required ones.
+    """
+    errors: list[FieldError] = []
+    if basis not in wf.legal_bases:
+        errors.append(FieldError("legal_basis", f"must be one of {', '.join(wf.legal_bases)}"))
+    for name in values:
+        if wf.field(name) is None:
+            errors.append(FieldError(name, "is not a field of this kind of request"))
+    for f in wf.fields:
+        value = values.get(f.name)
+        if _missing(value):
+            required = checkpoint in f.required_in if checkpoint else is_required(f, basis, values)
+            if required and not partial:
+                errors.append(FieldError(f.name, "is required"))
+            continue
+        problem = type_error(f.type, value, f.choices)
+        if problem:
+            errors.append(FieldError(f.name, problem))
+    return errors
+
+
+def input_choices(i: Input, wf: Workflow, basis: str) -> tuple[Choice, ...]:
+    """The choices open for input ``i``: its own, or the basis's closed list of grounds."""
+    return wf.refusal_grounds(basis) if i.choices_from == "refusal_grounds" else i.choices
+
+
+def input_errors(
+    t: Transition, wf: Workflow, basis: str, inputs: Mapping[str, Any]
+) -> list[FieldError]:
+    """Every problem with ``inputs`` for transition ``t``; fields are named ``inputs.<name>``."""
+    declared = {i.name: i for i in t.inputs}
+    errors = [
+        FieldError(f"inputs.{name}", f"is not an input of {t.event}")
+        for name in inputs
+        if name not in declared
+    ]
+    for i in t.inputs:
+        value = inputs.get(i.name)
+        if _missing(value):
+            if i.required:
+                errors.append(FieldError(f"inputs.{i.name}", "is required"))
+            continue
+        problem = type_error(i.type, value, input_choices(i, wf, basis))
+        if problem:
+            errors.append(FieldError(f"inputs.{i.name}", problem))
+    return errors
