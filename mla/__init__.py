@@ -9,6 +9,8 @@ from flask import Flask
 
 from mla import config as _config
 from mla.db import Database
+from mla.workflow.definition import load_all
+from mla.workflow.engine import Engines
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -22,6 +24,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = None  # evidence uploads enforce their own limit
 
     Database(app)
+    # An invalid workflow definition stops the start: requests must never run on one.
+    app.extensions["mla.engines"] = Engines(load_all(settings["MLA_WORKFLOWS_DIR"]))
 
     from mla.web import bp as web_bp
 

@@ -90,6 +90,11 @@ def init() -> None:
         click.echo(f"database at revision {migrations.current_revision(engine)}: {engine.url!r}")
 
 
+from mla.workflow.cli import workflows as _workflows_group  # noqa: E402
+
+cli.add_command(_workflows_group)
+
+
 # --- authorities ------------------------------------------------------------------------
 
 
@@ -105,7 +110,9 @@ def authorities_group() -> None:
 @click.option("--kind", type=click.Choice([k.value for k in AuthorityKind]), default="central")
 @click.option("--parent", "parent_code", help="central authority of an executing authority")
 @click.option("--languages", default="en", help="accepted languages, e.g. es,en")
-@click.option("--timezone", default="UTC", help="IANA time zone, e.g. America/Argentina/Buenos_Aires")
+@click.option(
+    "--timezone", default="UTC", help="IANA time zone, e.g. America/Argentina/Buenos_Aires"
+)
 @click.option("--external", is_flag=True, help="not on mla: its steps are recorded for it")
 @with_app
 def authorities_add(code: str, **opts: Any) -> None:

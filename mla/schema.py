@@ -4,6 +4,7 @@ from mla.api import models as _api  # noqa: F401
 from mla.audit import models as _audit  # noqa: F401
 from mla.authorities import models as _authorities  # noqa: F401
 from mla.db import Base
+from mla.deadlines import models as _deadlines  # noqa: F401
 from mla.requests import models as _requests  # noqa: F401
 
 metadata = Base.metadata

@@ -25,6 +25,7 @@ from mla.authorities import service as authorities
 from mla.authorities.models import Authority, AuthorityKind, User
 from mla.config import normalize_database_url
 from mla.db import make_engine
+from mla.workflow import Engines, WorkflowSet, load_all
 
 POSTGRES_URL = os.environ.get("MLA_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
@@ -52,6 +53,22 @@ def _create_database(backend: str, folder: Path) -> tuple[str, Callable[[], None
         admin.dispose()
 
     return url.render_as_string(hide_password=False), drop
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashing() -> Iterator[None]:
+    """scrypt is slow on purpose; tests hash the same few passwords again and again."""
+    real = authorities.hash_password
+    cache: dict[str, str] = {}
+
+    def cached(password: str) -> str:
+        if password not in cache:
+            cache[password] = real(password)
+        return cache[password]
+
+    authorities.hash_password = cached  # type: ignore[assignment]
+    yield
+    authorities.hash_password = real  # type: ignore[assignment]
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -120,6 +137,16 @@ def app(database_url: str, connection: Connection, tmp_path: Path) -> Iterator[F
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def workflows() -> WorkflowSet:
+    return load_all(Path(__file__).resolve().parent.parent / "workflows")
+
+
+@pytest.fixture(scope="session")
+def engines(workflows: WorkflowSet) -> Engines:
+    return Engines(workflows)
 
 
 # --- factories --------------------------------------------------------------------------

@@ -29,7 +29,11 @@ def test_secret_key_is_generated_once_with_mode_0600(tmp_path: Path):
 @pytest.mark.parametrize(
     ("name", "value", "message"),
     [
-        ("MLA_DATABASE_URL", "mysql://x/y", "MLA_DATABASE_URL must be a sqlite:// or postgresql://"),
+        (
+            "MLA_DATABASE_URL",
+            "mysql://x/y",
+            "MLA_DATABASE_URL must be a sqlite:// or postgresql://",
+        ),
         ("MLA_MAX_UPLOAD_MB", "lots", "MLA_MAX_UPLOAD_MB must be a positive whole number"),
         ("MLA_MAX_UPLOAD_MB", "0", "MLA_MAX_UPLOAD_MB must be a positive whole number"),
         ("MLA_WORKFLOWS_DIR", "/nonexistent/workflows", "MLA_WORKFLOWS_DIR"),

@@ -106,6 +106,11 @@ class Request(Base):
     holder_authority: Mapped[Authority] = relationship(foreign_keys=[holder_authority_id])
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
 
+    @property
+    def executing_authority_code(self) -> str | None:
+        """What the workflow's guards read (they know codes, not rows)."""
+        return self.executing_authority.code if self.executing_authority else None
+
     def __repr__(self) -> str:
         return f"<Request {self.reference} {self.state}>"
 

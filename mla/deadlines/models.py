@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from mla.db import Base, StrEnumType, utcnow
+
+
+class Outcome(enum.StrEnum):
+    MET = "met"
+    MISSED = "missed"
+    CANCELLED = "cancelled"
+
+
+class Deadline(Base):
+    """One run of a workflow deadline on one request.
+
+    Opened when the request enters the declaring state, closed (met, missed or cancelled)
+    when it leaves the states the deadline runs through; paused while the request waits on
+    the other party where the workflow says so. ``next_step_at`` is when the next escalation
+    step falls due (None when closed, paused or past the last step): the sweeper reads it
+    through an index, so its cost grows with what is due, not with what is open.
+    """
+
+    __tablename__ = "deadline"
+    __table_args__ = (Index("ix_deadline_request_open", "request_id", "closed_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("request.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(64), comment="deadline name in the workflow")
+    state: Mapped[str] = mapped_column(String(64), comment="the state that declares it")
+    authority_id: Mapped[int] = mapped_column(
+        ForeignKey("authority.id", ondelete="RESTRICT"),
+        comment="the authority that must act; its calendar counts the days",
+    )
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    due_at: Mapped[datetime] = mapped_column(
+        comment="when it falls due, after extensions and pauses (UTC)"
+    )
+    closed_at: Mapped[datetime | None]
+    outcome: Mapped[Outcome | None] = mapped_column(
+        StrEnumType(Outcome, "deadline_outcome"), comment="met, missed or cancelled, once closed"
+    )
+    paused_at: Mapped[datetime | None] = mapped_column(
+        comment="the clock stopped then, while the other party holds the request"
+    )
+    extended: Mapped[bool] = mapped_column(
+        Boolean, default=False, comment="already extended once, with reasons"
+    )
+    level: Mapped[int] = mapped_column(Integer, default=0, comment="escalation steps fired")
+    next_step_at: Mapped[datetime | None] = mapped_column(
+        index=True, comment="when the next escalation step is due; the sweeper's index"
+    )
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
+
+    def status(self, now: datetime) -> str:
+        """What a clerk sees: met, missed, cancelled, paused, overdue or running."""
+        if self.outcome is not None:
+            return self.outcome.value
+        if self.paused_at is not None:
+            return "paused"
+        return "overdue" if now > self.due_at else "running"

@@ -1,0 +1,178 @@
+"""Deadline lifecycle: open, pause, resume, extend and close deadlines as a request moves.
+
+The request service calls :meth:`Clocks.on_transition` inside the transaction that moves the
+request, so a deadline's start and close are written with the state change or not at all.
+Semantics (from the workflow definition, see ``workflows/README.md``):
+
+- a deadline starts when the request enters the state that declares it, and keeps running
+  while the request stays in that state or in its ``runs_through`` states;
+- entering a state whose ``clock_stops`` names it pauses it; coming back resumes it, with the
+  due time pushed back by the time paused (in the deadline's own unit);
+- leaving otherwise closes it: met if on time, missed if late.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from mla.authorities.models import Authority
+from mla.deadlines.calendar import Calendar
+from mla.deadlines.calendar import Duration as CalendarDuration
+from mla.deadlines.models import Deadline, Outcome
+from mla.errors import Conflict
+from mla.requests.models import Request
+from mla.workflow.model import Deadline as DeadlineDef
+from mla.workflow.model import Duration, Workflow
+from mla.workflow.values import as_date
+
+
+def party_authority(request: Request, party: str) -> Authority:
+    """The authority holding ``party`` on ``request``; executing falls back to the requested
+    central authority until an executing authority is assigned."""
+    if party == "requesting":
+        return request.requesting_authority
+    if party == "executing" and request.executing_authority is not None:
+        return request.executing_authority
+    return request.requested_authority
+
+
+def _span(duration: Duration, figures: dict[str, int]) -> CalendarDuration:
+    amount, unit = duration.resolve(figures)
+    return CalendarDuration(amount, unit)
+
+
+class Clocks:
+    """Deadline operations for one unit of work; calendars are cached per authority."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._calendars: dict[int, Calendar] = {}
+
+    def calendar(self, authority: Authority) -> Calendar:
+        cal = self._calendars.get(authority.id)
+        if cal is None:
+            cal = Calendar(
+                authority.country,
+                subdivision=authority.holiday_subdivision,
+                timezone=authority.timezone,
+            )
+            self._calendars[authority.id] = cal
+        return cal
+
+    def open_deadlines(self, request: Request) -> list[Deadline]:
+        return list(
+            self.session.scalars(
+                select(Deadline)
+                .where(Deadline.request_id == request.id, Deadline.closed_at.is_(None))
+                .order_by(Deadline.id)
+            )
+        )
+
+    def _next_step(self, deadline: Deadline, definition: DeadlineDef, cal: Calendar) -> None:
+        steps = definition.escalation[deadline.level :]
+        if deadline.paused_at is not None or not steps:
+            deadline.next_step_at = None
+            return
+        amount, unit = steps[0].offset.resolve({})
+        deadline.next_step_at = cal.add(deadline.due_at, CalendarDuration(amount, unit))
+
+    def _due(
+        self, request: Request, wf: Workflow, definition: DeadlineDef, cal: Calendar, now: datetime
+    ) -> datetime | None:
+        span = _span(definition.within, wf.figures(request.legal_basis))
+        field = definition.anchor_field
+        if field is not None:
+            anchor = as_date(request.fields.get(field))
+            if anchor is None:
+                return None  # nothing to count from; the guard on the field says why
+            return cal.add(cal.start_of_day(anchor), span)
+        due = cal.add(now, span)
+        if definition.anchor == "needed_by" and request.needed_by is not None:
+            due = min(due, cal.end_of_day(request.needed_by))
+        return due
+
+    def _start(self, request: Request, wf: Workflow, state: str, now: datetime) -> None:
+        declared = wf.states[state]
+        running = {d.name for d in self.open_deadlines(request)}
+        for definition in declared.deadlines:
+            if definition.name in running:
+                continue
+            if definition.when and not request.fields.get(definition.when):
+                continue
+            authority = party_authority(request, declared.owner)
+            cal = self.calendar(authority)
+            due = self._due(request, wf, definition, cal, now)
+            if due is None:
+                continue
+            deadline = Deadline(
+                request_id=request.id,
+                name=definition.name,
+                state=state,
+                authority_id=authority.id,
+                started_at=now,
+                due_at=due,
+            )
+            self._next_step(deadline, definition, cal)
+            self.session.add(deadline)
+
+    def on_create(self, request: Request, wf: Workflow, now: datetime) -> None:
+        self._start(request, wf, request.state, now)
+        self.session.flush()
+
+    def on_transition(
+        self, request: Request, wf: Workflow, dest: str | None, by: str, now: datetime
+    ) -> None:
+        """Apply a move into ``dest`` (None: an internal transition), fired by party ``by``.
+
+        A deadline closed because the other party ended the request (e.g. the requesting
+        state withdrew it) is cancelled rather than met or missed: nobody owed it any more.
+        """
+        if dest is None:
+            return
+        entered = wf.states[dest]
+        for deadline in self.open_deadlines(request):
+            declaring, definition = wf.deadline(deadline.name)
+            cal = self.calendar(self.session.get_one(Authority, deadline.authority_id))
+            if dest == declaring.name or dest in definition.runs_through:
+                if deadline.paused_at is not None:
+                    deadline.due_at = cal.shift_for_pause(
+                        deadline.due_at, deadline.paused_at, now, definition.within.unit
+                    )
+                    deadline.paused_at = None
+                    self._next_step(deadline, definition, cal)
+            elif deadline.name in entered.clock_stops:
+                if deadline.paused_at is None:
+                    deadline.paused_at = now
+                    deadline.next_step_at = None
+            else:
+                deadline.closed_at = now
+                if entered.final and by != declaring.owner:
+                    deadline.outcome = Outcome.CANCELLED
+                elif now <= deadline.due_at:
+                    deadline.outcome = Outcome.MET
+                else:
+                    deadline.outcome = Outcome.MISSED
+                deadline.next_step_at = None
+        self.session.flush()
+        self._start(request, wf, dest, now)
+        self.session.flush()
+
+    def extend(self, request: Request, wf: Workflow, name: str, now: datetime) -> Deadline:
+        """Extend the open deadline ``name`` once by its definition's ``extension``."""
+        _declaring, definition = wf.deadline(name)
+        deadline = next((d for d in self.open_deadlines(request) if d.name == name), None)
+        if deadline is None:
+            raise Conflict(f"the deadline {name.replace('_', ' ')} is not running")
+        if deadline.extended or definition.extension is None:
+            raise Conflict(f"the deadline {name.replace('_', ' ')} can be extended only once")
+        cal = self.calendar(self.session.get_one(Authority, deadline.authority_id))
+        deadline.due_at = cal.add(
+            deadline.due_at, _span(definition.extension, wf.figures(request.legal_basis))
+        )
+        deadline.extended = True
+        self._next_step(deadline, definition, cal)
+        self.session.flush()
+        return deadline

@@ -1,0 +1,458 @@
+"""The request service: the only code that creates requests or changes their state.
+
+Every method takes the caller as an :class:`Actor` and sees only requests the caller's
+authority is party to. Methods flush; the boundary (HTTP request, CLI command, worker job)
+commits. An event is fired inside the caller's transaction: the state, the holder, the
+deadlines and the hash-chained history are written together or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import pycountry
+from sqlalchemy import ColumnElement, Select, and_, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from mla.api.models import ApiToken
+from mla.audit import chain
+from mla.audit.models import Event, EventKind
+from mla.authorities.models import Authority, AuthorityKind, Role, User
+from mla.authorities.service import get_authority
+from mla.db import utcnow
+from mla.deadlines.service import Clocks, party_authority
+from mla.errors import Conflict, FieldError, Invalid, NotFound
+from mla.requests.models import ReferenceCounter, Request, Urgency
+from mla.workflow.engine import Availability, Engine, Engines
+from mla.workflow.model import PARTIES
+from mla.workflow.values import field_errors
+
+# Events that change what a request is (as opposed to reads recorded for the audit).
+CHANGES = (EventKind.CREATED, EventKind.TRANSITION, EventKind.FIELDS_CHANGED, EventKind.ASSIGNED)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: a user of an authority, or an authority's system through an API token."""
+
+    authority: Authority
+    role: Role
+    user: User | None = None
+    token_id: int | None = None
+
+    @classmethod
+    def for_user(cls, user: User) -> Actor:
+        return cls(authority=user.authority, role=user.role, user=user)
+
+    @classmethod
+    def for_token(cls, token: ApiToken) -> Actor:
+        # A case system acts for its central authority's clerks; decisions that need a
+        # supervisor (refusal, postponement) are taken by a person in the UI.
+        return cls(authority=token.authority, role=Role.CLERK, token_id=token.id)
+
+    @property
+    def user_id(self) -> int | None:
+        return self.user.id if self.user else None
+
+    def __str__(self) -> str:
+        who = self.user.username if self.user else f"API token {self.token_id}"
+        return f"{who} ({self.authority.code})"
+
+
+def _insert_for(session: Session) -> Callable[..., Any]:
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+class RequestService:
+    def __init__(
+        self, session: Session, engines: Engines, *, clock: Callable[[], datetime] = utcnow
+    ) -> None:
+        self.session = session
+        self.engines = engines
+        self.clock = clock
+
+    # --- scope ----------------------------------------------------------------------------
+
+    @staticmethod
+    def party_of(authority_id: int) -> ColumnElement[bool]:
+        """Requests ``authority_id`` is party to, as a SQL condition."""
+        return or_(
+            Request.requesting_authority_id == authority_id,
+            Request.requested_authority_id == authority_id,
+            Request.executing_authority_id == authority_id,
+        )
+
+    def scoped(self, actor: Actor) -> Select[tuple[Request]]:
+        """Every query about requests starts here: only those the actor's authority is party to."""
+        return select(Request).where(self.party_of(actor.authority.id))
+
+    def get(self, actor: Actor, reference: str) -> Request:
+        """The request ``reference`` if the actor's authority is party to it.
+
+        Raises NotFound otherwise, whether or not it exists: existence must not leak.
+        """
+        request = self.session.scalar(
+            self.scoped(actor).where(Request.reference == reference.strip().upper())
+        )
+        if request is None:
+            raise NotFound(f"no request {reference}")
+        return request
+
+    def search(
+        self,
+        actor: Actor,
+        *,
+        state: str | None = None,
+        kind: str | None = None,
+        updated_since: datetime | None = None,
+        after: tuple[datetime, int] | None = None,
+        limit: int = 50,
+    ) -> list[Request]:
+        """Requests visible to the actor, newest change first, keyset-paginated by
+        ``after`` = (updated_at, id) of the last row of the previous page."""
+        query = self.scoped(actor)
+        if state:
+            query = query.where(Request.state == state)
+        if kind:
+            query = query.where(Request.kind == kind)
+        if updated_since:
+            query = query.where(Request.updated_at >= updated_since)
+        if after:
+            at, last_id = after
+            query = query.where(
+                or_(Request.updated_at < at, and_(Request.updated_at == at, Request.id < last_id))
+            )
+        query = query.order_by(Request.updated_at.desc(), Request.id.desc()).limit(limit)
+        return list(self.session.scalars(query))
+
+    def queue(self, actor: Actor) -> list[Request]:
+        """Open requests the actor's authority holds now: its turn to act."""
+        query = (
+            select(Request)
+            .where(Request.holder_authority_id == actor.authority.id, Request.closed_at.is_(None))
+            .order_by(Request.updated_at)
+        )
+        return list(self.session.scalars(query))
+
+    # --- parties --------------------------------------------------------------------------
+
+    def parties(self, request: Request, actor: Actor) -> dict[str, int | None]:
+        """The parties the actor may act as on ``request``: party → None when the actor's
+        authority holds it, or → the external authority's id when the actor records that
+        party's steps on its behalf (it is not on mla, and the actor is the other side)."""
+        own = actor.authority.id
+        held: dict[str, int | None] = {}
+        for party in PARTIES:
+            authority = self._authority_of(request, party)
+            if authority is not None and authority.id == own:
+                held[party] = None
+        if not held:
+            return held
+        for party in PARTIES:
+            authority = self._authority_of(request, party)
+            if party not in held and authority is not None and authority.external:
+                held[party] = authority.id
+        return held
+
+    @staticmethod
+    def _authority_of(request: Request, party: str) -> Authority | None:
+        if party == "requesting":
+            return request.requesting_authority
+        if party == "requested":
+            return request.requested_authority
+        return request.executing_authority
+
+    def engine(self, request: Request) -> Engine:
+        return self.engines.get(request.kind, request.workflow_version)
+
+    # --- create ---------------------------------------------------------------------------
+
+    def _reference(self, kind: str, authority: Authority, now: datetime) -> str:
+        country = pycountry.countries.get(alpha_2=authority.country)
+        prefix = f"{kind[:3].upper()}-{country.alpha_3 if country else authority.country}"
+        insert = _insert_for(self.session)
+        # One atomic upsert per number: concurrent creators queue on the counter's row.
+        stmt = (
+            insert(ReferenceCounter)
+            .values(prefix=prefix, year=now.year, last=1)
+            .on_conflict_do_update(
+                index_elements=["prefix", "year"], set_={"last": ReferenceCounter.last + 1}
+            )
+            .returning(ReferenceCounter.last)
+        )
+        number = self.session.execute(stmt).scalar_one()
+        return f"{prefix}-{now.year}-{number:05d}"
+
+    def create(
+        self,
+        actor: Actor,
+        *,
+        kind: str,
+        requested_authority: str,
+        legal_basis: str,
+        fields: Mapping[str, Any] | None = None,
+        urgency: str = "normal",
+        needed_by: date | None = None,
+        needed_by_reason: str | None = None,
+        their_reference: str | None = None,
+        confidential: bool = False,
+        requesting_authority: str | None = None,
+    ) -> Request:
+        """Open a request of workflow ``kind`` (its newest version) in its initial state.
+
+        The actor's authority is the requesting authority, unless ``requesting_authority``
+        names an external one, whose request the actor (then the requested authority) records
+        on its behalf. Fields are checked for type and name; completeness is the workflow's
+        gate on transmission. Raises Invalid naming every bad field, NotFound for an unknown
+        authority.
+        """
+        now = self.clock()
+        errors: list[FieldError] = []
+        try:
+            engine = self.engines.latest(kind)
+        except NotFound:
+            raise Invalid(FieldError("kind", f"unknown kind of request {kind!r}")) from None
+        wf = engine.workflow
+        requesting = actor.authority
+        on_behalf_of: int | None = None
+        if requesting_authority and requesting_authority.upper() != actor.authority.code:
+            requesting = get_authority(self.session, requesting_authority)
+            if not requesting.external:
+                errors.append(
+                    FieldError(
+                        "requesting_authority",
+                        f"{requesting.code} is on mla and submits its own requests",
+                    )
+                )
+            on_behalf_of = requesting.id
+        try:
+            requested = get_authority(self.session, requested_authority)
+        except NotFound:
+            errors.append(
+                FieldError("requested_authority", f"unknown authority {requested_authority!r}")
+            )
+            requested = None
+        if requested is not None:
+            if requested.kind != AuthorityKind.CENTRAL:
+                errors.append(FieldError("requested_authority", "must be a central authority"))
+            elif requested.country == requesting.country:
+                errors.append(
+                    FieldError("requested_authority", "must be another state's central authority")
+                )
+            if on_behalf_of is not None and requested.id != actor.authority.id:
+                errors.append(
+                    FieldError(
+                        "requesting_authority",
+                        "only the requested authority records an external authority's request",
+                    )
+                )
+        try:
+            urgency_value = Urgency(urgency)
+        except ValueError:
+            errors.append(FieldError("urgency", "must be normal or urgent"))
+            urgency_value = Urgency.NORMAL
+        if needed_by is not None and needed_by < now.date():
+            errors.append(FieldError("needed_by", "must not be in the past"))
+        if needed_by is not None and not (needed_by_reason or "").strip():
+            errors.append(FieldError("needed_by_reason", "give the reason for the date (18.24)"))
+        values = dict(fields or {})
+        errors += field_errors(wf, legal_basis, values, partial=True)
+        if errors:
+            raise Invalid(errors)
+        assert requested is not None
+        request = Request(
+            reference=self._reference(kind, requesting, now),
+            their_reference=(their_reference or "").strip() or None,
+            kind=wf.name,
+            workflow_version=wf.version,
+            state=wf.initial,
+            requesting_authority=requesting,
+            requested_authority=requested,
+            legal_basis=legal_basis,
+            urgency=urgency_value,
+            needed_by=needed_by,
+            needed_by_reason=(needed_by_reason or "").strip() or None,
+            fields=values,
+            confidential=confidential,
+            created_by_id=actor.user_id,
+            created_at=now,
+            updated_at=now,
+        )
+        request.holder_authority = party_authority(request, engine.owner(wf.initial))
+        self.session.add(request)
+        self.session.flush()
+        Clocks(self.session).on_create(request, wf, now)
+        chain.append(
+            self.session,
+            request,
+            EventKind.CREATED,
+            actor_user_id=actor.user_id,
+            actor_authority_id=actor.authority.id,
+            on_behalf_of_id=on_behalf_of,
+            data={"state": request.state, "workflow": f"{wf.name}.v{wf.version}"},
+            at=now,
+        )
+        return request
+
+    # --- events ---------------------------------------------------------------------------
+
+    def available_events(self, request: Request, actor: Actor) -> list[Availability]:
+        """Events from the current state open to the actor's parties, each with the reason
+        a role or a guard blocks it now (``allowed`` False)."""
+        parties = self.parties(request, actor)
+        if not parties:
+            return []
+        return self.engine(request).available(
+            request, parties=frozenset(parties), role=actor.role, now=self.clock()
+        )
+
+    def last_change(self, request: Request) -> Event | None:
+        return self.session.scalar(
+            select(Event)
+            .where(Event.request_id == request.id, Event.kind.in_([str(k) for k in CHANGES]))
+            .order_by(Event.seq.desc())
+            .limit(1)
+        )
+
+    def _conflict(self, request: Request) -> Conflict:
+        last = self.last_change(request)
+        if last is None:
+            return Conflict(f"{request.reference} was changed by someone else; reload it")
+        who = "someone else"
+        if last.actor_user_id is not None:
+            who = self.session.get_one(User, last.actor_user_id).username
+        elif last.actor_authority_id is not None:
+            who = (
+                f"the API client of {self.session.get_one(Authority, last.actor_authority_id).code}"
+            )
+        return Conflict(
+            f"{request.reference} was changed by {who} at "
+            f"{last.at.strftime('%Y-%m-%d %H:%M:%S')} UTC; reload it and try again"
+        )
+
+    def _resolve_authority_inputs(
+        self, request: Request, engine: Engine, event: str, inputs: dict[str, Any]
+    ) -> dict[str, Authority]:
+        t = engine.transition(request.state, event)
+        resolved: dict[str, Authority] = {}
+        if t is None:
+            return resolved
+        for i in t.inputs:
+            code = inputs.get(i.name)
+            if i.type != "authority" or not code:
+                continue
+            field = f"inputs.{i.name}"
+            try:
+                authority = get_authority(self.session, str(code))
+            except NotFound:
+                raise Invalid(FieldError(field, f"unknown authority {code!r}")) from None
+            if authority.kind != AuthorityKind.EXECUTING or (
+                authority.parent_id != request.requested_authority_id
+            ):
+                raise Invalid(
+                    FieldError(
+                        field,
+                        f"{authority.code} is not an executing authority of "
+                        f"{request.requested_authority.code}",
+                    )
+                )
+            resolved[i.name] = authority
+        return resolved
+
+    def fire(
+        self,
+        request: Request,
+        event: str,
+        actor: Actor,
+        inputs: Mapping[str, Any] | None = None,
+        *,
+        comment: str | None = None,
+        expected_version: int | None = None,
+    ) -> Event:
+        """Take ``event`` on ``request`` as ``actor``, with ``inputs``.
+
+        Requires the request to have been read through this service (scoped to the actor).
+        ``expected_version`` is the version the actor saw (from a form or an If-Match); when
+        omitted, the version loaded in this session. Guarantees: the state, holder, deadlines
+        and a history event are written together, in this transaction. Raises NotFound if the
+        actor is no party; Conflict if the request changed since it was seen (naming who and
+        when), if the event is not open in this state, or a guard blocks it (with its reason);
+        NotAllowed for another party's event or too low a role; Invalid naming each bad input.
+        """
+        parties = self.parties(request, actor)
+        if not parties:
+            raise NotFound(f"no request {request.reference}")
+        seen = request.version_id if expected_version is None else expected_version
+        try:
+            # Lock the row (PostgreSQL) and read what is committed now: the state we act on
+            # is the one we checked, and a change that won the race is reported, not undone.
+            self.session.refresh(request, with_for_update={"of": Request})
+        except OperationalError as exc:
+            raise Conflict(f"{request.reference} is being changed by someone else; retry") from exc
+        if request.version_id != seen:
+            raise self._conflict(request)
+
+        now = self.clock()
+        engine = self.engine(request)
+        inputs = dict(inputs or {})
+        authorities = self._resolve_authority_inputs(request, engine, event, inputs)
+        source = request.state
+        t = engine.fire(
+            request, event, parties=frozenset(parties), role=actor.role, inputs=inputs, now=now
+        )
+        wf = engine.workflow
+        fields = dict(request.fields)
+        for i in t.inputs:
+            if i.to_field and i.name in inputs:
+                fields[i.to_field] = inputs[i.name]
+        if fields != request.fields:
+            request.fields = fields
+        if "executing_authority" in authorities:
+            request.executing_authority = authorities["executing_authority"]
+        dest = t.target(source)
+        state = wf.states[dest]
+        request.holder_authority = party_authority(request, state.owner)
+        request.updated_at = now
+        if state.final:
+            request.closed_at = now
+            request.outcome = dest
+        try:
+            self.session.flush()
+        except (StaleDataError, OperationalError) as exc:
+            raise Conflict(f"{request.reference} was changed by someone else; reload it") from exc
+
+        clocks = Clocks(self.session)
+        clocks.on_transition(request, wf, t.dest, t.by, now)
+        if t.extends:
+            clocks.extend(request, wf, t.extends, now)
+        data: dict[str, Any] = {"event": event, "from": source, "to": dest, "by": t.by}
+        if inputs:
+            data["inputs"] = {
+                k: v.isoformat() if isinstance(v, date) else v for k, v in inputs.items()
+            }
+        if comment:
+            data["comment"] = comment
+        return chain.append(
+            self.session,
+            request,
+            EventKind.TRANSITION,
+            actor_user_id=actor.user_id,
+            actor_authority_id=actor.authority.id,
+            on_behalf_of_id=parties.get(t.by),
+            data=data,
+            at=now,
+        )
+
+    def history(self, request: Request) -> list[Event]:
+        return list(
+            self.session.scalars(
+                select(Event).where(Event.request_id == request.id).order_by(Event.seq)
+            )
+        )
