@@ -14,6 +14,7 @@ from datetime import date, datetime
 from typing import Any
 
 import pycountry
+from flask import current_app
 from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -26,9 +27,9 @@ from mla.audit import chain
 from mla.audit.models import Event, EventKind
 from mla.authorities.models import Authority, AuthorityKind, Role, User
 from mla.authorities.service import get_authority
-from mla.db import utcnow
+from mla.db import get_session, utcnow
 from mla.deadlines.service import Clocks, party_authority
-from mla.errors import Conflict, FieldError, Invalid, NotFound
+from mla.errors import Conflict, FieldError, Invalid, NotAllowed, NotFound
 from mla.requests.models import ReferenceCounter, Request, Urgency
 from mla.workflow.engine import Availability, Engine, Engines
 from mla.workflow.model import PARTIES
@@ -450,9 +451,45 @@ class RequestService:
             at=now,
         )
 
+    def assign(self, request: Request, assignee: User | None, actor: Actor) -> Event:
+        """Make ``assignee`` (a user of the authority holding the request) responsible for it,
+        or nobody. Only a supervisor of the holding authority may (re)assign. Raises NotFound
+        if the actor is no party, NotAllowed otherwise, Invalid for a user of another
+        authority."""
+        if not self.parties(request, actor):
+            raise NotFound(f"no request {request.reference}")
+        if actor.authority.id != request.holder_authority_id or not actor.role.includes(
+            Role.SUPERVISOR
+        ):
+            raise NotAllowed("only a supervisor of the authority holding it may assign it")
+        if assignee is not None and assignee.authority_id != request.holder_authority_id:
+            raise Invalid(
+                FieldError("assignee", f"{assignee.username} is not of {actor.authority.code}")
+            )
+        previous = request.assignee.username if request.assignee else None
+        request.assignee = assignee
+        try:
+            self.session.flush()
+        except StaleDataError as exc:
+            raise Conflict(f"{request.reference} was changed by someone else; reload it") from exc
+        return chain.append(
+            self.session,
+            request,
+            EventKind.ASSIGNED,
+            actor_user_id=actor.user_id,
+            actor_authority_id=actor.authority.id,
+            data={"from": previous, "to": assignee.username if assignee else None},
+            at=self.clock(),
+        )
+
     def history(self, request: Request) -> list[Event]:
         return list(
             self.session.scalars(
                 select(Event).where(Event.request_id == request.id).order_by(Event.seq)
             )
         )
+
+
+def request_service() -> RequestService:
+    """The request service of the current application context (web, API, CLI, worker)."""
+    return RequestService(get_session(), current_app.extensions["mla.engines"])

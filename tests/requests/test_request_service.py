@@ -277,3 +277,16 @@ def test_extradition_formal_request_clock_runs_from_the_arrest(session, service,
     clock.now = datetime(2026, 5, 3, 12, tzinfo=UTC)
     service.fire(request, "release_for_lapse", world.actor(world.mex_clerk))
     assert deadlines(session, request)["formal_request"].outcome.value == "missed"
+
+
+def test_only_a_supervisor_of_the_holder_assigns(session, service, world, received, make_user):
+    other = make_user(world.mex, "clerk")
+    with pytest.raises(NotAllowed):
+        service.assign(received, other, world.actor(world.mex_clerk))
+    with pytest.raises(NotAllowed):
+        service.assign(received, world.arg_clerk, world.actor(world.arg_supervisor))
+    with pytest.raises(Invalid):
+        service.assign(received, world.arg_clerk, world.actor(world.mex_supervisor))
+    event = service.assign(received, other, world.actor(world.mex_supervisor))
+    assert received.assignee is other and event.data == {"from": None, "to": other.username}
+    assert chain.verify_request(session, received) is None
