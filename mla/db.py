@@ -84,7 +84,15 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN")
+            immediate = bool(conn.get_execution_options().get("mla_immediate"))
+            conn.info["mla_immediate"] = immediate
+            conn.info["mla_wrote"] = False
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+        @event.listens_for(engine, "before_cursor_execute")
+        def _sqlite_track_writes(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            if statement.lstrip()[:6].upper() in ("INSERT", "UPDATE", "DELETE"):
+                conn.info["mla_wrote"] = True
 
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
@@ -114,6 +122,31 @@ def get_session() -> Session:
     if "mla_session" not in g:
         g.mla_session = current_app.extensions["mla.db"].sessionmaker()
     return g.mla_session
+
+
+def begin_write(session: Session) -> None:
+    """Make the session's transaction one that may write, before a service reads what it will
+    change.
+
+    On SQLite a transaction that has only read holds a snapshot; if another writer commits
+    before it writes, its write fails at once ("database is locked"), and neither the winner
+    nor the new state can be seen. Unless it has written already, the transaction is restarted
+    as ``BEGIN IMMEDIATE``, which waits for other writers and then reads what they committed.
+    Loaded objects are expired by the restart and reload on access. PostgreSQL needs nothing:
+    row locks (``FOR UPDATE``) do this there. Sessions bound to a connection (tests joining an
+    outer transaction) are left alone.
+    """
+    bind = session.get_bind()
+    if bind.dialect.name != "sqlite" or not isinstance(bind, Engine):
+        return
+    if session.in_transaction():
+        info = session.connection().info
+        if info.get("mla_immediate") or info.get("mla_wrote"):
+            return
+        if session.new or session.dirty or session.deleted:
+            return
+        session.rollback()
+    session.connection(execution_options={"mla_immediate": True})
 
 
 @contextlib.contextmanager

@@ -27,7 +27,7 @@ from mla.audit import chain
 from mla.audit.models import Event, EventKind
 from mla.authorities.models import Authority, AuthorityKind, Role, User
 from mla.authorities.service import get_authority
-from mla.db import get_session, utcnow
+from mla.db import begin_write, get_session, utcnow
 from mla.deadlines.service import Clocks, party_authority
 from mla.errors import Conflict, FieldError, Invalid, NotAllowed, NotFound
 from mla.requests.models import ReferenceCounter, Request, Urgency
@@ -214,6 +214,7 @@ class RequestService:
         gate on transmission. Raises Invalid naming every bad field, NotFound for an unknown
         authority.
         """
+        begin_write(self.session)
         now = self.clock()
         errors: list[FieldError] = []
         try:
@@ -387,16 +388,18 @@ class RequestService:
         when), if the event is not open in this state, or a guard blocks it (with its reason);
         NotAllowed for another party's event or too low a role; Invalid naming each bad input.
         """
+        reference = request.reference  # still readable after a failed flush expires the row
         parties = self.parties(request, actor)
         if not parties:
-            raise NotFound(f"no request {request.reference}")
+            raise NotFound(f"no request {reference}")
         seen = request.version_id if expected_version is None else expected_version
+        begin_write(self.session)
         try:
             # Lock the row (PostgreSQL) and read what is committed now: the state we act on
             # is the one we checked, and a change that won the race is reported, not undone.
             self.session.refresh(request, with_for_update={"of": Request})
         except OperationalError as exc:
-            raise Conflict(f"{request.reference} is being changed by someone else; retry") from exc
+            raise Conflict(f"{reference} is being changed by someone else; retry") from exc
         if request.version_id != seen:
             raise self._conflict(request)
 
@@ -427,7 +430,7 @@ class RequestService:
         try:
             self.session.flush()
         except (StaleDataError, OperationalError) as exc:
-            raise Conflict(f"{request.reference} was changed by someone else; reload it") from exc
+            raise Conflict(f"{reference} was changed by someone else at the same time") from exc
 
         clocks = Clocks(self.session)
         clocks.on_transition(request, wf, t.dest, t.by, now)
@@ -456,8 +459,10 @@ class RequestService:
         or nobody. Only a supervisor of the holding authority may (re)assign. Raises NotFound
         if the actor is no party, NotAllowed otherwise, Invalid for a user of another
         authority."""
+        reference = request.reference
         if not self.parties(request, actor):
-            raise NotFound(f"no request {request.reference}")
+            raise NotFound(f"no request {reference}")
+        begin_write(self.session)
         if actor.authority.id != request.holder_authority_id or not actor.role.includes(
             Role.SUPERVISOR
         ):
@@ -470,8 +475,8 @@ class RequestService:
         request.assignee = assignee
         try:
             self.session.flush()
-        except StaleDataError as exc:
-            raise Conflict(f"{request.reference} was changed by someone else; reload it") from exc
+        except (StaleDataError, OperationalError) as exc:
+            raise Conflict(f"{reference} was changed by someone else at the same time") from exc
         return chain.append(
             self.session,
             request,
