@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy.exc import OperationalError
 
 from mla import create_app
@@ -283,7 +283,7 @@ def demo() -> None:
     from mla import demo as demo_data
 
     with unit_of_work() as session:
-        logins = demo_data.seed(session)
+        logins = demo_data.seed(session, current_app.extensions["mla.engines"])
     click.echo(f"demo data ready: {len(logins)} users")
     for username, password, code in logins:
         click.echo(f"  {username} / {password} / {code}")
@@ -304,7 +304,7 @@ def serve(host: str, port: int, with_demo: bool, threads: int) -> None:
         logins: list[tuple[str, str, str]] = []
         if with_demo:
             with unit_of_work() as session:
-                logins = demo_data.seed(session)
+                logins = demo_data.seed(session, app.extensions["mla.engines"])
             get_session().close()
         _print_logins(f"http://{host}:{port}", logins)
         waitress.serve(app, host=host, port=port, threads=threads, ident="mla")

@@ -4,8 +4,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import text
 
 from mla.cli import cli
+from mla.db import make_engine, utcnow
 
 
 @pytest.fixture
@@ -128,6 +130,24 @@ def test_demo_is_idempotent_and_prints_logins(mla):
     listing = mla("authorities", "list").output
     for code in ("ARG-DAJIN", "BRA-DRCI", "MEX-FGR", "COL-FGN", "CHL-FN", "USA-OIA"):
         assert code in listing
+    assert "11 request histories verified" in mla("audit", "verify").output
+
+
+def test_demo_requests_span_the_workflows_and_some_are_overdue(mla, fresh_database_url):
+    mla("demo")
+    engine = make_engine(fresh_database_url)
+    with engine.connect() as conn:
+        states: dict[str, set[str]] = {"mla": set(), "extradition": set()}
+        for row in conn.execute(text("SELECT kind, state FROM request")):
+            states[row.kind].add(row.state)
+        overdue = conn.execute(
+            text("SELECT count(*) FROM deadline WHERE closed_at IS NULL AND due_at < :now"),
+            {"now": utcnow().replace(tzinfo=None) if engine.dialect.name == "sqlite" else utcnow()},
+        ).scalar_one()
+    engine.dispose()
+    assert len(states["mla"]) >= 8 and len(states["extradition"]) >= 2
+    assert {"draft", "received", "in_execution", "closed", "refused"} <= states["mla"]
+    assert overdue >= 2
 
 
 def test_audit_verify_on_an_empty_database(mla):
