@@ -87,41 +87,27 @@ def append(
         .where(Request.id == request.id)
         .with_for_update()
     ).one()
-    at = at or utcnow()
-    data = data or {}
-    seq = count + 1
-    digest = event_hash(
-        head,
-        request_id=request.id,
-        seq=seq,
-        at=at,
-        kind=str(kind),
-        actor_user_id=actor_user_id,
-        actor_authority_id=actor_authority_id,
-        on_behalf_of_id=on_behalf_of_id,
-        data=data,
-    )
     event = Event(
         request_id=request.id,
-        seq=seq,
-        at=at,
+        seq=count + 1,
+        at=at or utcnow(),
         kind=str(kind),
         actor_user_id=actor_user_id,
         actor_authority_id=actor_authority_id,
         on_behalf_of_id=on_behalf_of_id,
-        data=data,
+        data=data or {},
         prev_hash=head,
-        hash=digest,
     )
+    event.hash = _row_hash(event)
     session.add(event)
     session.execute(
         update(Request)
         .where(Request.id == request.id)
-        .values(chain_head=digest, event_count=seq)
+        .values(chain_head=event.hash, event_count=event.seq)
         .execution_options(synchronize_session=False)
     )
-    set_committed_value(request, "chain_head", digest)
-    set_committed_value(request, "event_count", seq)
+    set_committed_value(request, "chain_head", event.hash)
+    set_committed_value(request, "event_count", event.seq)
     session.flush()
     return event
 
