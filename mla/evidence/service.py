@@ -1,0 +1,454 @@
+"""The evidence service: the only code that stores, lists, releases and checks evidence.
+
+Every method that takes an :class:`~mla.requests.service.Actor` sees only the evidence of
+requests the actor's authority is party to (NotFound otherwise, existence never leaks). On a
+confidential request (Palermo 18.20) only the request's assignee and supervisors or admins of
+the authority holding it may list, upload or download; API tokens act for no person and are
+refused (NotAllowed), so confidential evidence is always released to a named user.
+
+Methods flush; the boundary commits. Blobs are written (temp name, fsync, rename) before the
+row is flushed, and a session listener deletes every blob written in a transaction that does
+not commit, so an upload that fails at any point, including the commit itself, leaves neither
+row nor blob, without callers doing anything.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import logging
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import IO, Any, BinaryIO
+
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from mla.audit import chain
+from mla.audit.models import EventKind
+from mla.authorities.models import Role
+from mla.db import begin_write, get_session, utcnow
+from mla.errors import FieldError, IntegrityError, Invalid, NotAllowed, NotFound
+from mla.evidence.blobs import track_blob
+from mla.evidence.crypto import SEGMENT_SIZE, Encryptor, decrypt_stream
+from mla.evidence.intake import SNIFF_BYTES, sanitize_filename, sniff_media_type
+from mla.evidence.keyring import Keyring
+from mla.evidence.models import Attachment
+from mla.evidence.storage import EvidenceStore, FilesystemStore, new_storage_key
+from mla.requests.models import Request
+from mla.requests.service import Actor, RequestService, request_service
+
+log = logging.getLogger(__name__)
+
+READ_SIZE = SEGMENT_SIZE  # one segment per read: the encryptor then seals without copying
+
+# --- the service -------------------------------------------------------------------------
+
+
+class Plaintext:
+    """An iterator over verified plaintext of one blob that always closes the blob.
+
+    It closes on exhaustion, on error and on :meth:`close` (WSGI servers call ``close`` on a
+    response's iterable, also when the client goes away).
+    """
+
+    def __init__(self, segments: Iterator[bytes], blob: BinaryIO) -> None:
+        self._segments = segments
+        self._blob = blob
+
+    def __iter__(self) -> Plaintext:
+        return self
+
+    def __next__(self) -> bytes:
+        try:
+            return next(self._segments)
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        close = getattr(self._segments, "close", None)
+        if close is not None:
+            close()
+        self._blob.close()
+
+
+@dataclass
+class Download:
+    """An attachment being released: its row and its verified plaintext.
+
+    ``chunks`` raises IntegrityError when the blob is damaged or its digest differs (after
+    releasing only verified segments); whoever consumes it must treat an error as a failed
+    download, never as a short file. Use as a context manager, or consume or close ``chunks``.
+    """
+
+    attachment: Attachment
+    chunks: Plaintext
+
+    @property
+    def sha256_base64(self) -> str:
+        return base64.b64encode(bytes.fromhex(self.attachment.sha256)).decode("ascii")
+
+    def close(self) -> None:
+        self.chunks.close()
+
+    def __enter__(self) -> Download:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+def _read_full(stream: IO[bytes], n: int) -> bytes:
+    """Up to ``n`` bytes, fewer only at end of stream (sockets and pipes return short reads)."""
+    parts: list[bytes] = []
+    got = 0
+    while got < n:
+        data = stream.read(n - got)
+        if not data:
+            break
+        parts.append(data)
+        got += len(data)
+    return parts[0] if len(parts) == 1 else b"".join(parts)
+
+
+class EvidenceService:
+    def __init__(
+        self,
+        session: Session,
+        requests: RequestService,
+        store: EvidenceStore,
+        keyring: Keyring,
+        *,
+        max_bytes: int,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        if max_bytes <= 0:
+            raise ValueError("max_bytes must be positive")
+        self.session = session
+        self.requests = requests
+        self.store = store
+        self.keyring = keyring
+        self.max_bytes = max_bytes
+        self.clock = clock
+
+    # --- access -----------------------------------------------------------------------------
+
+    def check_access(self, request: Request, actor: Actor) -> None:
+        """Raise NotFound if the actor's authority is no party to ``request``; NotAllowed if
+        the request is confidential and the actor is neither its assignee nor a supervisor
+        (or admin) of the authority holding it. API tokens are never cleared for
+        confidential evidence."""
+        if not self.requests.parties(request, actor):
+            raise NotFound(f"no request {request.reference}")
+        if not request.confidential:
+            return
+        user = actor.user
+        cleared = user is not None and (
+            request.assignee_id == user.id
+            or (
+                actor.authority.id == request.holder_authority_id
+                and actor.role.includes(Role.SUPERVISOR)
+            )
+        )
+        if not cleared:
+            raise NotAllowed(
+                f"{request.reference} is confidential: its evidence is open only to the "
+                "assigned user and supervisors of the authority holding it"
+            )
+
+    # --- upload -----------------------------------------------------------------------------
+
+    def upload(
+        self, request: Request, actor: Actor, filename: str, stream: IO[bytes]
+    ) -> Attachment:
+        """Encrypt ``stream`` into a new attachment of ``request`` uploaded by ``actor``.
+
+        Streams: memory stays at about two segments whatever the size. Requires access (see
+        :meth:`check_access`). Guarantees, once this returns: the blob is durable in the store,
+        the row and an ``evidence_uploaded`` custody event (attachment id, file name, size,
+        SHA-256) are flushed. If the transaction then rolls back or its commit fails, the blob
+        is deleted. Raises Invalid on field ``file`` for an empty file, one larger than the
+        limit (checked while streaming, before the excess is written) or an unusable name;
+        whatever ``stream.read`` raises propagates, leaving nothing behind.
+        """
+        self.check_access(request, actor)
+        name = sanitize_filename(filename)
+        first = _read_full(stream, READ_SIZE)
+        if not first:
+            raise Invalid(FieldError("file", "the file is empty"))
+        media_type = sniff_media_type(first[:SNIFF_BYTES], name)
+        key = new_storage_key()
+        enc = Encryptor.create(self.keyring.wrap, key.encode("ascii"))
+        limit_mib = self.max_bytes / (1 << 20)
+        with self.store.writer(key) as blob:
+            blob.write(enc.header())
+            chunk = first
+            while chunk:
+                if enc.size + len(chunk) > self.max_bytes:
+                    raise Invalid(
+                        FieldError("file", f"the file is larger than the {limit_mib:g} MiB limit")
+                    )
+                blob.write(enc.update(chunk))
+                chunk = stream.read(READ_SIZE)
+            blob.write(enc.finalize())
+        try:
+            # Waiting for the write lock only now keeps a long upload from blocking other
+            # writers; begin_write may restart a read-only transaction, so the blob is hung
+            # on the transaction only after it.
+            begin_write(self.session)
+            track_blob(self.session, self.store, key)
+        except BaseException:
+            self.store.delete(key)
+            raise
+        # Re-wrap under the newest key: a rotation that ran while this file streamed must
+        # not leave a row under a key it has just retired. The blob's header keeps the
+        # original wrapping, as after any rotation.
+        key_id, wrapped = self.keyring.rewrap(enc.key_id, enc.wrapped_key)
+        now = self.clock()
+        attachment = Attachment(
+            request_id=request.id,
+            filename=name,
+            media_type=media_type,
+            size=enc.size,
+            sha256=enc.sha256,
+            key_id=key_id,
+            wrapped_key=wrapped,
+            storage_key=key,
+            uploaded_by_id=actor.user_id,
+            uploaded_by_authority_id=actor.authority.id,
+            uploaded_by_token_id=actor.token_id,
+            created_at=now,
+        )
+        self.session.add(attachment)
+        self.session.flush()
+        self._record(
+            request,
+            EventKind.EVIDENCE_UPLOADED,
+            actor,
+            attachment,
+            now,
+            filename=name,
+            media_type=media_type,
+            size=enc.size,
+        )
+        return attachment
+
+    # --- read -------------------------------------------------------------------------------
+
+    def list(self, request: Request, actor: Actor) -> list[Attachment]:
+        """The request's attachments, oldest first. Raises as :meth:`check_access`."""
+        self.check_access(request, actor)
+        return list(
+            self.session.scalars(
+                select(Attachment)
+                .where(Attachment.request_id == request.id)
+                .order_by(Attachment.created_at, Attachment.id)
+            )
+        )
+
+    def get(self, request: Request, actor: Actor, attachment_id: int) -> Attachment:
+        """Attachment ``attachment_id`` of ``request``; NotFound if it belongs to another
+        request or does not exist. Raises as :meth:`check_access`."""
+        self.check_access(request, actor)
+        attachment = self.session.scalar(
+            select(Attachment).where(
+                Attachment.id == attachment_id, Attachment.request_id == request.id
+            )
+        )
+        if attachment is None:
+            raise NotFound(f"no attachment {attachment_id} on {request.reference}")
+        return attachment
+
+    def _open(self, attachment: Attachment) -> Plaintext:
+        """Verified plaintext of ``attachment``; header and key are checked now."""
+        try:
+            blob = self.store.open(attachment.storage_key)
+        except NotFound:
+            raise IntegrityError(
+                f"attachment {attachment.id}: its blob is missing from the evidence store"
+            ) from None
+        try:
+            # The row holds the current wrapping; the header's may predate a rotation.
+            segments = decrypt_stream(
+                blob,
+                lambda _k, _w: self.keyring.unwrap(attachment.key_id, attachment.wrapped_key),
+                attachment.storage_key.encode("ascii"),
+                expected_sha256=attachment.sha256,
+            )
+        except BaseException:
+            blob.close()
+            raise
+        return Plaintext(segments, blob)
+
+    def download(self, request: Request, actor: Actor, attachment_id: int) -> Download:
+        """Release attachment ``attachment_id`` to ``actor``.
+
+        Raises as :meth:`get`; IntegrityError now if the blob is missing, its header is
+        damaged or its key does not unwrap. Records the ``evidence_downloaded`` custody event
+        (actor, SHA-256) before returning: the boundary commits it before streaming. The
+        returned chunks raise IntegrityError midway on a damaged blob or digest mismatch.
+        """
+        attachment = self.get(request, actor, attachment_id)
+        plaintext = self._open(attachment)
+        try:
+            self._record(
+                request,
+                EventKind.EVIDENCE_DOWNLOADED,
+                actor,
+                attachment,
+                self.clock(),
+                filename=attachment.filename,
+            )
+        except BaseException:
+            plaintext.close()
+            raise
+        return Download(attachment, plaintext)
+
+    # --- verification ------------------------------------------------------------------------
+
+    def _check(self, attachment: Attachment, actor: Actor | None) -> IntegrityError | None:
+        """Decrypt all of ``attachment``; record the outcome in its request's history."""
+        error: IntegrityError | None = None
+        try:
+            with contextlib.closing(self._open(attachment)) as plaintext:
+                for _ in plaintext:
+                    pass
+        except IntegrityError as exc:
+            error = IntegrityError(f"attachment {attachment.id} ({attachment.filename}): {exc}")
+        outcome: dict[str, Any] = {"result": "ok" if error is None else "failed"}
+        if error is not None:
+            outcome["error"] = str(error)
+        self._record(
+            attachment.request,
+            EventKind.EVIDENCE_VERIFIED,
+            actor,
+            attachment,
+            self.clock(),
+            **outcome,
+        )
+        return error
+
+    def verify(self, attachment: Attachment, actor: Actor | None = None) -> None:
+        """Decrypt ``attachment`` fully and check every tag and its SHA-256; record an
+        ``evidence_verified`` event either way. Raises IntegrityError (after recording the
+        failure) if anything does not hold."""
+        error = self._check(attachment, actor)
+        if error is not None:
+            raise error
+
+    def verify_all(
+        self, ids: Sequence[int] | None = None
+    ) -> Iterator[tuple[Attachment, IntegrityError | None]]:
+        """Verify every attachment (or those in ``ids``, NotFound naming the first unknown
+        one), yielding each with its error or None. Each check is flushed before it is
+        yielded, so the caller may commit between items to keep transactions short."""
+        query = select(Attachment.id).order_by(Attachment.id)
+        if ids is not None:
+            query = query.where(Attachment.id.in_(ids))
+        found = list(self.session.scalars(query))
+        if ids is not None:
+            known = set(found)
+            missing = [i for i in ids if i not in known]
+            if missing:
+                raise NotFound(f"no attachment {missing[0]}")
+        for attachment_id in found:
+            attachment = self.session.get_one(Attachment, attachment_id)
+            yield attachment, self._check(attachment, None)
+
+    # --- keys --------------------------------------------------------------------------------
+
+    def key_usage(self) -> dict[str, int]:
+        """How many attachments' data keys each keyring key wraps."""
+        rows = self.session.execute(
+            select(Attachment.key_id, func.count()).group_by(Attachment.key_id)
+        )
+        return {key_id: count for key_id, count in rows}
+
+    def pending_rewraps(self) -> int:
+        """How many data keys are not yet wrapped under the current key."""
+        current = self.keyring.current_key_id
+        return (
+            self.session.scalar(
+                select(func.count()).select_from(Attachment).where(Attachment.key_id != current)
+            )
+            or 0
+        )
+
+    def rewrap_batch(self, limit: int = 500) -> int:
+        """Re-wrap up to ``limit`` data keys not under the current key, and flush; returns how
+        many. Blobs are not touched. Commit after each batch: a rotation then resumes where
+        it stopped. Raises IntegrityError naming an attachment whose key does not unwrap."""
+        current = self.keyring.current_key_id
+        rows = self.session.scalars(
+            select(Attachment)
+            .where(Attachment.key_id != current)
+            .order_by(Attachment.id)
+            .limit(limit)
+            .with_for_update()
+        ).all()
+        for row in rows:
+            try:
+                row.key_id, row.wrapped_key = self.keyring.rewrap(row.key_id, row.wrapped_key)
+            except IntegrityError as exc:
+                raise IntegrityError(f"attachment {row.id}: {exc}") from None
+        self.session.flush()
+        return len(rows)
+
+    def retire_key(self, key_id: str) -> None:
+        """Erase key ``key_id``'s material. Raises Conflict while any attachment's data key
+        is wrapped under it (run ``mla keys rotate`` first) or if it is the current key."""
+        self.keyring.retire(key_id, in_use_count=self.key_usage().get(key_id, 0))
+
+    # --- custody -----------------------------------------------------------------------------
+
+    def _record(
+        self,
+        request: Request,
+        kind: EventKind,
+        actor: Actor | None,
+        attachment: Attachment,
+        at: datetime,
+        **data: Any,
+    ) -> None:
+        body: dict[str, Any] = {"attachment": attachment.id, "sha256": attachment.sha256, **data}
+        if actor is not None and actor.token_id is not None:
+            body["token"] = actor.token_id
+        chain.append(
+            self.session,
+            request,
+            kind,
+            actor_user_id=actor.user_id if actor else None,
+            actor_authority_id=actor.authority.id if actor else None,
+            data=body,
+            at=at,
+        )
+
+
+_BUILD_LOCK = threading.Lock()
+
+
+def evidence_service() -> EvidenceService:
+    """The evidence service of the current application context, from its settings
+    (``MLA_EVIDENCE_DIR``, ``MLA_KEYRING_FILE``, ``MLA_MAX_UPLOAD_MB``). The store and the
+    keyring are opened once per app and shared by its threads."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    with _BUILD_LOCK:
+        parts = app.extensions.get("mla.evidence")
+        if parts is None:
+            parts = (
+                FilesystemStore(app.config["MLA_EVIDENCE_DIR"]),
+                Keyring.open(app.config["MLA_KEYRING_FILE"]),
+            )
+            app.extensions["mla.evidence"] = parts
+    store, keyring = parts
+    return EvidenceService(
+        get_session(),
+        request_service(),
+        store,
+        keyring,
+        max_bytes=int(app.config["MLA_MAX_UPLOAD_MB"]) << 20,
+    )
