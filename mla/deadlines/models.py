@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mla.db import Base, StrEnumType, utcnow
@@ -66,3 +66,20 @@ class Deadline(Base):
         if self.paused_at is not None:
             return "paused"
         return "overdue" if now > self.due_at else "running"
+
+
+class AuthorityClosure(Base):
+    """A day an authority is closed (beyond weekends and public holidays): not a business day.
+
+    Added by an admin. Deadlines count it from the next computation on (a step scheduled, a
+    deadline started, resumed or extended); due times already stored are not moved back.
+    """
+
+    __tablename__ = "authority_closure"
+    __table_args__ = (UniqueConstraint("authority_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    authority_id: Mapped[int] = mapped_column(ForeignKey("authority.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(Date, comment="local date on the authority's calendar")
+    reason: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -13,7 +13,7 @@ Semantics (from the workflow definition, see ``workflows/README.md``):
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 from mla.authorities.models import Authority
 from mla.deadlines.calendar import Calendar
 from mla.deadlines.calendar import Duration as CalendarDuration
-from mla.deadlines.models import Deadline, Outcome
-from mla.errors import Conflict
+from mla.deadlines.models import AuthorityClosure, Deadline, Outcome
+from mla.errors import Conflict, FieldError, Invalid
 from mla.requests.models import Request
 from mla.workflow.model import Deadline as DeadlineDef
 from mla.workflow.model import Duration, Workflow
@@ -58,6 +58,11 @@ class Clocks:
                 authority.country,
                 subdivision=authority.holiday_subdivision,
                 timezone=authority.timezone,
+                closures=self.session.scalars(
+                    select(AuthorityClosure.day).where(
+                        AuthorityClosure.authority_id == authority.id
+                    )
+                ),
             )
             self._calendars[authority.id] = cal
         return cal
@@ -78,6 +83,12 @@ class Clocks:
             return
         amount, unit = steps[0].offset.resolve({})
         deadline.next_step_at = cal.add(deadline.due_at, CalendarDuration(amount, unit))
+
+    def schedule_next(self, deadline: Deadline, definition: DeadlineDef) -> None:
+        """Set ``deadline.next_step_at`` for the step after the ``level`` already fired (the
+        sweeper calls this after firing one); None when paused or past the last step."""
+        cal = self.calendar(self.session.get_one(Authority, deadline.authority_id))
+        self._next_step(deadline, definition, cal)
 
     def _due(
         self, request: Request, wf: Workflow, definition: DeadlineDef, cal: Calendar, now: datetime
@@ -176,3 +187,38 @@ class Clocks:
         self._next_step(deadline, definition, cal)
         self.session.flush()
         return deadline
+
+
+# --- closure days -----------------------------------------------------------------------
+
+
+def add_closure(session: Session, authority: Authority, day: date, reason: str) -> AuthorityClosure:
+    """Mark ``day`` as a closure of ``authority`` (not a business day for its deadlines).
+
+    Raises Invalid naming ``reason`` when it is empty, Conflict when the day is already closed.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise Invalid(FieldError("reason", "give the reason for the closure"))
+    exists = session.scalar(
+        select(AuthorityClosure).where(
+            AuthorityClosure.authority_id == authority.id, AuthorityClosure.day == day
+        )
+    )
+    if exists is not None:
+        raise Conflict(f"{authority.code} is already closed on {day.isoformat()}")
+    closure = AuthorityClosure(authority_id=authority.id, day=day, reason=reason[:300])
+    session.add(closure)
+    session.flush()
+    return closure
+
+
+def list_closures(session: Session, authority: Authority) -> list[AuthorityClosure]:
+    """The closure days of ``authority``, in date order."""
+    return list(
+        session.scalars(
+            select(AuthorityClosure)
+            .where(AuthorityClosure.authority_id == authority.id)
+            .order_by(AuthorityClosure.day)
+        )
+    )

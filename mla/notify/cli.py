@@ -1,0 +1,160 @@
+"""``mla worker``, ``mla notifications`` and ``mla authorities closures``.
+
+Adapters only: parse, call one service function, print. Attached to the ``mla`` group by
+:mod:`mla.cli`.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from datetime import UTC, datetime
+from typing import Any
+
+import click
+
+from mla.cli import _Group, _table, with_app
+from mla.db import get_session, unit_of_work
+from mla.errors import FieldError, Invalid
+
+
+def _instant(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise Invalid(FieldError("--now", f"not an ISO-8601 date or time: {value!r}")) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@click.command("worker")
+@click.option("--once", is_flag=True, help="one pass (sweep, then dispatch), then exit")
+@click.option(
+    "--now",
+    "now_text",
+    metavar="ISO-8601",
+    help="act as if it were this time (UTC when no offset is given)",
+)
+@with_app
+def worker_command(once: bool, now_text: str | None) -> None:
+    """Fire due escalation steps and deliver notifications, every MLA_WORKER_INTERVAL s."""
+    from flask import current_app
+
+    from mla import worker
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    now = _instant(now_text)
+    if once:
+        result = worker.run_once(app, now)
+        click.echo(
+            f"fired {result.fired} escalation steps ({result.skipped} already fired); "
+            f"sent {result.sent}, retrying {result.retrying}, dead {result.dead}"
+        )
+        return
+    stop = threading.Event()
+
+    def _stop(signum: int, _frame: Any) -> None:
+        click.echo(f"stopping after the current pass ({signal.Signals(signum).name})", err=True)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    click.echo(f"worker running every {app.config['MLA_WORKER_INTERVAL']} s; Ctrl-C stops it")
+    worker.run(app, stop, now=now)
+
+
+# --- notifications ---------------------------------------------------------------------
+
+
+@click.group("notifications", cls=_Group)
+def notifications_group() -> None:
+    """The outbox of e-mail and webhook notifications."""
+
+
+@notifications_group.command("list")
+@click.option("--dead", is_flag=True, help="only messages given up on after their last try")
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 10_000))
+@with_app
+def notifications_list(dead: bool, limit: int) -> None:
+    """List outbox messages, newest first."""
+    from mla.notify.models import Status
+    from mla.notify.service import NotificationService
+
+    service = NotificationService(get_session(), _engines())
+    rows = service.listing(status=Status.DEAD if dead else None, limit=limit)
+    _table(
+        [
+            (
+                n.id,
+                n.channel.value,
+                n.event,
+                n.address or (f"subscription {n.subscription_id}" if n.subscription_id else ""),
+                n.status.value,
+                n.attempts,
+                n.created_at.strftime("%Y-%m-%d %H:%M"),
+                (n.last_error or "")[:80],
+            )
+            for n in rows
+        ],
+        ("ID", "CHANNEL", "EVENT", "TO", "STATUS", "TRIES", "CREATED", "LAST ERROR"),
+    )
+
+
+@notifications_group.command("resend")
+@click.argument("notification_id", type=int)
+@with_app
+def notifications_resend(notification_id: int) -> None:
+    """Queue dead message ID again; the worker sends it on its next pass."""
+    from mla.notify.service import NotificationService
+
+    with unit_of_work() as session:
+        row = NotificationService(session, _engines()).resend(notification_id)
+    click.echo(f"notification {row.id} queued again")
+
+
+def _engines() -> Any:
+    from flask import current_app
+
+    return current_app.extensions["mla.engines"]
+
+
+# --- closure days ------------------------------------------------------------------------
+
+
+@click.group("closures", cls=_Group)
+def closures_group() -> None:
+    """Days an authority is closed: not business days for its deadlines."""
+
+
+@closures_group.command("add")
+@click.argument("code")
+@click.argument("day", type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.option("--reason", required=True, help="why the authority is closed that day")
+@with_app
+def closures_add(code: str, day: datetime, reason: str) -> None:
+    """Close authority CODE on DAY (YYYY-MM-DD)."""
+    from mla.authorities.service import get_authority
+    from mla.deadlines.service import add_closure
+
+    with unit_of_work() as session:
+        closure = add_closure(session, get_authority(session, code), day.date(), reason)
+    click.echo(f"{code.upper()} closed on {closure.day.isoformat()}: {closure.reason}")
+
+
+@closures_group.command("list")
+@click.argument("code")
+@with_app
+def closures_list(code: str) -> None:
+    """List the closure days of authority CODE."""
+    from mla.authorities.service import get_authority
+    from mla.deadlines.service import list_closures
+
+    session = get_session()
+    rows = [
+        (c.day.isoformat(), c.reason) for c in list_closures(session, get_authority(session, code))
+    ]
+    _table(rows, ("DAY", "REASON"))
+
+
+__all__ = ["closures_group", "notifications_group", "worker_command"]

@@ -1,0 +1,415 @@
+"""The notification service: writes the outbox, and answers the UI's bell.
+
+Contract: every method that creates notifications adds them to the caller's session and
+flushes, so they commit (or roll back) with their cause; nothing is delivered here. The
+dispatcher (:mod:`mla.notify.dispatcher`) delivers after commit, in its own transaction.
+
+Channels per cause:
+
+* a request is created or changes state (:meth:`NotificationService.on_status_change`): a
+  webhook to every active subscription of each authority party to the request, and, when the
+  request moves to another authority, an in-app message to that authority's clerks (and its
+  assignee). A confidential request's webhook (Palermo 18.20) carries only its reference and
+  state; no webhook ever carries the request's facts.
+* an escalation step fires (:meth:`NotificationService.escalate`): e-mail and in-app messages
+  to the step's recipients in their own language, with a link to the request, and webhooks
+  to the counterpart authority's subscriptions when the step names the counterpart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from flask import current_app, has_app_context
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from mla.audit.models import Event, EventKind
+from mla.authorities.models import Authority, Role, User
+from mla.config import SETTINGS
+from mla.db import utcnow
+from mla.deadlines.models import Deadline
+from mla.deadlines.service import Clocks
+from mla.errors import Conflict, NotFound
+from mla.notify.messages import language, recipient_names, render
+from mla.notify.models import Channel, Notification, Status, WebhookSubscription
+from mla.notify.subscriptions import SubscriptionService
+from mla.requests.models import Request
+from mla.workflow.engine import Engines
+from mla.workflow.model import EscalationStep, Workflow, label
+
+__all__ = ["NotificationService", "SubscriptionService"]
+
+_ROLE_OF = {"clerks": Role.CLERK, "supervisors": Role.SUPERVISOR, "admins": Role.ADMIN}
+_ROLES = [Role.CLERK, Role.SUPERVISOR, Role.ADMIN]
+
+
+def request_link(base_url: str, reference: str) -> str:
+    return f"{base_url.rstrip('/')}/requests/{reference}"
+
+
+class NotificationService:
+    """Notifications for one unit of work. ``base_url`` (for links in e-mail) defaults to the
+    app's ``MLA_BASE_URL``, or the embedded default outside an app."""
+
+    def __init__(self, session: Session, engines: Engines, *, base_url: str | None = None):
+        self.session = session
+        self.engines = engines
+        if base_url is None:
+            base_url = (
+                current_app.config["MLA_BASE_URL"]
+                if has_app_context() and "MLA_BASE_URL" in current_app.config
+                else SETTINGS["MLA_BASE_URL"][0]
+            )
+        self.base_url = base_url.rstrip("/")
+        self.clocks = Clocks(session)  # caches each authority's calendar across steps
+
+    # --- recipients -----------------------------------------------------------------------
+
+    def _users(self, authority_id: int, role: Role) -> list[User]:
+        """Active users of exactly ``role``; if the authority has none, of the next role up,
+        and failing that the next one down: a step always reaches somebody who can act (a
+        step for supervisors reaches the head when there is no supervisor)."""
+        at = _ROLES.index(role)
+        for candidate in _ROLES[at:] + _ROLES[:at][::-1]:
+            users = list(
+                self.session.scalars(
+                    select(User)
+                    .where(
+                        User.authority_id == authority_id,
+                        User.role == candidate,
+                        User.active.is_(True),
+                    )
+                    .order_by(User.id)
+                )
+            )
+            if users:
+                return users
+        return []
+
+    def _subscriptions(self, authority_ids: Iterable[int], event: str) -> list[WebhookSubscription]:
+        ids = sorted(set(authority_ids))
+        if not ids:
+            return []
+        rows = self.session.scalars(
+            select(WebhookSubscription)
+            .where(WebhookSubscription.authority_id.in_(ids), WebhookSubscription.active.is_(True))
+            .order_by(WebhookSubscription.id)
+        )
+        return [s for s in rows if s.wants(event)]
+
+    @staticmethod
+    def counterpart(request: Request, deadline: Deadline) -> Authority:
+        """The other central authority: the requested one for the requesting state's
+        deadlines, the requesting one for everybody else's (requested and executing)."""
+        if deadline.authority_id == request.requesting_authority_id:
+            return request.requested_authority
+        return request.requesting_authority
+
+    # --- payloads -------------------------------------------------------------------------
+
+    def _workflow(self, request: Request) -> Workflow:
+        return self.engines.get(request.kind, request.workflow_version).workflow
+
+    def _request_payload(self, request: Request, event: str, at: datetime) -> dict[str, Any]:
+        if request.confidential:
+            # 18.20: a confidential request's existence travels as little as possible.
+            return {"reference": request.reference, "state": request.state}
+        labels = self._workflow(request).states[request.state].labels
+        return {
+            "event": event,
+            "reference": request.reference,
+            "kind": request.kind,
+            "state": request.state,
+            "state_label": dict(labels),
+            "holder": request.holder_authority.code,
+            "at": at.isoformat(),
+        }
+
+    def _webhook(
+        self,
+        subscription: WebhookSubscription,
+        event: str,
+        body: dict[str, Any],
+        at: datetime,
+        **cause: Any,
+    ) -> Notification:
+        return Notification(
+            channel=Channel.WEBHOOK,
+            event=event,
+            authority_id=subscription.authority_id,
+            subscription_id=subscription.id,
+            payload=body,
+            status=Status.PENDING,
+            attempts=0,
+            next_attempt_at=at,
+            created_at=at,
+            **cause,
+        )
+
+    @staticmethod
+    def _in_app(
+        user: User, event: str, text: str, link: str, at: datetime, **cause: Any
+    ) -> Notification:
+        # Committed with its cause is delivered: the bell reads the table.
+        return Notification(
+            channel=Channel.IN_APP,
+            event=event,
+            authority_id=user.authority_id,
+            user_id=user.id,
+            language=language(user.language),
+            subject=text,
+            payload={"text": text, "link": link},
+            status=Status.SENT,
+            attempts=0,
+            created_at=at,
+            sent_at=at,
+            **cause,
+        )
+
+    # --- causes ---------------------------------------------------------------------------
+
+    def on_status_change(self, request: Request, event: Event) -> list[Notification]:
+        """Queue what a creation or transition (``event``, just appended to the history) tells
+        the parties. Other history events queue nothing. Flushes; returns the new rows."""
+        if event.kind == EventKind.CREATED:
+            kind = "request.created"
+        elif event.kind == EventKind.TRANSITION:
+            kind = "request.state_changed"
+        else:
+            return []
+        at = event.at
+        cause = {"request_id": request.id}
+        parties = [
+            request.requesting_authority_id,
+            request.requested_authority_id,
+            request.executing_authority_id,
+        ]
+        body = self._request_payload(request, kind, at)
+        rows: list[Notification] = [
+            self._webhook(s, kind, body, at, **cause)
+            for s in self._subscriptions([p for p in parties if p is not None], kind)
+        ]
+        wf = self._workflow(request)
+        source = str((event.data or {}).get("from"))
+        moved = (
+            kind == "request.state_changed"
+            and source in wf.states
+            and wf.states[source].owner != wf.states[request.state].owner
+        )
+        if moved:
+            holder = request.holder_authority
+            users = {u.id: u for u in self._users(holder.id, Role.CLERK)}
+            if request.assignee is not None and request.assignee.authority_id == holder.id:
+                users.setdefault(request.assignee.id, request.assignee)
+            link = f"/requests/{request.reference}"
+            for user in users.values():
+                if user.id == event.actor_user_id:
+                    continue
+                lang = language(user.language)
+                text, _ = render(
+                    "state_changed",
+                    lang,
+                    reference=request.reference,
+                    holder=holder.code,
+                    state=label(wf.states[request.state].labels, lang),
+                )
+                rows.append(self._in_app(user, kind, text, link, at, **cause))
+        self.session.add_all(rows)
+        self.session.flush()
+        return rows
+
+    def escalate(
+        self, deadline: Deadline, step: EscalationStep, now: datetime
+    ) -> list[Notification]:
+        """Queue the messages of escalation ``step`` of ``deadline`` at ``now``.
+
+        Each person among the step's recipients gets one e-mail and one in-app message, in
+        their language, however many of the step's roles they hold. ``assignee`` is the
+        request's assignee if it belongs to the deadline's authority, else its clerks;
+        ``counterpart`` is the other central authority's clerks and webhook subscriptions.
+        Flushes; returns the new rows. Does not record that the step fired (the sweeper does).
+        """
+        request = self.session.get_one(Request, deadline.request_id)
+        wf = self._workflow(request)
+        _, definition = wf.deadline(deadline.name)
+        owner = self.session.get_one(Authority, deadline.authority_id)
+        cal = self.clocks.calendar(owner)
+        due = cal.local_date(deadline.due_at).isoformat()
+        overdue = now >= deadline.due_at
+        cause = {"request_id": request.id, "deadline_id": deadline.id, "level": step.level}
+        link = request_link(self.base_url, request.reference)
+
+        people: dict[int, tuple[User, list[str]]] = {}
+
+        def reach(users: Sequence[User], role: str) -> None:
+            for user in users:
+                people.setdefault(user.id, (user, []))[1].append(role)
+
+        other = self.counterpart(request, deadline)
+        for role in step.to:
+            if role == "assignee":
+                assignee = request.assignee
+                if (
+                    assignee is not None
+                    and assignee.active
+                    and assignee.authority_id == deadline.authority_id
+                ):
+                    reach([assignee], role)
+                else:
+                    reach(self._users(deadline.authority_id, Role.CLERK), role)
+            elif role == "counterpart":
+                reach(self._users(other.id, Role.CLERK), role)
+            else:
+                reach(self._users(deadline.authority_id, _ROLE_OF[role]), role)
+
+        rows: list[Notification] = []
+        for user, roles in people.values():
+            lang = language(user.language)
+            subject, body = render(
+                "escalation",
+                lang,
+                reference=request.reference,
+                deadline=label(definition.labels, lang),
+                overdue=overdue,
+                due=due,
+                timezone=cal.timezone,
+                counterpart=user.authority_id != deadline.authority_id,
+                authority=owner.code,
+                state=label(wf.states[request.state].labels, lang),
+                holder=request.holder_authority.code,
+                link=link,
+                level=step.level,
+                roles=recipient_names(roles, lang),
+            )
+            rows.append(
+                Notification(
+                    channel=Channel.EMAIL,
+                    event="deadline.escalated",
+                    authority_id=user.authority_id,
+                    user_id=user.id,
+                    address=user.email,
+                    language=lang,
+                    subject=subject,
+                    payload={"text": body},
+                    status=Status.PENDING,
+                    attempts=0,
+                    next_attempt_at=now,
+                    created_at=now,
+                    **cause,
+                )
+            )
+            rows.append(
+                self._in_app(
+                    user,
+                    "deadline.escalated",
+                    subject,
+                    f"/requests/{request.reference}",
+                    now,
+                    **cause,
+                )
+            )
+        if "counterpart" in step.to:
+            body_json = self._request_payload(request, "deadline.escalated", now)
+            if not request.confidential:
+                body_json["deadline"] = {
+                    "name": deadline.name,
+                    "authority": owner.code,
+                    "due_at": deadline.due_at.isoformat(),
+                    "level": step.level,
+                    "overdue": overdue,
+                }
+            for subscription in self._subscriptions([other.id], "deadline.escalated"):
+                rows.append(
+                    self._webhook(subscription, "deadline.escalated", body_json, now, **cause)
+                )
+        self.session.add_all(rows)
+        self.session.flush()
+        return rows
+
+    # --- the bell ---------------------------------------------------------------------------
+
+    def _unread_query(self, user: User):  # type: ignore[no-untyped-def]
+        return select(Notification).where(
+            Notification.user_id == user.id,
+            Notification.channel == Channel.IN_APP,
+            Notification.read_at.is_(None),
+        )
+
+    def unread(self, user: User, limit: int = 50) -> list[Notification]:
+        """``user``'s unread in-app messages, newest first (at most ``limit``)."""
+        return list(
+            self.session.scalars(
+                self._unread_query(user).order_by(Notification.id.desc()).limit(limit)
+            )
+        )
+
+    def unread_count(self, user: User) -> int:
+        return int(
+            self.session.scalar(
+                select(func.count()).select_from(self._unread_query(user).subquery())
+            )
+            or 0
+        )
+
+    def mark_read(self, user: User, ids: Iterable[int], now: datetime | None = None) -> int:
+        """Mark ``user``'s in-app messages ``ids`` read; ids of anyone else's are ignored (not
+        revealed). Returns how many changed."""
+        wanted = sorted({int(i) for i in ids})
+        if not wanted:
+            return 0
+        result = self.session.execute(
+            update(Notification)
+            .where(
+                Notification.id.in_(wanted),
+                Notification.user_id == user.id,
+                Notification.channel == Channel.IN_APP,
+                Notification.read_at.is_(None),
+            )
+            .values(read_at=now or utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        self.session.flush()
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    # --- admins -----------------------------------------------------------------------------
+
+    def listing(
+        self, authority: Authority | None = None, status: Status | None = None, limit: int = 100
+    ) -> list[Notification]:
+        """Outbox rows, newest first, of ``authority``'s recipients (None: every authority,
+        for the operator's CLI), optionally of one ``status``."""
+        query = select(Notification).where(Notification.channel != Channel.IN_APP)
+        if authority is not None:
+            query = query.where(Notification.authority_id == authority.id)
+        if status is not None:
+            query = query.where(Notification.status == status)
+        return list(self.session.scalars(query.order_by(Notification.id.desc()).limit(limit)))
+
+    def dead(self, authority: Authority | None = None, limit: int = 100) -> list[Notification]:
+        """Messages given up on after their last try, for admins to read and re-send."""
+        return self.listing(authority, Status.DEAD, limit)
+
+    def resend(
+        self,
+        notification_id: int,
+        authority: Authority | None = None,
+        now: datetime | None = None,
+    ) -> Notification:
+        """Queue dead message ``notification_id`` again, with a fresh set of attempts.
+
+        Scoped to ``authority`` when given. Raises NotFound for an unknown id (or another
+        authority's), Conflict when the message is not dead.
+        """
+        row = self.session.get(Notification, notification_id)
+        if row is None or (authority is not None and row.authority_id != authority.id):
+            raise NotFound(f"no notification {notification_id}")
+        if row.status != Status.DEAD:
+            raise Conflict(f"notification {notification_id} is {row.status.value}, not dead")
+        row.status = Status.PENDING
+        row.attempts = 0
+        row.next_attempt_at = now or utcnow()
+        self.session.flush()
+        return row

@@ -1,0 +1,196 @@
+"""Webhook subscriptions per authority, their sealed secrets and the URL policy.
+
+The signing secret must be available in clear to sign each delivery, so it cannot be hashed
+like an API token. It is sealed with AES-256-GCM under a key derived (HKDF-SHA256) from
+``MLA_SECRET_KEY``, bound to the subscribing authority, and shown once on creation. Changing
+``MLA_SECRET_KEY`` therefore invalidates every subscription's secret (their deliveries go
+dead with a message saying so); subscribers re-subscribe.
+
+URL policy: http(s) only, and no target that resolves to a loopback, private, link-local or
+otherwise non-global address (the server would otherwise POST into its own network), unless
+``MLA_WEBHOOK_ALLOW_PRIVATE`` is on (tests, single-network deployments). The dispatcher checks
+again at each delivery, since DNS can change after subscription.
+"""
+
+from __future__ import annotations
+
+import builtins
+import ipaddress
+import os
+import secrets
+import socket
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from flask import current_app, has_app_context
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from mla.authorities.models import Authority
+from mla.db import utcnow
+from mla.errors import ConfigError, FieldError, IntegrityError, Invalid, NotFound
+from mla.notify.models import WebhookSubscription
+
+#: Event types a subscription may ask for; an empty list or None means all of them.
+EVENTS = ("request.created", "request.state_changed", "deadline.escalated")
+
+_SEAL_VERSION = b"\x01"
+_TRUE = {"1", "true", "yes", "on"}
+
+
+def _setting(name: str) -> object:
+    if has_app_context() and name in current_app.config:
+        return current_app.config[name]
+    return os.environ.get(name)
+
+
+def allow_private_targets(explicit: bool | None = None) -> bool:
+    """Whether webhooks may target loopback and private addresses (off unless configured)."""
+    if explicit is not None:
+        return explicit
+    value = _setting("MLA_WEBHOOK_ALLOW_PRIVATE")
+    return value is True or str(value or "").strip().lower() in _TRUE
+
+
+def _key(secret_key: str | None) -> AESGCM:
+    secret_key = secret_key or str(_setting("MLA_SECRET_KEY") or "")
+    if not secret_key:
+        raise ConfigError("MLA_SECRET_KEY is needed to seal webhook secrets")
+    derived = HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=None, info=b"mla webhook secret v1"
+    ).derive(secret_key.encode())
+    return AESGCM(derived)
+
+
+def _aad(authority_id: int) -> bytes:
+    # Binding to the authority: a sealed secret copied onto another row does not open.
+    return f"webhook_subscription:{authority_id}".encode()
+
+
+def seal_secret(secret: bytes, authority_id: int, secret_key: str | None = None) -> bytes:
+    nonce = os.urandom(12)
+    return _SEAL_VERSION + nonce + _key(secret_key).encrypt(nonce, secret, _aad(authority_id))
+
+
+def open_secret(sealed: bytes, authority_id: int, secret_key: str | None = None) -> bytes:
+    """The clear secret. Raises IntegrityError when it does not open (key changed, tampering)."""
+    if sealed[:1] != _SEAL_VERSION or len(sealed) < 1 + 12 + 16:
+        raise IntegrityError("webhook secret is in an unknown format")
+    try:
+        return _key(secret_key).decrypt(sealed[1:13], sealed[13:], _aad(authority_id))
+    except InvalidTag:
+        raise IntegrityError(
+            "webhook secret does not open: MLA_SECRET_KEY changed or the row was altered; "
+            "the subscriber must subscribe again"
+        ) from None
+
+
+def target_problem(url: str, *, allow_private: bool) -> tuple[str, bool] | None:
+    """Why ``url`` may not receive webhooks, as ``(reason, retryable)``, or None if it may.
+
+    ``retryable`` is True only for a host name that does not resolve now (DNS may recover).
+    """
+    if len(url) > 2048 or not (url.isascii() and url.isprintable()) or " " in url:
+        return "must be at most 2048 printable ASCII characters (percent-encode, use IDNA)", False
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return "is not a valid URL", False
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "must be an http:// or https:// URL with a host", False
+    if allow_private:
+        return None
+    try:
+        infos = socket.getaddrinfo(
+            parts.hostname, port or (443 if parts.scheme == "https" else 80),
+            type=socket.SOCK_STREAM,
+        )  # fmt: skip
+    except (socket.gaierror, UnicodeError):
+        return f"host {parts.hostname} does not resolve", True
+    for info in infos:
+        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
+        if not address.is_global:
+            return f"host {parts.hostname} resolves to a non-public address ({address})", False
+    return None
+
+
+class SubscriptionService:
+    """Webhook subscriptions of one authority at a time; every method is scoped to it."""
+
+    def __init__(
+        self, session: Session, *, secret_key: str | None = None, allow_private: bool | None = None
+    ) -> None:
+        self.session = session
+        self.secret_key = secret_key
+        self.allow_private = allow_private_targets(allow_private)
+
+    def list(self, authority: Authority) -> list[WebhookSubscription]:
+        """The authority's active subscriptions, oldest first."""
+        return list(
+            self.session.scalars(
+                select(WebhookSubscription)
+                .where(
+                    WebhookSubscription.authority_id == authority.id,
+                    WebhookSubscription.active.is_(True),
+                )
+                .order_by(WebhookSubscription.id)
+            )
+        )
+
+    def add(
+        self,
+        authority: Authority,
+        url: str,
+        events: builtins.list[str] | None = None,
+        *,
+        now: datetime | None = None,
+    ) -> tuple[WebhookSubscription, str]:
+        """Subscribe ``url`` to ``events`` (None or empty: all of :data:`EVENTS`).
+
+        Returns the subscription and its signing secret, which is shown this once and kept
+        only sealed. Raises Invalid naming ``url`` or ``events``.
+        """
+        url = (url or "").strip()
+        problem = target_problem(url, allow_private=self.allow_private)
+        if problem is not None:
+            raise Invalid(FieldError("url", problem[0]))
+        wanted: builtins.list[str] = sorted(set(events or ()))
+        unknown = [e for e in wanted if e not in EVENTS]
+        if unknown:
+            raise Invalid(
+                FieldError("events", f"unknown event {unknown[0]!r}; known: {', '.join(EVENTS)}")
+            )
+        secret = "whsec_" + secrets.token_urlsafe(32)
+        subscription = WebhookSubscription(
+            authority_id=authority.id,
+            url=url,
+            secret_sealed=seal_secret(secret.encode(), authority.id, self.secret_key),
+            events=wanted or None,
+            active=True,
+            created_at=now or utcnow(),
+        )
+        self.session.add(subscription)
+        self.session.flush()
+        return subscription, secret
+
+    def remove(
+        self, authority: Authority, subscription_id: int, *, now: datetime | None = None
+    ) -> WebhookSubscription:
+        """Stop deliveries to subscription ``subscription_id`` of ``authority``; its queued
+        messages go dead. Raises NotFound for an unknown id or another authority's."""
+        subscription = self.session.get(WebhookSubscription, subscription_id)
+        if (
+            subscription is None
+            or subscription.authority_id != authority.id
+            or not subscription.active
+        ):
+            raise NotFound(f"no webhook subscription {subscription_id}")
+        subscription.active = False
+        subscription.removed_at = now or utcnow()
+        self.session.flush()
+        return subscription

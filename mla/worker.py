@@ -1,0 +1,94 @@
+"""The worker: sweeps due escalation steps, then dispatches the outbox, again and again.
+
+``mla worker`` runs it in the foreground (clean stop on SIGTERM or SIGINT, after the current
+batch); ``mla serve`` runs it in a background thread so that one command runs everything.
+Each batch is its own transaction: the sweeper's notifications commit with the steps that
+caused them, and the dispatcher sends only what is committed.
+
+``now`` (``mla worker --now``) makes the worker act as if it were that time, for tests, drills
+and backfills; in a loop the clock then runs on from there.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import Flask
+
+from mla.db import utcnow
+from mla.deadlines.sweeper import sweep
+from mla.notify.dispatcher import dispatch
+
+log = logging.getLogger("mla.worker")
+
+SWEEP_BATCH = 100
+DISPATCH_BATCH = 50
+
+
+@dataclass(frozen=True)
+class Pass:
+    """What one pass did."""
+
+    fired: int
+    skipped: int
+    sent: int
+    retrying: int
+    dead: int
+
+
+def run_once(app: Flask, now: datetime | None = None) -> Pass:
+    """Sweep until nothing is due at ``now`` (default: the clock), then dispatch until no
+    message is due. Each batch commits on its own."""
+    now = now or utcnow()
+    db = app.extensions["mla.db"]
+    engines = app.extensions["mla.engines"]
+    fired = skipped = sent = retrying = dead = 0
+    while True:
+        with db.sessionmaker() as session, session.begin():
+            s = sweep(session, engines, now, SWEEP_BATCH, base_url=app.config.get("MLA_BASE_URL"))
+        fired, skipped = fired + s.fired, skipped + s.skipped
+        if s.deadlines < SWEEP_BATCH:
+            break
+    while True:
+        with db.sessionmaker() as session, session.begin():
+            d = dispatch(session, app.config, now, DISPATCH_BATCH)
+        sent, retrying, dead = sent + d.sent, retrying + d.retrying, dead + d.dead
+        if d.taken < DISPATCH_BATCH:
+            break
+    return Pass(fired, skipped, sent, retrying, dead)
+
+
+def run(
+    app: Flask,
+    stop: threading.Event,
+    *,
+    interval: float | None = None,
+    now: datetime | None = None,
+    report: Callable[[Pass], None] | None = None,
+) -> None:
+    """Run passes every ``interval`` seconds (default ``MLA_WORKER_INTERVAL``) until ``stop``
+    is set. A failing pass is logged and retried at the next interval; it never ends the
+    loop (the database may be restarting)."""
+    interval = float(interval or app.config["MLA_WORKER_INTERVAL"])
+    offset = (now - utcnow()) if now is not None else timedelta(0)
+    while not stop.is_set():
+        try:
+            result = run_once(app, utcnow() + offset)
+            if report is not None:
+                report(result)
+        except Exception:
+            log.exception("worker pass failed; retrying in %s s", interval)
+        stop.wait(interval)
+
+
+def start_background(app: Flask) -> threading.Event:
+    """Run the worker in a daemon thread of this process (``mla serve``); returns the event
+    that stops it."""
+    stop = threading.Event()
+    thread = threading.Thread(target=run, args=(app, stop), name="mla-worker", daemon=True)
+    thread.start()
+    return stop
