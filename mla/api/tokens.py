@@ -11,16 +11,19 @@ import hmac
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from mla.api.models import ApiToken
-from mla.authorities.models import Authority
+from mla.authorities.models import Authority, Role
 from mla.db import utcnow
-from mla.errors import Conflict, NotFound
+from mla.errors import Conflict, FieldError, Invalid, NotFound
 
 TOKEN_PREFIX = "mla_"  # noqa: S105 - a label, not a secret
 DEFAULT_SCOPES = ["requests:read", "requests:write", "evidence:read", "evidence:write"]
+# last_used_at is for humans ("is this token still in use?"); writing it on every call would
+# turn every API read into a database write.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 def _digest(token: str) -> str:
@@ -28,15 +31,29 @@ def _digest(token: str) -> str:
 
 
 def create(
-    session: Session, authority: Authority, *, valid_for: timedelta | None = None
+    session: Session,
+    authority: Authority,
+    *,
+    valid_for: timedelta | None = None,
+    role: Role | str = Role.CLERK,
 ) -> tuple[ApiToken, str]:
-    """Issue a token for ``authority``; return the row and the token, which is not kept."""
+    """Issue a token for ``authority``; return the row and the token, which is not kept.
+
+    ``role`` is the role the calling system acts with (default clerk). Issuing a supervisor
+    token delegates supervisor decisions (e.g. signing a request) to that system; it is a
+    deliberate act of whoever runs ``mla tokens create --role``, recorded on the row.
+    """
+    try:
+        role = Role(role)
+    except ValueError:
+        raise Invalid(FieldError("role", "must be clerk, supervisor or admin")) from None
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     row = ApiToken(
         authority_id=authority.id,
         prefix=token[:12],
         secret_hash=_digest(token),
         scopes=list(DEFAULT_SCOPES),
+        role=role,
         expires_at=utcnow() + valid_for if valid_for else None,
     )
     session.add(row)
@@ -65,8 +82,27 @@ def authenticate(session: Session, token: str, *, now: datetime | None = None) -
         return None
     if row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= now):
         return None
-    row.last_used_at = now
+    if row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION:
+        row.last_used_at = now
     return row
+
+
+def touch(session: Session, token_id: int, now: datetime) -> None:
+    """Note ``token_id``'s use at ``now`` (if not noted within LAST_USED_RESOLUTION), with
+    one UPDATE. Run it as the first statement of a transaction: on SQLite a transaction
+    that has read cannot take the write lock once another writer has committed."""
+    session.execute(
+        update(ApiToken)
+        .where(
+            ApiToken.id == token_id,
+            or_(
+                ApiToken.last_used_at.is_(None),
+                ApiToken.last_used_at <= now - LAST_USED_RESOLUTION,
+            ),
+        )
+        .values(last_used_at=now)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def list_tokens(session: Session) -> list[ApiToken]:

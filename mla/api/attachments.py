@@ -1,0 +1,94 @@
+"""Evidence attachments of a request: list, upload (streamed), download (streamed)."""
+
+from __future__ import annotations
+
+from flask import Response, current_app
+from flask import request as http_request
+
+from mla.api import schemas as s
+from mla.api.multipart import MultipartFile
+from mla.api.problems import ApiProblem
+from mla.api.routing import actor, operation
+from mla.api.views import bp, json_response
+from mla.evidence.http import download_response
+from mla.evidence.models import Attachment
+from mla.evidence.service import evidence_service
+from mla.requests.service import request_service
+
+READ, WRITE = "evidence:read", "evidence:write"
+
+
+def _out(a: Attachment) -> s.AttachmentOut:
+    return s.AttachmentOut(
+        id=a.id,
+        filename=a.filename,
+        size=a.size,
+        sha256=a.sha256,
+        media_type=a.media_type,
+        created_at=a.created_at,
+    )
+
+
+@operation(
+    bp,
+    "GET",
+    "/requests/{reference}/attachments",
+    summary="A request's evidence files",
+    tag="evidence",
+    scope=READ,
+    responses={200: s.AttachmentList},
+)
+def list_attachments(reference: str) -> Response:
+    """Oldest first, with each file's size, media type and SHA-256."""
+    request = request_service().get(actor(), reference)
+    items = [_out(a) for a in evidence_service().list(request, actor())]
+    return json_response(s.AttachmentList(items=items))
+
+
+@operation(
+    bp,
+    "POST",
+    "/requests/{reference}/attachments",
+    summary="Upload an evidence file",
+    tag="evidence",
+    scope=WRITE,
+    multipart=True,
+    responses={201: s.AttachmentOut},
+)
+def upload_attachment(reference: str) -> Response:
+    """``multipart/form-data`` with the file in field ``file``; streamed and encrypted as it
+    arrives, never held whole in memory. 422 for an empty or too large file."""
+    request = request_service().get(actor(), reference)
+    if http_request.mimetype != "multipart/form-data":
+        raise ApiProblem(415, "Unsupported media type", "send multipart/form-data, field file")
+    boundary = http_request.mimetype_params.get("boundary")
+    if not boundary:
+        raise ApiProblem(400, "Malformed multipart body", "the Content-Type has no boundary")
+    limit = current_app.config["MLA_MAX_UPLOAD_MB"] << 20
+    length = http_request.content_length
+    if length is not None and length > limit + (1 << 20):
+        raise ApiProblem(413, "Content too large", f"evidence files may be {limit >> 20} MiB")
+    upload = MultipartFile(http_request.stream, boundary)
+    attachment = evidence_service().upload(request, actor(), upload.filename, upload)  # type: ignore[arg-type]
+    return json_response(_out(attachment), 201)
+
+
+@operation(
+    bp,
+    "GET",
+    "/requests/{reference}/attachments/{attachment_id}",
+    summary="Download an evidence file",
+    tag="evidence",
+    scope=READ,
+    responses={200: "binary"},
+    response_headers={"Repr-Digest": "sha-256=:<base64>: of the plaintext (RFC 9530)"},
+)
+def download_attachment(reference: str, attachment_id: str) -> Response:
+    """The plaintext, streamed and verified segment by segment, with its digest. The
+    download is recorded in the request's custody log."""
+    if not attachment_id.isdigit():
+        raise ApiProblem(404, "Not found", f"no attachment {attachment_id}")
+    request = request_service().get(actor(), reference)
+    download = evidence_service().download(request, actor(), int(attachment_id))
+    # The wrapper commits the custody event before the body streams.
+    return download_response(download)

@@ -1,0 +1,286 @@
+"""The API's request and response bodies, as pydantic models.
+
+The same models validate what comes in (strict: no type coercion, unknown fields rejected)
+and describe what goes out, and :mod:`mla.api.openapi` renders their JSON Schema into the
+OpenAPI document, so the documentation cannot drift from the code.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+CODE = Field(min_length=1, max_length=64)
+
+
+def _optional(**kwargs: Any) -> Any:
+    """A field left out of the output when it does not apply (``choices?`` in the contract)."""
+    return Field(default=None, exclude_if=lambda v: v is None, **kwargs)
+
+
+class In(BaseModel):
+    """Base of request bodies: strict types, unknown fields are an error."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+
+# --- errors ---------------------------------------------------------------------------------
+
+
+class FieldProblem(Out):
+    field: str = Field(description="the offending field, dotted (e.g. fields.subject)")
+    message: str
+
+
+class Problem(Out):
+    """RFC 9457 problem details."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    errors: list[FieldProblem] | None = Field(
+        default=None, description="each invalid or missing field (422)"
+    )
+
+
+# --- directory and workflows -----------------------------------------------------------------
+
+
+class AuthorityOut(Out):
+    code: str
+    country: str = Field(description="ISO 3166-1 alpha-2")
+    name: str
+    kind: Literal["central", "executing"]
+    parent: str | None = Field(description="code of the central authority it belongs to")
+    languages: list[str] = Field(description="languages in which it accepts requests (18.14)")
+    timezone: str
+    contact_points: list[dict[str, Any]]
+    external: bool = Field(description="not on mla: its steps are recorded on its behalf")
+
+
+class AuthorityList(Out):
+    items: list[AuthorityOut]
+
+
+class ChoiceOut(Out):
+    code: str
+    label: str
+
+
+class FieldOut(Out):
+    name: str
+    type: str
+    required: bool
+    label: str
+    choices: list[ChoiceOut] | None = _optional()
+
+
+class DeadlineDef(Out):
+    name: str
+    label: str
+    within: str = Field(description="e.g. '30 business days' or 'decide_days business days'")
+    anchor: str
+
+
+class StateOut(Out):
+    name: str
+    owner: Literal["requesting", "requested", "executing"]
+    final: bool
+    label: str
+    kind: str | None
+    deadlines: list[DeadlineDef]
+
+
+class InputOut(Out):
+    name: str
+    type: str
+    required: bool
+    label: str
+    choices: list[ChoiceOut] | None = _optional(
+        description="the codes accepted; for refusal grounds, those of the request's basis"
+    )
+
+
+class TransitionOut(Out):
+    event: str
+    label: str
+    sources: list[str]
+    dest: str | None = Field(description="null: the request stays in its state")
+    by: Literal["requesting", "requested", "executing"]
+    roles: list[str]
+    inputs: list[InputOut]
+
+
+class LegalBasisOut(Out):
+    code: str
+    label: str
+    refusal_grounds: list[ChoiceOut]
+
+
+class WorkflowOut(Out):
+    name: str
+    version: int
+    label: str
+    initial: str
+    fields: list[FieldOut]
+    states: list[StateOut]
+    transitions: list[TransitionOut]
+    legal_bases: list[LegalBasisOut]
+
+
+class WorkflowList(Out):
+    items: list[WorkflowOut]
+
+
+class WorkflowQuery(BaseModel):
+    version: int | None = Field(default=None, ge=1, description="default: the newest")
+
+
+# --- requests -------------------------------------------------------------------------------
+
+
+class CreateRequest(In):
+    """A new request; the caller's authority is the requesting authority."""
+
+    kind: str = Field(min_length=1, max_length=32, description="a workflow name, e.g. mla")
+    requested_authority: str = Field(min_length=1, max_length=32, description="authority code")
+    legal_basis: str = Field(min_length=1, max_length=32, description="e.g. untoc-18")
+    urgency: Literal["normal", "urgent"] = "normal"
+    needed_by: date | None = Field(default=None, description="date assistance is needed by")
+    needed_by_reason: str | None = Field(default=None, max_length=4000)
+    their_reference: str | None = Field(default=None, max_length=100)
+    confidential: bool = False
+    fields: dict[str, Any] = Field(default_factory=dict, description="see GET /workflows/{name}")
+    requesting_authority: str | None = Field(
+        default=None,
+        max_length=32,
+        description="only when recording an external authority's request on its behalf",
+    )
+
+
+class FireEvent(In):
+    event: str = Field(min_length=1, max_length=64)
+    inputs: dict[str, Any] = Field(
+        default_factory=dict, description="inputs naming an authority take its code"
+    )
+    comment: str | None = Field(default=None, max_length=4000)
+
+
+class RequestListQuery(BaseModel):
+    state: str | None = Field(default=None, max_length=64)
+    kind: str | None = Field(default=None, max_length=32)
+    updated_since: AwareDatetime | None = Field(
+        default=None, description="ISO 8601 with a UTC offset"
+    )
+    limit: int = Field(default=50, ge=1, le=200)
+    cursor: str | None = Field(
+        default=None, max_length=200, description="next_cursor of the previous page"
+    )
+
+
+class RequestSummary(Out):
+    reference: str
+    their_reference: str | None
+    kind: str
+    state: str
+    state_label: str
+    holder: str = Field(description="code of the authority holding the request now")
+    requesting_authority: str
+    requested_authority: str
+    executing_authority: str | None
+    urgency: Literal["normal", "urgent"]
+    confidential: bool
+    needed_by: date | None
+    created_at: datetime
+    updated_at: datetime = Field(description="last change of state or contents (not reads)")
+    closed_at: datetime | None
+    outcome: str | None
+
+
+class RequestPage(Out):
+    items: list[RequestSummary]
+    next_cursor: str | None
+
+
+class DeadlineOut(Out):
+    name: str
+    label: str
+    due_at: datetime
+    status: Literal["met", "missed", "cancelled", "paused", "overdue", "running"]
+
+
+class HistoryEntry(Out):
+    at: datetime
+    event: str
+    from_: str = Field(alias="from")
+    to: str
+    by: str | None = Field(description="code of the authority that acted")
+    party: str
+
+
+class EventInputOut(Out):
+    name: str
+    type: str
+    required: bool
+    label: str
+    choices: list[ChoiceOut] | None = _optional()
+
+
+class AvailableEvent(Out):
+    event: str
+    label: str
+    allowed: bool
+    reason: str | None = Field(description="why it is not allowed now (role or guard)")
+    inputs: list[EventInputOut]
+
+
+class RequestStatus(RequestSummary):
+    version: int = Field(description="changes with every change of the request; see If-Match")
+    deadlines: list[DeadlineOut]
+    history: list[HistoryEntry] = Field(description="state changes only: who, when, from, to")
+    available_events: list[AvailableEvent]
+
+
+# --- attachments and subscriptions -------------------------------------------------------------
+
+
+class AttachmentOut(Out):
+    id: int
+    filename: str
+    size: int
+    sha256: str
+    media_type: str
+    created_at: datetime
+
+
+class AttachmentList(Out):
+    items: list[AttachmentOut]
+
+
+class SubscriptionIn(In):
+    url: str = Field(min_length=1, max_length=2048, description="http(s) URL to POST events to")
+    events: list[str] | None = Field(default=None, description="event types wanted; null: all")
+
+
+class SubscriptionOut(Out):
+    id: int
+    url: str
+    events: list[str] | None
+    created_at: datetime
+    active: bool
+
+
+class SubscriptionCreated(SubscriptionOut):
+    secret: str = Field(description="signing secret for X-MLA-Signature; shown only once")
+
+
+class SubscriptionList(Out):
+    items: list[SubscriptionOut]

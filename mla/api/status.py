@@ -1,0 +1,190 @@
+"""A request's status as the API shows it to one of its parties, its ETag, and list cursors."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from datetime import datetime
+
+from mla.api import schemas as s
+from mla.api.catalog import choices
+from mla.audit.models import EventKind
+from mla.authorities.models import Authority, AuthorityKind
+from mla.authorities.service import list_authorities
+from mla.deadlines.service import Clocks
+from mla.errors import FieldError, Invalid
+from mla.requests.models import Request
+from mla.requests.service import Actor, RequestService
+from mla.workflow.model import Choice, label
+from mla.workflow.values import input_choices
+
+
+def summary(svc: RequestService, request: Request, lang: str) -> s.RequestSummary:
+    state = svc.engine(request).workflow.states[request.state]
+    return s.RequestSummary(**_summary_fields(request, label(state.labels, lang)))  # type: ignore[arg-type]
+
+
+def _summary_fields(request: Request, state_label: str) -> dict[str, object]:
+    return {
+        "reference": request.reference,
+        "their_reference": request.their_reference,
+        "kind": request.kind,
+        "state": request.state,
+        "state_label": state_label,
+        "holder": request.holder_authority.code,
+        "requesting_authority": request.requesting_authority.code,
+        "requested_authority": request.requested_authority.code,
+        "executing_authority": request.executing_authority_code,
+        "urgency": request.urgency.value,
+        "confidential": request.confidential,
+        "needed_by": request.needed_by,
+        "created_at": request.created_at,
+        "updated_at": request.updated_at,
+        "closed_at": request.closed_at,
+        "outcome": request.outcome,
+    }
+
+
+def _executing_authorities(svc: RequestService, request: Request) -> tuple[Choice, ...]:
+    """The codes an ``authority`` input accepts: the requested authority's executing ones."""
+    return tuple(
+        Choice(a.code, {"en": a.name})
+        for a in list_authorities(svc.session)
+        if a.kind == AuthorityKind.EXECUTING and a.parent_id == request.requested_authority_id
+    )
+
+
+def status(
+    svc: RequestService, request: Request, actor: Actor, now: datetime, lang: str
+) -> s.RequestStatus:
+    """Everything the caller's party may know about where ``request`` stands.
+
+    Requires ``request`` read through ``svc.get(actor, ...)`` (scoped to the caller)."""
+    wf = svc.engine(request).workflow
+    parties: dict[int, Authority] = {
+        a.id: a
+        for a in (
+            request.requesting_authority,
+            request.requested_authority,
+            request.executing_authority,
+        )
+        if a is not None
+    }
+    history = []
+    for e in svc.history(request):
+        if e.kind != EventKind.TRANSITION:
+            continue  # creation, assignment and reads are not state changes
+        who_id = e.on_behalf_of_id or e.actor_authority_id
+        who = parties.get(who_id) if who_id is not None else None
+        if who is None and who_id is not None:
+            who = svc.session.get(Authority, who_id)
+        history.append(
+            s.HistoryEntry(
+                at=e.at,
+                event=e.data["event"],
+                from_=e.data["from"],
+                to=e.data["to"],
+                by=who.code if who else None,
+                party=e.data["by"],
+            )
+        )
+    deadlines = []
+    for d in Clocks(svc.session).open_deadlines(request):
+        try:
+            name = label(wf.deadline(d.name)[1].labels, lang)
+        except KeyError:
+            name = d.name
+        deadlines.append(
+            s.DeadlineOut(name=d.name, label=name, due_at=d.due_at, status=d.status(now))  # type: ignore[arg-type]
+        )
+    events = []
+    executing: tuple[Choice, ...] | None = None
+    for a in svc.available_events(request, actor):
+        inputs = []
+        for i in a.transition.inputs:
+            if i.type == "authority":
+                if executing is None:
+                    executing = _executing_authorities(svc, request)
+                options: tuple[Choice, ...] = executing
+            else:
+                options = input_choices(i, wf, request.legal_basis)
+            inputs.append(
+                s.EventInputOut(
+                    name=i.name,
+                    type=i.type,
+                    required=i.required,
+                    label=label(i.labels, lang),
+                    choices=choices(options, lang) if options else None,
+                )
+            )
+        events.append(
+            s.AvailableEvent(
+                event=a.event,
+                label=label(a.transition.labels, lang),
+                allowed=a.allowed,
+                reason=a.reason,
+                inputs=inputs,
+            )
+        )
+    return s.RequestStatus(
+        **_summary_fields(request, label(wf.states[request.state].labels, lang)),  # type: ignore[arg-type]
+        version=request.version_id,
+        deadlines=deadlines,
+        history=history,
+        available_events=events,
+    )
+
+
+# --- ETag -------------------------------------------------------------------------------------
+
+
+def etag(status: s.RequestStatus, body: bytes) -> str:
+    """``"v<version>-<digest>"``: the version for If-Match, the digest of the rendered body
+    because a deadline can turn overdue, or a guard open, without the request changing.
+    Reads recorded as progress queries are not in the body, so they do not change it."""
+    return f'"v{status.version}-{hashlib.sha256(body).hexdigest()[:24]}"'
+
+
+_IF_MATCH = re.compile(r'^\s*(?:W/)?"?v?(\d+)(?:-[0-9a-f]*)?"?\s*$')
+
+
+def expected_version(header: str | None) -> int | None:
+    """The request version an ``If-Match`` header names (an ETag from GET, or a bare
+    version number); None when absent or ``*``. Raises Invalid when malformed."""
+    if header is None or header.strip() in ("", "*"):
+        return None
+    match = _IF_MATCH.match(header)
+    if not match:
+        raise Invalid(FieldError("If-Match", "must be an ETag from GET /requests/{reference}"))
+    return int(match.group(1))
+
+
+def not_modified(header: str | None, tag: str) -> bool:
+    if not header:
+        return False
+    if header.strip() == "*":
+        return True
+    tags = [t.strip().removeprefix("W/") for t in header.split(",")]
+    return tag in tags
+
+
+# --- cursors ----------------------------------------------------------------------------------
+
+
+def cursor(request: Request) -> str:
+    raw = f"{request.updated_at.isoformat()}|{request.id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def parse_cursor(value: str) -> tuple[datetime, int]:
+    """(updated_at, id) from a cursor; Invalid naming ``cursor`` when it is not one of ours."""
+    try:
+        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
+        at, _, ident = raw.partition("|")
+        when = datetime.fromisoformat(at)
+        if when.tzinfo is None:
+            raise ValueError(at)
+        return when, int(ident)
+    except ValueError:
+        raise Invalid(FieldError("cursor", "is not a next_cursor from this API")) from None

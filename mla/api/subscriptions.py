@@ -1,0 +1,73 @@
+"""Webhook subscriptions of the caller's authority (status changes of its requests)."""
+
+from __future__ import annotations
+
+from flask import Response
+
+from mla.api import schemas as s
+from mla.api.problems import ApiProblem
+from mla.api.routing import actor, json_body, operation
+from mla.api.views import bp, json_response
+from mla.db import get_session
+from mla.notify.models import WebhookSubscription
+from mla.notify.subscriptions import SubscriptionService
+
+SCOPE = "requests:read"
+
+
+def _out(sub: WebhookSubscription) -> s.SubscriptionOut:
+    return s.SubscriptionOut(
+        id=sub.id, url=sub.url, events=sub.events, created_at=sub.created_at, active=sub.active
+    )
+
+
+@operation(
+    bp,
+    "GET",
+    "/subscriptions",
+    summary="The caller's webhook subscriptions",
+    tag="subscriptions",
+    scope=SCOPE,
+    responses={200: s.SubscriptionList},
+)
+def list_subscriptions() -> Response:
+    """Active subscriptions of the caller's authority."""
+    subs = SubscriptionService(get_session()).list(actor().authority)
+    return json_response(s.SubscriptionList(items=[_out(x) for x in subs]))
+
+
+@operation(
+    bp,
+    "POST",
+    "/subscriptions",
+    summary="Subscribe a URL to status changes",
+    tag="subscriptions",
+    scope=SCOPE,
+    body=s.SubscriptionIn,
+    responses={201: s.SubscriptionCreated},
+)
+def add_subscription() -> Response:
+    """Deliveries are POSTs signed with HMAC-SHA256 (``X-MLA-Signature``, see README); the
+    secret is in this response only. For a confidential request a delivery carries its
+    reference and state, never its facts."""
+    body = json_body(s.SubscriptionIn)
+    sub, secret = SubscriptionService(get_session()).add(actor().authority, body.url, body.events)
+    created = s.SubscriptionCreated(**_out(sub).model_dump(), secret=secret)
+    return json_response(created, 201)
+
+
+@operation(
+    bp,
+    "DELETE",
+    "/subscriptions/{subscription_id}",
+    summary="Remove a subscription",
+    tag="subscriptions",
+    scope=SCOPE,
+    responses={204: None},
+)
+def remove_subscription(subscription_id: str) -> Response:
+    """Stop deliveries; 404 for another authority's subscription."""
+    if not subscription_id.isdigit():
+        raise ApiProblem(404, "Not found", f"no webhook subscription {subscription_id}")
+    SubscriptionService(get_session()).remove(actor().authority, int(subscription_id))
+    return Response(status=204)

@@ -1,0 +1,246 @@
+"""The request, workflow and directory operations: parse, call one service, render."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, url_for
+from flask import request as http_request
+from pydantic import BaseModel
+
+from mla.api import catalog, progress, status
+from mla.api import schemas as s
+from mla.api.cache import RecentReads, StatusCache
+from mla.api.routing import actor, after_commit, json_body, operation, query_args
+from mla.authorities.service import list_authorities
+from mla.db import get_session, unit_of_work, utcnow
+from mla.requests.models import Request
+from mla.requests.service import RequestService, request_service
+from mla.workflow.engine import Engines
+from mla.workflow.model import LANGUAGES
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+READ, WRITE = "requests:read", "requests:write"
+ETAG = {"ETag": "the request's version and a digest of this body (for If-None-Match/If-Match)"}
+
+
+def json_response(model: BaseModel, status_code: int = 200, **headers: str) -> Response:
+    response = Response(
+        model.model_dump_json(by_alias=True), status=status_code, mimetype="application/json"
+    )
+    response.headers.update(headers)
+    return response
+
+
+def lang() -> str:
+    return http_request.accept_languages.best_match(LANGUAGES) or "en"
+
+
+def engines() -> Engines:
+    return current_app.extensions["mla.engines"]  # type: ignore[no-any-return]
+
+
+# --- directory and workflows ---------------------------------------------------------------
+
+
+@operation(
+    bp,
+    "GET",
+    "/workflows",
+    summary="Workflow definitions (newest versions)",
+    tag="workflows",
+    scope=READ,
+    responses={200: s.WorkflowList},
+)
+def list_workflows() -> Response:
+    """The kinds of request and, for each, its fields, states, transitions and legal bases."""
+    wfs = engines().workflows
+    items = [catalog.workflow(wfs.latest(name), lang()) for name in wfs.names()]
+    return json_response(s.WorkflowList(items=items))
+
+
+@operation(
+    bp,
+    "GET",
+    "/workflows/{name}",
+    summary="One workflow definition",
+    tag="workflows",
+    scope=READ,
+    query=s.WorkflowQuery,
+    responses={200: s.WorkflowOut},
+)
+def get_workflow(name: str) -> Response:
+    """The newest version of workflow ``name``, or ``version``; requests keep the version
+    they were opened under."""
+    query = query_args(s.WorkflowQuery)
+    wfs = engines().workflows
+    wf = wfs.get(name, query.version) if query.version else wfs.latest(name)
+    return json_response(catalog.workflow(wf, lang()))
+
+
+@operation(
+    bp,
+    "GET",
+    "/authorities",
+    summary="The directory of authorities",
+    tag="directory",
+    scope=READ,
+    responses={200: s.AuthorityList},
+)
+def list_directory() -> Response:
+    """Every authority: code (used wherever the API names an authority), country, name,
+    kind, languages it accepts requests in, contact points."""
+    items = [catalog.authority(a) for a in list_authorities(get_session())]
+    return json_response(s.AuthorityList(items=items))
+
+
+# --- requests --------------------------------------------------------------------------------
+
+
+def _status_response(svc: RequestService, request: Request, status_code: int = 200) -> Response:
+    who, language = actor(), lang()
+    cache: StatusCache = current_app.extensions["mla.api.status_cache"]
+    key = (request.id, request.version_id, who.authority.id, str(who.role), language)
+    hit = cache.get(key)
+    if hit is None:
+        now = svc.clock()
+        current = status.status(svc, request, who, now, language)
+        body = current.model_dump_json(by_alias=True).encode()
+        tag = status.etag(current, body)
+        running = [d.due_at for d in current.deadlines if d.status == "running"]
+        cache.put(key, body, tag, now, running)
+    else:
+        body, tag = hit
+    if status_code == 200 and status.not_modified(http_request.headers.get("If-None-Match"), tag):
+        response = Response(status=304)
+    else:
+        response = Response(body, status=status_code, mimetype="application/json")
+    response.headers["ETag"] = tag
+    response.headers["Vary"] = "Accept-Language, Authorization"
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
+@operation(
+    bp,
+    "POST",
+    "/requests",
+    summary="Submit a new request",
+    tag="requests",
+    scope=WRITE,
+    body=s.CreateRequest,
+    responses={201: s.RequestStatus},
+    response_headers={**ETAG, "Location": "the new request's URL"},
+)
+def create_request() -> Response:
+    """Open a request; the caller's authority is the requesting authority. It starts in the
+    workflow's initial state (a draft): fire its events to transmit it. 422 names each
+    invalid or missing field."""
+    body = json_body(s.CreateRequest)
+    svc = request_service()
+    request = svc.create(actor(), **body.model_dump())
+    response = _status_response(svc, request, 201)
+    response.headers["Location"] = url_for(".get_request", reference=request.reference)
+    return response
+
+
+@operation(
+    bp,
+    "GET",
+    "/requests",
+    summary="Requests the caller is party to",
+    tag="requests",
+    scope=READ,
+    query=s.RequestListQuery,
+    responses={200: s.RequestPage},
+)
+def list_requests() -> Response:
+    """Newest change first, keyset-paginated: pass ``next_cursor`` as ``cursor`` for the next
+    page; it is null on the last."""
+    query = query_args(s.RequestListQuery)
+    after = status.parse_cursor(query.cursor) if query.cursor else None
+    svc = request_service()
+    rows = svc.search(
+        actor(),
+        state=query.state,
+        kind=query.kind,
+        updated_since=query.updated_since,
+        after=after,
+        limit=query.limit + 1,
+    )
+    page = rows[: query.limit]
+    more = len(rows) > query.limit
+    return json_response(
+        s.RequestPage(
+            items=[status.summary(svc, r, lang()) for r in page],
+            next_cursor=status.cursor(page[-1]) if more else None,
+        )
+    )
+
+
+@operation(
+    bp,
+    "GET",
+    "/requests/{reference}",
+    summary="Where a request stands",
+    tag="requests",
+    scope=READ,
+    responses={200: s.RequestStatus, 304: None},
+    response_headers=ETAG,
+    headers=(("If-None-Match", "an ETag from an earlier read: 304 if nothing changed"),),
+)
+def get_request(reference: str) -> Response:
+    """State and its label, holder, open deadlines, history of state changes (who, when,
+    from, to) and the events open to the caller's party, with their inputs. 404 for a
+    request the caller's authority is not party to, whether or not it exists. Each read is
+    recorded as a progress query (at most once per authority and request per hour)."""
+    svc = request_service()
+    request = svc.get(actor(), reference)
+    response = _status_response(svc, request)
+    who, now = actor(), utcnow()
+    recent: RecentReads = current_app.extensions["mla.api.recent_reads"]
+    seen = recent.recorded_at((who.authority.id, request.id))
+    if seen is None or seen <= now - progress.INTERVAL:
+        recorded = progress.recorded_at(svc.session, request, who)
+        if recorded is not None and recorded > now - progress.INTERVAL:
+            recent.note((who.authority.id, request.id), recorded)
+        else:
+
+            def note() -> None:
+                with unit_of_work(get_session()) as session:
+                    progress.record(session, request, who, now)
+                recent.note((who.authority.id, request.id), now)
+
+            after_commit(note)
+    return response
+
+
+@operation(
+    bp,
+    "POST",
+    "/requests/{reference}/events",
+    summary="Fire an event",
+    tag="requests",
+    scope=WRITE,
+    body=s.FireEvent,
+    responses={200: s.RequestStatus},
+    response_headers=ETAG,
+    headers=(("If-Match", "the ETag (or version) read: 409 if the request changed since"),),
+)
+def fire_event(reference: str) -> Response:
+    """Take an action open to the caller's party now (see ``available_events``). 409 when
+    it is not open in this state, a guard stops it (with the reason) or the request changed
+    since the If-Match version; 403 when the caller's party or role may not; 422 for
+    missing or invalid inputs. Inputs naming an authority take its code."""
+    svc = request_service()
+    request = svc.get(actor(), reference)  # first: a non-party learns nothing from a 422
+    body = json_body(s.FireEvent)
+    expected = status.expected_version(http_request.headers.get("If-Match"))
+    svc.fire(
+        request,
+        body.event,
+        actor(),
+        body.inputs,
+        comment=body.comment,
+        expected_version=expected,
+    )
+    return _status_response(svc, request)
