@@ -30,4 +30,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from mla.web import bp as web_bp
 
     app.register_blueprint(web_bp)
+
+    from mla.api.blueprint import bp as api_bp
+
+    app.register_blueprint(api_bp)
     return app

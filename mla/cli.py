@@ -93,6 +93,10 @@ def init() -> None:
 from mla.workflow.cli import workflows as _workflows_group  # noqa: E402
 
 cli.add_command(_workflows_group)
+from mla.evidence.cli import evidence_group, keys_group  # noqa: E402
+
+cli.add_command(keys_group)
+cli.add_command(evidence_group)
 
 
 # --- authorities ------------------------------------------------------------------------
@@ -200,17 +204,26 @@ def tokens_group() -> None:
 @tokens_group.command("create")
 @click.argument("code")
 @click.option("--days", type=click.IntRange(min=1), help="expire after this many days")
+@click.option(
+    "--role",
+    type=click.Choice([r.value for r in Role]),
+    default=Role.CLERK.value,
+    show_default=True,
+    help="role the system acts with; supervisor lets it sign (a deliberate delegation)",
+)
 @with_app
-def tokens_create(code: str, days: int | None) -> None:
+def tokens_create(code: str, days: int | None, role: str) -> None:
     """Issue a token for authority CODE. It is shown once; only its digest is kept."""
     from datetime import timedelta
 
     with unit_of_work() as session:
         authority = authorities.get_authority(session, code)
         row, token = tokens.create(
-            session, authority, valid_for=timedelta(days=days) if days else None
+            session, authority, valid_for=timedelta(days=days) if days else None, role=role
         )
-    click.echo(f"token {row.id} for {authority.code} (shown once, store it now): {token}")
+    click.echo(
+        f"token {row.id} for {authority.code} as {row.role} (shown once, store it now): {token}"
+    )
 
 
 @tokens_group.command("list")
@@ -307,7 +320,17 @@ def serve(host: str, port: int, with_demo: bool, threads: int) -> None:
                 logins = demo_data.seed(session, app.extensions["mla.engines"])
             get_session().close()
         _print_logins(f"http://{host}:{port}", logins)
+        from mla.worker import start_background
+
+        start_background(app)
         waitress.serve(app, host=host, port=port, threads=threads, ident="mla")
+
+
+from mla.notify.cli import closures_group, notifications_group, worker_command  # noqa: E402
+
+cli.add_command(worker_command)
+cli.add_command(notifications_group)
+authorities_group.add_command(closures_group)
 
 
 def main() -> None:

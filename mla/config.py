@@ -31,6 +31,7 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "MLA_SMTP_URL": (None, "smtp://host:25, smtps://user:pass@host:465, ?starttls=1"),
     "MLA_MAIL_FROM": ("mla@localhost", "sender address of notification e-mail"),
     "MLA_WORKER_INTERVAL": ("30", "seconds between the worker's sweeps"),
+    "MLA_API_RATE": ("120/minute", "API calls per token, per web process: N/second|minute|hour"),
 }
 
 
@@ -42,6 +43,12 @@ def _positive_int(name: str, raw: Any) -> int:
     if value <= 0:
         raise ConfigError(f"{name} must be a positive whole number, got {raw!r}")
     return value
+
+
+def _api_rate(raw: Any) -> str:
+    from mla.api.ratelimit import parse_rate
+
+    return str(parse_rate(raw))  # raises ConfigError with one line
 
 
 def _secret_key(instance: Path) -> str:
@@ -120,6 +127,7 @@ def load(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         "MLA_SMTP_URL": smtp or None,
         "MLA_MAIL_FROM": raw("MLA_MAIL_FROM"),
         "MLA_WORKER_INTERVAL": _positive_int("MLA_WORKER_INTERVAL", raw("MLA_WORKER_INTERVAL")),
+        "MLA_API_RATE": _api_rate(raw("MLA_API_RATE")),
     }
     # Anything else the caller passed (Flask's own keys such as TESTING) goes through as is.
     settings.update({k: v for k, v in overrides.items() if k not in SETTINGS})

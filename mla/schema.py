@@ -5,6 +5,8 @@ from mla.audit import models as _audit  # noqa: F401
 from mla.authorities import models as _authorities  # noqa: F401
 from mla.db import Base
 from mla.deadlines import models as _deadlines  # noqa: F401
+from mla.evidence import models as _evidence  # noqa: F401
+from mla.notify import models as _notify  # noqa: F401
 from mla.requests import models as _requests  # noqa: F401
 
 metadata = Base.metadata

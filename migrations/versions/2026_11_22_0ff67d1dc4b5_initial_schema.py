@@ -261,6 +261,12 @@ def upgrade() -> None:
             comment="last change of state or contents (not reads)",
         ),
         sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column(
+            "transmitted_at",
+            sa.DateTime(timezone=True),
+            nullable=True,
+            comment="first handed to the requested side; until then only the requesting side sees it",
+        ),
         sa.Column("version_id", sa.Integer(), nullable=False, comment="optimistic lock counter"),
         sa.Column(
             "chain_head",

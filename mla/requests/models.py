@@ -86,6 +86,9 @@ class Request(Base):
         default=utcnow, comment="last change of state or contents (not reads)"
     )
     closed_at: Mapped[datetime | None]
+    transmitted_at: Mapped[datetime | None] = mapped_column(
+        comment="first handed to the requested side; until then only the requesting side sees it"
+    )
     version_id: Mapped[int] = mapped_column(Integer, comment="optimistic lock counter")
     chain_head: Mapped[str] = mapped_column(
         String(64), default=GENESIS_HASH, comment="hash of the last event in the history"

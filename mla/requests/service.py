@@ -30,6 +30,7 @@ from mla.authorities.service import get_authority
 from mla.db import begin_write, get_session, utcnow
 from mla.deadlines.service import Clocks, party_authority
 from mla.errors import Conflict, FieldError, Invalid, NotAllowed, NotFound
+from mla.notify.service import NotificationService
 from mla.requests.models import ReferenceCounter, Request, Urgency
 from mla.workflow.engine import Availability, Engine, Engines
 from mla.workflow.model import PARTIES
@@ -54,9 +55,9 @@ class Actor:
 
     @classmethod
     def for_token(cls, token: ApiToken) -> Actor:
-        # A case system acts for its central authority's clerks; decisions that need a
-        # supervisor (refusal, postponement) are taken by a person in the UI.
-        return cls(authority=token.authority, role=Role.CLERK, token_id=token.id)
+        # A token acts as a clerk unless its authority deliberately delegated more to its
+        # case system when issuing it (``mla tokens create CODE --role supervisor``).
+        return cls(authority=token.authority, role=Role(token.role), token_id=token.id)
 
     @property
     def user_id(self) -> int | None:
@@ -83,14 +84,24 @@ class RequestService:
 
     @staticmethod
     def party_of(authority_id: int) -> ColumnElement[bool]:
-        """Requests ``authority_id`` is party to, as a SQL condition."""
+        """Requests ``authority_id`` is party to, as a SQL condition.
+
+        A request being prepared (draft, legal review, translation, signature) is the
+        requesting authority's own business: the requested and executing sides see it only
+        once it has been transmitted to them.
+        """
         return or_(
             Request.requesting_authority_id == authority_id,
-            Request.requested_authority_id == authority_id,
-            Request.executing_authority_id == authority_id,
+            and_(
+                Request.transmitted_at.is_not(None),
+                or_(
+                    Request.requested_authority_id == authority_id,
+                    Request.executing_authority_id == authority_id,
+                ),
+            ),
         )
 
-    def scoped(self, actor: Actor) -> Select[tuple[Request]]:
+    def scoped(self, actor: Actor) -> Select[Request]:
         """Every query about requests starts here: only those the actor's authority is party to."""
         return select(Request).where(self.party_of(actor.authority.id))
 
@@ -152,6 +163,8 @@ class RequestService:
         held: dict[str, int | None] = {}
         for party in PARTIES:
             authority = self._authority_of(request, party)
+            if party != "requesting" and request.transmitted_at is None:
+                continue  # not handed over yet: the requested side is no party so far
             if authority is not None and authority.id == own:
                 held[party] = None
         if not held:
@@ -286,12 +299,14 @@ class RequestService:
             created_by_id=actor.user_id,
             created_at=now,
             updated_at=now,
+            # Recorded by the requested authority for an external one: it has it already.
+            transmitted_at=now if on_behalf_of is not None else None,
         )
         request.holder_authority = party_authority(request, engine.owner(wf.initial))
         self.session.add(request)
         self.session.flush()
         Clocks(self.session).on_create(request, wf, now)
-        chain.append(
+        created = chain.append(
             self.session,
             request,
             EventKind.CREATED,
@@ -301,6 +316,7 @@ class RequestService:
             data={"state": request.state, "workflow": f"{wf.name}.v{wf.version}"},
             at=now,
         )
+        NotificationService(self.session, self.engines).on_status_change(request, created)
         return request
 
     # --- events ---------------------------------------------------------------------------
@@ -340,11 +356,15 @@ class RequestService:
         )
 
     def _resolve_authority_inputs(
-        self, request: Request, engine: Engine, event: str, inputs: dict[str, Any]
+        self, request: Request, engine: Engine, event: str, inputs: dict[str, Any], actor: Actor
     ) -> dict[str, Authority]:
+        """Look up the authorities named by code in ``inputs``. Skipped when the event is not
+        open to the actor: the engine then says why, before any input is judged."""
         t = engine.transition(request.state, event)
         resolved: dict[str, Authority] = {}
-        if t is None:
+        if t is None or t.by not in self.parties(request, actor):
+            return resolved
+        if t.min_role is not None and not actor.role.includes(Role(t.min_role)):
             return resolved
         for i in t.inputs:
             code = inputs.get(i.name)
@@ -406,7 +426,7 @@ class RequestService:
         now = self.clock()
         engine = self.engine(request)
         inputs = dict(inputs or {})
-        authorities = self._resolve_authority_inputs(request, engine, event, inputs)
+        authorities = self._resolve_authority_inputs(request, engine, event, inputs, actor)
         source = request.state
         t = engine.fire(
             request, event, parties=frozenset(parties), role=actor.role, inputs=inputs, now=now
@@ -424,6 +444,8 @@ class RequestService:
         state = wf.states[dest]
         request.holder_authority = party_authority(request, state.owner)
         request.updated_at = now
+        if request.transmitted_at is None and state.owner != "requesting":
+            request.transmitted_at = now
         if state.final:
             request.closed_at = now
             request.outcome = dest
@@ -443,7 +465,7 @@ class RequestService:
             }
         if comment:
             data["comment"] = comment
-        return chain.append(
+        moved = chain.append(
             self.session,
             request,
             EventKind.TRANSITION,
@@ -453,6 +475,8 @@ class RequestService:
             data=data,
             at=now,
         )
+        NotificationService(self.session, self.engines).on_status_change(request, moved)
+        return moved
 
     def assign(self, request: Request, assignee: User | None, actor: Actor) -> Event:
         """Make ``assignee`` (a user of the authority holding the request) responsible for it,

@@ -90,13 +90,29 @@ def test_a_request_moves_from_draft_to_closed(session, service, world, received,
     ]
 
 
-def test_a_party_cannot_fire_another_partys_event(service, world, received, new_mla):
+def test_a_party_cannot_fire_another_partys_event(service, world, received):
     with pytest.raises(NotAllowed, match="requested party"):
         service.fire(received, "acknowledge", world.actor(world.arg_clerk))
-    draft = new_mla()
     with pytest.raises(NotAllowed, match="requesting party"):
-        # Mexico is no party to a draft it has not received... but is the requested authority.
-        service.fire(draft, "submit_for_review", world.actor(world.mex_clerk))
+        service.fire(
+            received, "withdraw", world.actor(world.mex_clerk), {"reasons": "No lo necesitan"}
+        )
+
+
+def test_the_requested_side_sees_a_request_only_once_transmitted(service, world, new_mla):
+    draft = new_mla()
+    mex = world.actor(world.mex_clerk)
+    for step, user in (("submit_for_review", world.arg_clerk), ("sign", world.arg_supervisor)):
+        with pytest.raises(NotFound):
+            service.get(mex, draft.reference)
+        assert service.search(mex) == [] and service.available_events(draft, mex) == []
+        with pytest.raises(NotFound):
+            service.fire(draft, step, mex)
+        service.fire(draft, step, world.actor(user))
+    assert draft.transmitted_at is None
+    service.fire(draft, "transmit", world.actor(world.arg_clerk))
+    assert draft.transmitted_at is not None
+    assert service.get(mex, draft.reference) is draft
 
 
 def test_an_outsider_sees_nothing(service, world, received):
