@@ -31,6 +31,7 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "MLA_SMTP_URL": (None, "smtp://host:25, smtps://user:pass@host:465, ?starttls=1"),
     "MLA_MAIL_FROM": ("mla@localhost", "sender address of notification e-mail"),
     "MLA_WORKER_INTERVAL": ("30", "seconds between the worker's sweeps"),
+    "MLA_WEBHOOK_ALLOW_PRIVATE": ("0", "1: webhooks may target loopback and private addresses"),
     "MLA_API_RATE": ("120/minute", "API calls per token, per web process: N/second|minute|hour"),
 }
 
@@ -43,6 +44,15 @@ def _positive_int(name: str, raw: Any) -> int:
     if value <= 0:
         raise ConfigError(f"{name} must be a positive whole number, got {raw!r}")
     return value
+
+
+def _flag(name: str, raw: Any) -> bool:
+    value = str(raw).strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off", ""):
+        return False
+    raise ConfigError(f"{name} must be 1 or 0, got {raw!r}")
 
 
 def _api_rate(raw: Any) -> str:
@@ -128,6 +138,9 @@ def load(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         "MLA_MAIL_FROM": raw("MLA_MAIL_FROM"),
         "MLA_WORKER_INTERVAL": _positive_int("MLA_WORKER_INTERVAL", raw("MLA_WORKER_INTERVAL")),
         "MLA_API_RATE": _api_rate(raw("MLA_API_RATE")),
+        "MLA_WEBHOOK_ALLOW_PRIVATE": _flag(
+            "MLA_WEBHOOK_ALLOW_PRIVATE", raw("MLA_WEBHOOK_ALLOW_PRIVATE")
+        ),
     }
     # Anything else the caller passed (Flask's own keys such as TESTING) goes through as is.
     settings.update({k: v for k, v in overrides.items() if k not in SETTINGS})

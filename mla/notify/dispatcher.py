@@ -76,11 +76,7 @@ def _deliver(session: Session, row: Notification, settings: Mapping[str, Any]) -
         raise DeliveryError("the webhook subscription was removed", retryable=False)
     problem = target_problem(
         subscription.url,
-        allow_private=allow_private_targets(
-            _truthy(settings.get("MLA_WEBHOOK_ALLOW_PRIVATE"))
-            if "MLA_WEBHOOK_ALLOW_PRIVATE" in settings
-            else None
-        ),
+        allow_private=allow_private_targets(settings.get("MLA_WEBHOOK_ALLOW_PRIVATE")),
     )
     if problem is not None:
         raise DeliveryError(f"webhook URL {problem[0]}", retryable=problem[1])
@@ -98,10 +94,6 @@ def _deliver(session: Session, row: Notification, settings: Mapping[str, Any]) -
         delivery_id=f"mla-{row.id}",
         body=body.encode(),
     )
-
-
-def _truthy(value: Any) -> bool:
-    return value is True or str(value or "").strip().lower() in {"1", "true", "yes", "on"}
 
 
 def dispatch(

@@ -42,22 +42,17 @@ _SEAL_VERSION = b"\x01"
 _TRUE = {"1", "true", "yes", "on"}
 
 
-def _setting(name: str) -> object:
-    if has_app_context() and name in current_app.config:
-        return current_app.config[name]
-    return os.environ.get(name)
-
-
 def allow_private_targets(explicit: bool | None = None) -> bool:
-    """Whether webhooks may target loopback and private addresses (off unless configured)."""
+    """Whether webhooks may target loopback and private addresses (MLA_WEBHOOK_ALLOW_PRIVATE,
+    off unless configured)."""
     if explicit is not None:
         return explicit
-    value = _setting("MLA_WEBHOOK_ALLOW_PRIVATE")
-    return value is True or str(value or "").strip().lower() in _TRUE
+    return has_app_context() and bool(current_app.config.get("MLA_WEBHOOK_ALLOW_PRIVATE"))
 
 
 def _key(secret_key: str | None) -> AESGCM:
-    secret_key = secret_key or str(_setting("MLA_SECRET_KEY") or "")
+    if not secret_key and has_app_context():
+        secret_key = current_app.config.get("MLA_SECRET_KEY")
     if not secret_key:
         raise ConfigError("MLA_SECRET_KEY is needed to seal webhook secrets")
     derived = HKDF(
