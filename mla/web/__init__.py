@@ -1,14 +1,35 @@
-"""The clerks' web UI (server-rendered)."""
+"""The clerks' web UI: server-rendered Flask + Jinja over the services.
+
+Views parse input, call one service, commit, and render; no query or business rule lives
+here (queries: :mod:`mla.requests.queries`; sign-in rules: :mod:`mla.web.accounts`). Every
+page needs a signed-in user except sign-in and ``/healthz``; every POST needs the session's
+CSRF token; every response carries the security headers of :mod:`mla.web.security`.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, render_template
+from flask import Blueprint, jsonify
+from flask.blueprints import BlueprintSetupState
 from sqlalchemy import text
 
-from mla.authorities.service import list_authorities
 from mla.db import get_session
 
-bp = Blueprint("web", __name__, template_folder="templates", static_folder="static")
+bp = Blueprint(
+    "web",
+    __name__,
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/assets",
+)
+
+
+@bp.record_once
+def _setup(state: BlueprintSetupState) -> None:
+    from mla.web import i18n, security
+
+    security.configure_cookies(state.app)
+    i18n.init_app(state.app)
+    state.app.jinja_env.globals["csrf_token"] = security.csrf_token
 
 
 @bp.get("/healthz")
@@ -17,6 +38,5 @@ def healthz():  # type: ignore[no-untyped-def]
     return jsonify(status="ok")
 
 
-@bp.get("/")
-def index():  # type: ignore[no-untyped-def]
-    return render_template("index.html", authorities=list_authorities(get_session()))
+# The views register their routes on ``bp``; imported last because they import ``bp``.
+from mla.web.views import actions, admin, auth, dashboard, requests  # noqa: E402, F401

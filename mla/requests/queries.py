@@ -1,0 +1,356 @@
+"""Read-only queries behind the clerks' screens: queues, deadlines, lists, workload.
+
+Every query is scoped to the actor's authority: a request appears only if the authority is
+party to it, a deadline only if the authority must meet it. Nothing here writes.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, String, and_, case, cast, exists, func, or_, select
+from sqlalchemy.orm import Session
+
+from mla.audit.models import Event
+from mla.authorities.models import Authority, AuthorityKind, User
+from mla.deadlines.models import Deadline
+from mla.errors import FieldError, Invalid
+from mla.requests.models import Request, Urgency
+from mla.requests.service import CHANGES, Actor, RequestService
+
+# sort key -> (column, descending)
+SORTS: dict[str, tuple[Any, bool]] = {
+    "-updated": (Request.updated_at, True),
+    "updated": (Request.updated_at, False),
+    "-created": (Request.created_at, True),
+    "created": (Request.created_at, False),
+    "reference": (Request.reference, False),
+    "-reference": (Request.reference, True),
+}
+
+
+@dataclass(frozen=True)
+class DeadlineRow:
+    deadline: Deadline
+    request: Request
+
+
+@dataclass(frozen=True)
+class RequestFilter:
+    """What the request list shows. ``holder``: ``us``, ``them`` or an authority code;
+    ``counterpart``: an authority code; ``q``: a reference, their reference or a name."""
+
+    kind: str | None = None
+    state: str | None = None
+    holder: str | None = None
+    counterpart: str | None = None
+    urgency: str | None = None
+    overdue: bool = False
+    q: str | None = None
+    sort: str = "-updated"
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[Request]
+    next_cursor: str | None
+    overdue_ids: set[int] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class WorkloadRow:
+    user: User | None
+    open: int
+    overdue: int
+
+
+def _encode_cursor(value: Any, row_id: int) -> str:
+    raw = json.dumps([value.isoformat() if isinstance(value, datetime) else value, row_id])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, column: Any) -> tuple[Any, int]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        value, row_id = json.loads(base64.urlsafe_b64decode(padded))
+        if column is not Request.reference:
+            value = datetime.fromisoformat(value)
+        return value, int(row_id)
+    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError):
+        raise Invalid(FieldError("cursor", "is not a cursor this list gave out")) from None
+
+
+class RequestQueries:
+    """The screens' queries over one session, at ``now``."""
+
+    def __init__(self, session: Session, now: datetime) -> None:
+        self.session = session
+        self.now = now
+
+    # --- dashboard ------------------------------------------------------------------------
+
+    def queue(self, actor: Actor, limit: int = 50) -> tuple[list[Request], int]:
+        """Open requests the actor's authority holds: the actor's own first, then the
+        unassigned, then colleagues'; oldest change first within each. Returns a page and the
+        total count."""
+        base = select(Request).where(
+            Request.holder_authority_id == actor.authority.id, Request.closed_at.is_(None)
+        )
+        mine = case(
+            (Request.assignee_id == actor.user_id, 0), (Request.assignee_id.is_(None), 1), else_=2
+        )
+        rows = self.session.scalars(base.order_by(mine, Request.updated_at).limit(limit))
+        return list(rows), self._count(base)
+
+    def _open_deadlines(self, actor: Actor) -> Any:
+        return (
+            select(Deadline, Request)
+            .join(Request, Request.id == Deadline.request_id)
+            .where(
+                Deadline.authority_id == actor.authority.id,
+                Deadline.closed_at.is_(None),
+                Deadline.paused_at.is_(None),
+                RequestService.party_of(actor.authority.id),
+            )
+        )
+
+    def due_soon(
+        self, actor: Actor, within: timedelta = timedelta(days=7), limit: int = 20
+    ) -> tuple[list[DeadlineRow], int]:
+        """Running deadlines the actor's authority must meet within ``within``, soonest first."""
+        query = self._open_deadlines(actor).where(
+            Deadline.due_at >= self.now, Deadline.due_at < self.now + within
+        )
+        return self._deadline_rows(query, limit)
+
+    def overdue(self, actor: Actor, limit: int = 20) -> tuple[list[DeadlineRow], int]:
+        """Running deadlines of the actor's authority already past due, most overdue first."""
+        query = self._open_deadlines(actor).where(Deadline.due_at < self.now)
+        return self._deadline_rows(query, limit)
+
+    def _deadline_rows(self, query: Any, limit: int) -> tuple[list[DeadlineRow], int]:
+        rows = self.session.execute(query.order_by(Deadline.due_at).limit(limit))
+        count = self.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        return [DeadlineRow(d, r) for d, r in rows], count
+
+    def recent_from_others(
+        self, actor: Actor, since: timedelta = timedelta(days=7), limit: int = 20
+    ) -> list[tuple[Request, Event]]:
+        """Requests the other side changed lately, newest first, with that change."""
+        latest = (
+            select(Event.request_id, func.max(Event.id).label("event_id"))
+            .join(Request, Request.id == Event.request_id)
+            .where(
+                RequestService.party_of(actor.authority.id),
+                Event.kind.in_([str(k) for k in CHANGES]),
+                Event.actor_authority_id != actor.authority.id,
+                Event.at >= self.now - since,
+            )
+            .group_by(Event.request_id)
+            .subquery()
+        )
+        query = (
+            select(Request, Event)
+            .join(latest, latest.c.request_id == Request.id)
+            .join(Event, Event.id == latest.c.event_id)
+            .order_by(Event.id.desc())
+            .limit(limit)
+        )
+        return [(r, e) for r, e in self.session.execute(query)]
+
+    # --- the list -------------------------------------------------------------------------
+
+    def list(
+        self, actor: Actor, flt: RequestFilter, cursor: str | None = None, limit: int = 50
+    ) -> Page:
+        """A page of the requests the actor may see, filtered and sorted, keyset-paginated
+        by ``cursor`` (given back as ``next_cursor``). Raises Invalid naming ``sort``,
+        ``urgency``, ``holder``/``counterpart`` (unknown authority) or ``cursor``."""
+        if flt.sort not in SORTS:
+            raise Invalid(FieldError("sort", f"must be one of {', '.join(SORTS)}"))
+        column, descending = SORTS[flt.sort]
+        own = actor.authority.id
+        query = select(Request).where(RequestService.party_of(own))
+        conditions: list[ColumnElement[bool]] = []
+        if flt.kind:
+            conditions.append(Request.kind == flt.kind)
+        if flt.state:
+            conditions.append(Request.state == flt.state)
+        if flt.urgency:
+            if flt.urgency not in {u.value for u in Urgency}:
+                raise Invalid(FieldError("urgency", "must be normal or urgent"))
+            conditions.append(Request.urgency == Urgency(flt.urgency))
+        if flt.holder == "us":
+            conditions.append(Request.holder_authority_id == own)
+        elif flt.holder == "them":
+            conditions.append(Request.holder_authority_id != own)
+        elif flt.holder:
+            conditions.append(
+                Request.holder_authority_id == self._authority_id("holder", flt.holder)
+            )
+        if flt.counterpart:
+            # Named on the request in any role (not "may see it": that is the caller's scope).
+            other = self._authority_id("counterpart", flt.counterpart)
+            conditions.append(
+                or_(
+                    Request.requesting_authority_id == other,
+                    Request.requested_authority_id == other,
+                    Request.executing_authority_id == other,
+                )
+            )
+        if flt.overdue:
+            conditions.append(self._overdue_exists(own))
+        if flt.q and flt.q.strip():
+            conditions.append(self._matches(flt.q.strip()))
+        query = query.where(*conditions)
+        if cursor:
+            value, last_id = _decode_cursor(cursor, column)
+            if descending:
+                query = query.where(
+                    or_(column < value, and_(column == value, Request.id < last_id))
+                )
+            else:
+                query = query.where(
+                    or_(column > value, and_(column == value, Request.id > last_id))
+                )
+        order = (column.desc(), Request.id.desc()) if descending else (column, Request.id)
+        rows = list(self.session.scalars(query.order_by(*order).limit(limit + 1)))
+        next_cursor = None
+        if len(rows) > limit:
+            rows = rows[:limit]
+            last = rows[-1]
+            next_cursor = _encode_cursor(getattr(last, column.key), last.id)
+        return Page(rows, next_cursor, self._overdue_among(own, [r.id for r in rows]))
+
+    def _authority_id(self, name: str, code: str) -> int:
+        found = self.session.scalar(select(Authority.id).where(Authority.code == code.upper()))
+        if found is None:
+            raise Invalid(FieldError(name, f"unknown authority {code!r}"))
+        return found
+
+    def _overdue_exists(self, own: int) -> ColumnElement[bool]:
+        return exists().where(
+            Deadline.request_id == Request.id,
+            Deadline.authority_id == own,
+            Deadline.closed_at.is_(None),
+            Deadline.paused_at.is_(None),
+            Deadline.due_at < self.now,
+        )
+
+    def _overdue_among(self, own: int, ids: Sequence[int]) -> set[int]:
+        if not ids:
+            return set()
+        return set(
+            self.session.scalars(
+                select(Deadline.request_id).where(
+                    Deadline.request_id.in_(ids),
+                    Deadline.authority_id == own,
+                    Deadline.closed_at.is_(None),
+                    Deadline.paused_at.is_(None),
+                    Deadline.due_at < self.now,
+                )
+            )
+        )
+
+    @staticmethod
+    def _matches(q: str) -> ColumnElement[bool]:
+        # Escape LIKE's wildcards: a clerk searching "50%" means the characters.
+        like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        # Names live in the JSON fields; SQLite stores non-ASCII as \u escapes, so look for
+        # that spelling too.
+        escaped = json.dumps(q)[1:-1]
+        escaped_like = "%" + escaped.replace("\\", "\\\\").replace("%", "\\%") + "%"
+        text = cast(Request.fields, String)
+        return or_(
+            Request.reference.ilike(like, escape="\\"),
+            Request.their_reference.ilike(like, escape="\\"),
+            text.ilike(like, escape="\\"),
+            text.ilike(escaped_like, escape="\\"),
+        )
+
+    def _count(self, query: Any) -> int:
+        return self.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+
+    # --- one request ----------------------------------------------------------------------
+
+    def deadlines(self, request: Request) -> list[Deadline]:
+        """Every deadline of ``request`` (already read through the scoped service), open
+        ones first, then by due time."""
+        return list(
+            self.session.scalars(
+                select(Deadline)
+                .where(Deadline.request_id == request.id)
+                .order_by(Deadline.closed_at.is_not(None), Deadline.due_at)
+            )
+        )
+
+    def executing_authorities(self, request: Request) -> list[Authority]:
+        """The executing authorities under the request's requested central authority."""
+        return list(
+            self.session.scalars(
+                select(Authority)
+                .where(
+                    Authority.kind == AuthorityKind.EXECUTING,
+                    Authority.parent_id == request.requested_authority_id,
+                )
+                .order_by(Authority.name)
+            )
+        )
+
+    def colleagues(self, actor: Actor) -> list[User]:
+        """Active users of the actor's authority (those a request can be assigned to)."""
+        return list(
+            self.session.scalars(
+                select(User)
+                .where(User.authority_id == actor.authority.id, User.active.is_(True))
+                .order_by(User.username)
+            )
+        )
+
+    def counterparts(self, actor: Actor) -> list[Authority]:
+        """Central authorities of other states: whom a request can be addressed to."""
+        return list(
+            self.session.scalars(
+                select(Authority)
+                .where(
+                    Authority.kind == AuthorityKind.CENTRAL,
+                    Authority.country != actor.authority.country,
+                )
+                .order_by(Authority.country, Authority.code)
+            )
+        )
+
+    def users_by_id(self, ids: Sequence[int]) -> dict[int, User]:
+        if not ids:
+            return {}
+        return {u.id: u for u in self.session.scalars(select(User).where(User.id.in_(ids)))}
+
+    def authorities_by_id(self, ids: Sequence[int]) -> dict[int, Authority]:
+        if not ids:
+            return {}
+        rows = self.session.scalars(select(Authority).where(Authority.id.in_(ids)))
+        return {a.id: a for a in rows}
+
+    # --- supervisors ----------------------------------------------------------------------
+
+    def workload(self, actor: Actor) -> list[WorkloadRow]:
+        """Open requests the actor's authority holds, per assignee (None: unassigned), with
+        how many have an overdue deadline; busiest first."""
+        own = actor.authority.id
+        overdue = case((self._overdue_exists(own), 1), else_=0)
+        rows = self.session.execute(
+            select(Request.assignee_id, func.count(), func.sum(overdue))
+            .where(Request.holder_authority_id == own, Request.closed_at.is_(None))
+            .group_by(Request.assignee_id)
+        ).all()
+        users = self.users_by_id([r[0] for r in rows if r[0] is not None])
+        out = [
+            WorkloadRow(users.get(uid) if uid else None, n, int(late or 0)) for uid, n, late in rows
+        ]
+        return sorted(out, key=lambda w: (-w.open, w.user.username if w.user else ""))

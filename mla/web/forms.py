@@ -1,0 +1,117 @@
+"""Forms generated from the workflow: HTML form data in, the services' values out.
+
+Names in HTML are the services' field names (``subject``, ``inputs.grounds``,
+``requested_authority``), so an :class:`~mla.errors.Invalid` from a service maps onto the
+form with no translation table: :func:`errors_by_field`. Parsing here is only about the
+shape of HTML form data (checkbox lists, repeated person rows, empty strings); every rule
+about what is valid stays in the workflow and the services.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from werkzeug.datastructures import MultiDict
+
+from mla.errors import FieldError, Invalid
+from mla.workflow.model import PERSON_KEYS, Field, Input, Workflow
+
+# Blank person rows offered on a new request; a clerk needing more saves and adds more.
+PERSON_ROWS = 3
+
+
+def errors_by_field(exc: Invalid | Iterable[FieldError]) -> dict[str, list[str]]:
+    """Field name → its messages ('' for errors about the whole form)."""
+    errors = exc.errors if isinstance(exc, Invalid) else exc
+    out: dict[str, list[str]] = {}
+    for e in errors:
+        out.setdefault(e.field, []).append(e.message)
+    return out
+
+
+def _value(kind: str, name: str, form: MultiDict[str, str], errors: list[FieldError]) -> Any:
+    if kind == "multichoice":
+        return [v for v in form.getlist(name) if v] or None
+    if kind == "boolean":
+        return form.get(name) in ("on", "true", "1", "yes")
+    if kind == "persons":
+        return _persons(name, form) or None
+    raw = (form.get(name) or "").strip()
+    if not raw:
+        return None
+    if kind == "integer":
+        try:
+            return int(raw)
+        except ValueError:
+            errors.append(FieldError(name, "must be a whole number"))
+            return None
+    return raw
+
+
+def _persons(name: str, form: MultiDict[str, str]) -> list[dict[str, str]]:
+    people: list[dict[str, str]] = []
+    for i in range(50):
+        row = {k: (form.get(f"{name}-{i}-{k}") or "").strip() for k in PERSON_KEYS}
+        if f"{name}-{i}-name" not in form:
+            break
+        if any(row.values()):
+            people.append({k: v for k, v in row.items() if v or k == "name"})
+    return people
+
+
+def field_values(
+    wf: Workflow, form: MultiDict[str, str]
+) -> tuple[dict[str, Any], list[FieldError]]:
+    """The request fields given in ``form`` (blank ones left out) and any shape errors."""
+    errors: list[FieldError] = []
+    values: dict[str, Any] = {}
+    for f in wf.fields:
+        value = _value(f.type, f.name, form, errors)
+        if value is not None and not (f.type == "boolean" and value is False):
+            values[f.name] = value
+    return values, errors
+
+
+def input_values(
+    inputs: tuple[Input, ...], form: MultiDict[str, str]
+) -> tuple[dict[str, Any], list[FieldError]]:
+    """A transition's inputs from ``form`` (named ``inputs.<name>``)."""
+    errors: list[FieldError] = []
+    values: dict[str, Any] = {}
+    for i in inputs:
+        value = _value(i.type, f"inputs.{i.name}", form, errors)
+        if value is not None:
+            values[i.name] = value
+    return values, errors
+
+
+def request_header(form: MultiDict[str, str]) -> tuple[dict[str, Any], list[FieldError]]:
+    """The columns every request has (addressee, basis, urgency, date asked for, ...)."""
+    errors: list[FieldError] = []
+    needed_by = None
+    raw = (form.get("needed_by") or "").strip()
+    if raw:
+        try:
+            needed_by = date.fromisoformat(raw)
+        except ValueError:
+            errors.append(FieldError("needed_by", "must be a date (YYYY-MM-DD)"))
+    header = {
+        "requested_authority": (form.get("requested_authority") or "").strip(),
+        "legal_basis": (form.get("legal_basis") or "").strip(),
+        "urgency": form.get("urgency") or "normal",
+        "needed_by": needed_by,
+        "needed_by_reason": form.get("needed_by_reason") or None,
+        "their_reference": form.get("their_reference") or None,
+        "confidential": form.get("confidential") == "on",
+    }
+    if not header["requested_authority"]:
+        errors.append(FieldError("requested_authority", "is required"))
+    return header, errors
+
+
+def person_rows(f: Field, value: Any) -> list[dict[str, str]]:
+    """The rows a persons field shows: what was given plus blank rows to fill."""
+    given = [p for p in value if isinstance(p, dict)] if isinstance(value, list) else []
+    return given + [{} for _ in range(PERSON_ROWS)]

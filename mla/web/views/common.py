@@ -1,0 +1,135 @@
+"""Helpers the views share: workflow lookups for templates, the plain-words history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app
+from flask_babel import gettext as _
+
+from mla.audit.models import Event, EventKind
+from mla.authorities.models import Authority, User
+from mla.requests.models import Request
+from mla.web.i18n import lang
+from mla.workflow.engine import Engines
+from mla.workflow.model import Labels, Workflow, label
+
+
+class WorkflowLabels:
+    """What templates need from the workflows: labels of kinds, states, deadlines, events."""
+
+    def __init__(self, engines: Engines) -> None:
+        self.engines = engines
+
+    def workflow(self, request: Request) -> Workflow:
+        return self.engines.get(request.kind, request.workflow_version).workflow
+
+    def kinds(self) -> list[Workflow]:
+        names = sorted({wf.name for wf in self.engines.workflows})
+        return [self.engines.latest(n).workflow for n in names]
+
+    def kind(self, name: str) -> str:
+        try:
+            return label(self.engines.latest(name).workflow.labels, lang())
+        except Exception:  # an unknown kind: show its name rather than fail the page
+            return name
+
+    def state(self, request: Request, state: str | None = None) -> str:
+        s = self.workflow(request).states.get(state or request.state)
+        return label(s.labels, lang()) if s else (state or request.state)
+
+    def deadline(self, request: Request, name: str) -> str:
+        try:
+            return label(self.workflow(request).deadline(name)[1].labels, lang())
+        except KeyError:
+            return name.replace("_", " ")
+
+    def event(self, request: Request, event: str) -> str:
+        for t in self.workflow(request).transitions:
+            if t.event == event:
+                return label(t.labels, lang())
+        return event.replace("_", " ")
+
+    def states(self) -> list[tuple[str, str]]:
+        """(state name, label) of every workflow, for the list's filter."""
+        seen: dict[str, str] = {}
+        for wf in self.kinds():
+            for s in wf.states.values():
+                seen.setdefault(s.name, label(s.labels, lang()))
+        return sorted(seen.items(), key=lambda kv: kv[1])
+
+
+def engines_view() -> WorkflowLabels:
+    return WorkflowLabels(current_app.extensions["mla.engines"])
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: Any
+    who: str
+    text: str
+    detail: str | None
+
+
+def _who(event: Event, users: dict[int, User], authorities: dict[int, Authority]) -> str:
+    authority = authorities.get(event.actor_authority_id or 0)
+    user = users.get(event.actor_user_id or 0)
+    who = user.username if user else _("API client")
+    if authority is not None:
+        who = f"{who} ({authority.code})"
+    behalf = authorities.get(event.on_behalf_of_id or 0)
+    if behalf is not None:
+        who = _("%(who)s for %(authority)s", who=who, authority=behalf.code)
+    return who
+
+
+def timeline(
+    request: Request,
+    events: list[Event],
+    users: dict[int, User],
+    authorities: dict[int, Authority],
+    wf: WorkflowLabels,
+) -> list[TimelineEntry]:
+    """The hash-chained history of ``request`` told in plain words, oldest first."""
+    out = []
+    for e in events:
+        d = e.data or {}
+        detail = None
+        if e.kind == EventKind.CREATED:
+            text = _("Opened the request as %(state)s", state=wf.state(request, d.get("state")))
+        elif e.kind == EventKind.TRANSITION:
+            text = _(
+                "%(event)s: %(source)s → %(dest)s",
+                event=wf.event(request, d.get("event", "")),
+                source=wf.state(request, d.get("from")),
+                dest=wf.state(request, d.get("to")),
+            )
+            parts = [f"{k}: {_show(v)}" for k, v in (d.get("inputs") or {}).items()]
+            if d.get("comment"):
+                parts.append(str(d["comment"]))
+            detail = "; ".join(parts) or None
+        elif e.kind == EventKind.ASSIGNED:
+            text = _("Assigned to %(user)s", user=d["to"]) if d.get("to") else _("Unassigned")
+        elif e.kind == EventKind.EVIDENCE_UPLOADED:
+            text = _("Uploaded evidence %(name)s", name=d.get("filename") or d.get("name", ""))
+        elif e.kind == EventKind.EVIDENCE_DOWNLOADED:
+            text = _("Downloaded evidence %(name)s", name=d.get("filename") or d.get("name", ""))
+        elif e.kind == EventKind.PROGRESS_QUERY:
+            text = _("Asked where the request stands (API)")
+        elif e.kind == EventKind.FIELDS_CHANGED:
+            text = _("Changed the fields %(names)s", names=", ".join(d.get("fields", [])))
+        else:
+            text = str(e.kind).replace("_", " ")
+        out.append(TimelineEntry(e.at, _who(e, users, authorities), text, detail))
+    return out
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    return str(value)
+
+
+def labels_of(choices: Any) -> dict[str, Labels]:
+    return {c.code: c.labels for c in choices}

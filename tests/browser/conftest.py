@@ -1,0 +1,152 @@
+"""A live mla server (waitress in a thread, loopback, free port) over a migrated database
+seeded with a small world, and a headless Debian chromium driven by Playwright.
+
+The module is skipped, with the reason, when /usr/bin/chromium is absent; Playwright's own
+browser downloads are never used.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mla import create_app, migrate
+from mla.authorities import service as authorities
+from mla.authorities.models import AuthorityKind
+from mla.db import make_engine, utcnow
+from mla.requests.service import Actor, RequestService
+from tests.conftest import MLA_FIELDS, PASSWORD
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-gpu",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
+
+if not os.path.exists(CHROMIUM):
+    pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)", allow_module_level=True)
+
+
+@dataclass
+class Live:
+    url: str
+    app: Any
+    overdue_reference: str
+    arg_only_reference: str
+
+
+def _seed(app: Any) -> tuple[str, str]:
+    """ARG (requesting), MEX (requested) with an executing authority, COL (outsider); a
+    request held by MEX whose acknowledgement is overdue, and one between ARG and COL."""
+    from mla.db import get_session
+
+    with app.app_context():
+        db = get_session()
+        add = authorities.add_authority
+        add(db, "ARG-DAJIN", country="AR", name="Dirección de Asistencia Jurídica Internacional",
+            languages=["es"], timezone="America/Argentina/Buenos_Aires")  # fmt: skip
+        add(db, "MEX-FGR", country="MX", name="Fiscalía General de la República",
+            languages=["es"], timezone="America/Mexico_City")  # fmt: skip
+        add(db, "MEX-FEMDO", country="MX", name="Fiscalía Especializada (FEMDO)",
+            kind=AuthorityKind.EXECUTING, parent_code="MEX-FGR")  # fmt: skip
+        add(db, "COL-FGN", country="CO", name="Fiscalía General de la Nación",
+            languages=["es"], timezone="America/Bogota")  # fmt: skip
+        users = {}
+        for name, code, role in [
+            ("arg_clerk", "ARG-DAJIN", "clerk"),
+            ("arg_supervisor", "ARG-DAJIN", "supervisor"),
+            ("mex_clerk", "MEX-FGR", "clerk"),
+            ("mex_supervisor", "MEX-FGR", "supervisor"),
+            ("mex_admin", "MEX-FGR", "admin"),
+            ("col_clerk", "COL-FGN", "clerk"),
+        ]:
+            users[name] = authorities.add_user(
+                db, name, authority_code=code, role=role, email=f"{name}@example.org",
+                password=PASSWORD,
+            )  # fmt: skip
+        past = utcnow() - timedelta(days=20)
+        svc = RequestService(db, app.extensions["mla.engines"], clock=lambda: past)
+        arg = Actor.for_user(users["arg_clerk"])
+        late = svc.create(
+            arg, kind="mla", requested_authority="MEX-FGR", legal_basis="untoc-18",
+            fields=dict(MLA_FIELDS), their_reference="FF3-0001/2026",
+        )  # fmt: skip
+        svc.fire(late, "submit_for_review", arg)
+        svc.fire(late, "sign", Actor.for_user(users["arg_supervisor"]))
+        svc.fire(late, "transmit", arg)
+        other = svc.create(
+            arg, kind="mla", requested_authority="COL-FGN", legal_basis="untoc-18",
+            fields=dict(MLA_FIELDS),
+        )  # fmt: skip
+        db.commit()
+        return late.reference, other.reference
+
+
+@pytest.fixture
+def live(fresh_database_url: str, tmp_path: Path) -> Iterator[Live]:
+    import waitress
+
+    engine = make_engine(fresh_database_url)
+    migrate.upgrade(engine)
+    engine.dispose()
+    app = create_app(
+        {"MLA_INSTANCE_DIR": str(tmp_path / "instance"), "MLA_DATABASE_URL": fresh_database_url}
+    )
+    late, other = _seed(app)
+    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield Live(f"http://127.0.0.1:{server.effective_port}", app, late, other)
+    finally:
+        server.close()
+        thread.join(timeout=10)
+        app.extensions["mla.db"].engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+def screenshot(page: Any, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def sign_in(page: Any, live: Live, username: str) -> None:
+    page.goto(f"{live.url}/login")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{live.url}/")
+
+
+def sign_out(page: Any) -> None:
+    page.get_by_role("button", name="Sign out").click()
