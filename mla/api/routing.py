@@ -21,7 +21,6 @@ from pydantic import BaseModel, ValidationError
 from mla.api import tokens
 from mla.api.problems import ApiProblem
 from mla.api.ratelimit import TokenBuckets
-from mla.authorities.models import Role
 from mla.db import get_session, utcnow
 from mla.errors import FieldError, Invalid
 from mla.requests.service import Actor
@@ -144,8 +143,7 @@ def authenticate(scope: str | None) -> Actor:
         )
     if scope is not None and scope not in (token.scopes or []):
         raise ApiProblem(403, "Forbidden", f"this token lacks the {scope} scope")
-    # The token's role (default clerk) is the one its issuer chose: see tokens.create.
-    return Actor(authority=token.authority, role=Role(token.role), token_id=token.id)
+    return Actor.for_token(token)
 
 
 # --- input ----------------------------------------------------------------------------------
