@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import hypothesis
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -30,6 +31,11 @@ from mla.db import make_engine
 from mla.requests.models import Request
 from mla.requests.service import Actor, RequestService
 from mla.workflow import Engines, WorkflowSet, load_all
+
+# CI replays the same examples every run: a red build must mean a regression, not a new draw.
+hypothesis.settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+if os.environ.get("CI"):
+    hypothesis.settings.load_profile("ci")
 
 POSTGRES_URL = os.environ.get("MLA_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
