@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from mla.authorities.models import Authority, AuthorityKind, Role, User
-from mla.errors import Conflict, FieldError, Invalid, NotFound
+from mla.errors import Conflict, FieldError, Invalid, NotAllowed, NotFound
 
 MIN_PASSWORD_LENGTH = 12
 LANGUAGES = ("en", "es", "fr", "pt")
@@ -153,3 +153,125 @@ def get_user(session: Session, username: str) -> User:
 
 def list_users(session: Session) -> list[User]:
     return list(session.scalars(select(User).order_by(User.username)))
+
+
+# --- an authority's own administration ----------------------------------------------------
+
+# Digits, spaces and the usual separators, an optional leading '+': enough to dial, nothing
+# that could smuggle markup or a URL into the directory.
+_PHONE_CHARS = set("0123456789 +-().")
+CONTACT_KEYS = ("name", "email", "phone")
+
+
+def _contact_errors(i: int, contact: dict[str, str]) -> tuple[dict[str, str], list[FieldError]]:
+    prefix = f"contact_points.{i}"
+    errors: list[FieldError] = []
+    unknown = sorted(set(contact) - set(CONTACT_KEYS))
+    if unknown:
+        errors.append(FieldError(prefix, f"unknown key {unknown[0]!r}"))
+    clean = {k: str(contact.get(k) or "").strip() for k in CONTACT_KEYS}
+    if not clean["name"] or len(clean["name"]) > 200:
+        errors.append(FieldError(f"{prefix}.name", "is required (at most 200 characters)"))
+    if clean["email"]:
+        try:
+            clean["email"] = validate_email(clean["email"], check_deliverability=False).normalized
+        except EmailNotValidError as exc:
+            errors.append(FieldError(f"{prefix}.email", str(exc)))
+    phone = clean["phone"]
+    if phone and (
+        not set(phone) <= _PHONE_CHARS
+        or "+" in phone[1:]
+        or not 6 <= sum(c.isdigit() for c in phone) <= 20
+    ):
+        errors.append(
+            FieldError(f"{prefix}.phone", "use digits, spaces, '-', '(', ')', a leading '+'")
+        )
+    if not clean["email"] and not phone:
+        errors.append(FieldError(f"{prefix}.email", "give an e-mail address or a phone number"))
+    return {k: v for k, v in clean.items() if v}, errors
+
+
+def update_directory_entry(
+    session: Session,
+    authority: Authority,
+    *,
+    languages: list[str],
+    contact_points: list[dict[str, str]],
+) -> Authority:
+    """Replace ``authority``'s accepted languages and contact points in the directory.
+
+    ``languages``: ISO 639-1 codes, at least one (duplicates dropped, order kept).
+    ``contact_points``: dicts with ``name`` and an ``email`` or a ``phone`` (or both).
+    Raises Invalid naming each bad field: ``languages``, ``contact_points.<i>.<key>``.
+    Flushes; the caller commits.
+    """
+    errors: list[FieldError] = []
+    wanted: list[str] = []
+    for code in languages:
+        code = (code or "").strip().lower()
+        if not code:
+            continue
+        if len(code) != 2 or pycountry.languages.get(alpha_2=code) is None:
+            errors.append(FieldError("languages", f"{code!r} is not an ISO 639-1 code"))
+        elif code not in wanted:
+            wanted.append(code)
+    if not wanted and not errors:
+        errors.append(FieldError("languages", "name at least one language"))
+    contacts: list[dict[str, str]] = []
+    for i, contact in enumerate(contact_points):
+        clean, problems = _contact_errors(i, contact)
+        contacts.append(clean)
+        errors += problems
+    if errors:
+        raise Invalid(errors)
+    # New lists, not edits in place: the JSON columns see a changed value and are written.
+    authority.languages = wanted
+    authority.contact_points = contacts
+    session.flush()
+    return authority
+
+
+def _colleague(session: Session, admin: User, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None or user.authority_id != admin.authority_id:
+        raise NotFound(f"no user {user_id}")  # another authority's user: as if absent
+    return user
+
+
+def set_role(session: Session, admin: User, user_id: int, role: Role | str) -> User:
+    """Give user ``user_id`` of ``admin``'s authority the ``role``.
+
+    Raises NotFound for a user of another authority (or none), Invalid (field ``role``) for an
+    unknown role, NotAllowed when admins would demote themselves (an authority must never be
+    left without someone able to administer it by a slip of the hand). Flushes.
+    """
+    try:
+        role = Role(role)
+    except ValueError:
+        raise Invalid(
+            FieldError("role", f"must be one of {', '.join(r.value for r in Role)}")
+        ) from None
+    user = _colleague(session, admin, user_id)
+    if user.id == admin.id and role != user.role:
+        raise NotAllowed("you cannot change your own role; ask another administrator")
+    user.role = role
+    session.flush()
+    return user
+
+
+def set_active(session: Session, admin: User, user_id: int, active: bool) -> User:
+    """Deactivate (``active`` False) or reactivate user ``user_id`` of ``admin``'s authority.
+
+    A deactivated user cannot sign in and is signed out at their next page. Reactivating also
+    lifts a lockout: the admin has vouched for the person. Raises NotFound for a user of
+    another authority, NotAllowed when admins would deactivate themselves. Flushes.
+    """
+    user = _colleague(session, admin, user_id)
+    if user.id == admin.id and not active:
+        raise NotAllowed("you cannot deactivate your own account")
+    user.active = active
+    if active:
+        user.failed_logins = 0
+        user.locked_until = None
+    session.flush()
+    return user

@@ -22,7 +22,7 @@ from mla.authorities.models import Authority
 from mla.deadlines.calendar import Calendar
 from mla.deadlines.calendar import Duration as CalendarDuration
 from mla.deadlines.models import AuthorityClosure, Deadline, Outcome
-from mla.errors import Conflict, FieldError, Invalid
+from mla.errors import Conflict, FieldError, Invalid, NotFound
 from mla.requests.models import Request
 from mla.workflow.model import Deadline as DeadlineDef
 from mla.workflow.model import Duration, Workflow
@@ -222,3 +222,17 @@ def list_closures(session: Session, authority: Authority) -> list[AuthorityClosu
             .order_by(AuthorityClosure.day)
         )
     )
+
+
+def remove_closure(session: Session, authority: Authority, closure_id: int) -> AuthorityClosure:
+    """Reopen the day of closure ``closure_id`` of ``authority``.
+
+    As with adding one, due times already stored are not recomputed. Raises NotFound for an
+    unknown id or another authority's closure (its existence is not revealed). Flushes.
+    """
+    closure = session.get(AuthorityClosure, closure_id)
+    if closure is None or closure.authority_id != authority.id:
+        raise NotFound(f"no closure day {closure_id}")
+    session.delete(closure)
+    session.flush()
+    return closure

@@ -31,6 +31,7 @@ from mla.db import begin_write, get_session, utcnow
 from mla.deadlines.service import Clocks, party_authority
 from mla.errors import Conflict, FieldError, Invalid, NotAllowed, NotFound
 from mla.notify.service import NotificationService
+from mla.requests import drafts
 from mla.requests.models import ReferenceCounter, Request, Urgency
 from mla.workflow.engine import Availability, Engine, Engines
 from mla.workflow.model import PARTIES
@@ -355,6 +356,24 @@ class RequestService:
             f"{last.at.strftime('%Y-%m-%d %H:%M:%S')} UTC; reload it and try again"
         )
 
+    def lock(self, request: Request, expected_version: int | None) -> None:
+        """Lock ``request`` for a change and check it is still the version the actor saw
+        (``expected_version``, or the one loaded in this session).
+
+        Locks the row (PostgreSQL) and re-reads what is committed now, so the state acted on
+        is the one checked and a change that won a race is reported, not undone. Raises
+        Conflict naming who changed it and when.
+        """
+        reference = request.reference
+        seen = request.version_id if expected_version is None else expected_version
+        begin_write(self.session)
+        try:
+            self.session.refresh(request, with_for_update={"of": Request})
+        except OperationalError as exc:
+            raise Conflict(f"{reference} is being changed by someone else; retry") from exc
+        if request.version_id != seen:
+            raise self._conflict(request)
+
     def _resolve_authority_inputs(
         self, request: Request, engine: Engine, event: str, inputs: dict[str, Any], actor: Actor
     ) -> dict[str, Authority]:
@@ -412,17 +431,7 @@ class RequestService:
         parties = self.parties(request, actor)
         if not parties:
             raise NotFound(f"no request {reference}")
-        seen = request.version_id if expected_version is None else expected_version
-        begin_write(self.session)
-        try:
-            # Lock the row (PostgreSQL) and read what is committed now: the state we act on
-            # is the one we checked, and a change that won the race is reported, not undone.
-            self.session.refresh(request, with_for_update={"of": Request})
-        except OperationalError as exc:
-            raise Conflict(f"{reference} is being changed by someone else; retry") from exc
-        if request.version_id != seen:
-            raise self._conflict(request)
-
+        self.lock(request, expected_version)
         now = self.clock()
         engine = self.engine(request)
         inputs = dict(inputs or {})
@@ -477,6 +486,47 @@ class RequestService:
         )
         NotificationService(self.session, self.engines).on_status_change(request, moved)
         return moved
+
+    def update(
+        self,
+        request: Request,
+        actor: Actor,
+        *,
+        fields: Mapping[str, Any] | None = None,
+        urgency: str | drafts.Unset = drafts.UNSET,
+        needed_by: date | drafts.Unset | None = drafts.UNSET,
+        needed_by_reason: str | drafts.Unset | None = drafts.UNSET,
+        their_reference: str | drafts.Unset | None = drafts.UNSET,
+        confidential: bool | drafts.Unset = drafts.UNSET,
+        expected_version: int | None = None,
+    ) -> Event | None:
+        """Change a request its authority is still preparing (not yet transmitted).
+
+        ``fields`` maps field names to new values; None or empty removes a field; fields not
+        named keep their value. Header arguments left out keep theirs. Checked like
+        :meth:`create` (types and names; completeness waits for transmission). Guarantees:
+        the changes and one ``fields_changed`` history event naming what changed (names, not
+        values) are written together; nothing is written when nothing changed (returns None).
+        Raises NotFound if the actor is no party; Conflict if the request changed since
+        ``expected_version`` (naming who and when); NotAllowed once transmitted, for the
+        requested or executing side, or in a state the other side owns; Invalid naming each
+        bad field.
+        """
+        given = {
+            "urgency": urgency,
+            "needed_by": needed_by,
+            "needed_by_reason": needed_by_reason,
+            "their_reference": their_reference,
+            "confidential": confidential,
+        }
+        return drafts.update(
+            self,
+            request,
+            actor,
+            fields=fields,
+            expected_version=expected_version,
+            header={k: v for k, v in given.items() if v is not drafts.UNSET},
+        )
 
     def assign(self, request: Request, assignee: User | None, actor: Actor) -> Event:
         """Make ``assignee`` (a user of the authority holding the request) responsible for it,

@@ -1,0 +1,136 @@
+"""Editing a request the requesting authority is still preparing (see RequestService.update).
+
+Kept apart from :mod:`mla.requests.service` so that the rules about what may change before
+transmission sit together; the service's ``update`` method is the entry point.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import TYPE_CHECKING, Any, Final
+
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm.exc import StaleDataError
+
+from mla.audit import chain
+from mla.audit.models import Event, EventKind
+from mla.errors import Conflict, FieldError, Invalid, NotAllowed, NotFound
+from mla.requests.models import Request, Urgency
+from mla.workflow.values import field_errors
+
+if TYPE_CHECKING:
+    from mla.requests.service import Actor, RequestService
+
+
+class Unset:
+    """Marks an argument not given, where None is a meaningful value ("no date")."""
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Final = Unset()
+
+
+def editable_reason(svc: RequestService, request: Request, actor: Actor) -> str | None:
+    """Why ``actor`` may not edit ``request`` now, or None if they may.
+
+    Editable: not transmitted yet, not closed, in a state the requesting side owns, and the
+    actor's own authority is the requesting one (not a clerk recording for an external one).
+    """
+    parties = svc.parties(request, actor)
+    if "requesting" not in parties or parties["requesting"] is not None:
+        return "only the requesting authority edits its request"
+    if request.transmitted_at is not None or request.closed_at is not None:
+        return "the request has been transmitted: its contents can no longer change"
+    if svc.engine(request).owner(request.state) != "requesting":
+        return "the request is with the other side"
+    return None
+
+
+def _header_changes(
+    request: Request, today: date, changes: dict[str, Any]
+) -> tuple[dict[str, Any], list[FieldError]]:
+    """The header columns that change, checked like ``create`` checks them."""
+    errors: list[FieldError] = []
+    out: dict[str, Any] = {}
+    if "urgency" in changes:
+        try:
+            out["urgency"] = Urgency(changes["urgency"])
+        except ValueError:
+            errors.append(FieldError("urgency", "must be normal or urgent"))
+    if "their_reference" in changes:
+        out["their_reference"] = (changes["their_reference"] or "").strip() or None
+    if "confidential" in changes:
+        out["confidential"] = bool(changes["confidential"])
+    if "needed_by_reason" in changes:
+        out["needed_by_reason"] = (changes["needed_by_reason"] or "").strip() or None
+    if "needed_by" in changes:
+        out["needed_by"] = changes["needed_by"]
+    needed_by = out.get("needed_by", request.needed_by)
+    reason = out.get("needed_by_reason", request.needed_by_reason)
+    # Only a date being set now must be in the future: an old one kept unchanged is not news.
+    if "needed_by" in out and needed_by is not None and needed_by < today:
+        errors.append(FieldError("needed_by", "must not be in the past"))
+    if needed_by is not None and not reason:
+        errors.append(FieldError("needed_by_reason", "give the reason for the date (18.24)"))
+    return {k: v for k, v in out.items() if getattr(request, k) != v}, errors
+
+
+def update(
+    svc: RequestService,
+    request: Request,
+    actor: Actor,
+    *,
+    fields: Mapping[str, Any] | None,
+    expected_version: int | None,
+    header: dict[str, Any],
+) -> Event | None:
+    """See :meth:`mla.requests.service.RequestService.update`."""
+    reference = request.reference
+    if not svc.parties(request, actor):
+        raise NotFound(f"no request {reference}")
+    svc.lock(request, expected_version)
+    reason = editable_reason(svc, request, actor)
+    if reason is not None:
+        raise NotAllowed(reason)
+
+    now = svc.clock()
+    wf = svc.engine(request).workflow
+    columns, errors = _header_changes(request, now.date(), header)
+    values = dict(request.fields)
+    for name, value in (fields or {}).items():
+        if value is None or value == "" or value == []:
+            values.pop(name, None)  # blanked on the form: the field is no longer given
+        else:
+            values[name] = value
+    errors += field_errors(wf, request.legal_basis, values, partial=True)
+    if errors:
+        raise Invalid(errors)
+    changed = sorted(
+        {n for n in set(values) | set(request.fields) if values.get(n) != request.fields.get(n)}
+        | set(columns)
+    )
+    if not changed:
+        return None
+    if values != request.fields:
+        request.fields = values
+    for name, value in columns.items():
+        setattr(request, name, value)
+    request.updated_at = now
+    try:
+        svc.session.flush()
+    except (StaleDataError, OperationalError) as exc:
+        raise Conflict(f"{reference} was changed by someone else at the same time") from exc
+    # Names only: the values are in the request, and a history of every keystroke of a long
+    # statement of facts would make the chain heavy for no one's benefit.
+    return chain.append(
+        svc.session,
+        request,
+        EventKind.FIELDS_CHANGED,
+        actor_user_id=actor.user_id,
+        actor_authority_id=actor.authority.id,
+        data={"fields": changed},
+        at=now,
+    )
