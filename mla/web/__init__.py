@@ -39,4 +39,14 @@ def healthz():  # type: ignore[no-untyped-def]
 
 
 # The views register their routes on ``bp``; imported last because they import ``bp``.
-from mla.web.views import actions, admin, auth, dashboard, requests  # noqa: E402, F401
+from mla.web.views import (  # noqa: E402, F401
+    actions,
+    admin,
+    admin_directory,
+    admin_webhooks,
+    auth,
+    dashboard,
+    drafts,
+    notifications,
+    requests,
+)

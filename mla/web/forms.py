@@ -15,6 +15,7 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
+from mla.authorities.service import CONTACT_KEYS
 from mla.errors import FieldError, Invalid
 from mla.workflow.model import PERSON_KEYS, Field, Input, Workflow
 
@@ -87,8 +88,8 @@ def input_values(
     return values, errors
 
 
-def request_header(form: MultiDict[str, str]) -> tuple[dict[str, Any], list[FieldError]]:
-    """The columns every request has (addressee, basis, urgency, date asked for, ...)."""
+def draft_header(form: MultiDict[str, str]) -> tuple[dict[str, Any], list[FieldError]]:
+    """The columns a draft's editor may change (urgency, date asked for, own reference, ...)."""
     errors: list[FieldError] = []
     needed_by = None
     raw = (form.get("needed_by") or "").strip()
@@ -98,13 +99,22 @@ def request_header(form: MultiDict[str, str]) -> tuple[dict[str, Any], list[Fiel
         except ValueError:
             errors.append(FieldError("needed_by", "must be a date (YYYY-MM-DD)"))
     header = {
-        "requested_authority": (form.get("requested_authority") or "").strip(),
-        "legal_basis": (form.get("legal_basis") or "").strip(),
         "urgency": form.get("urgency") or "normal",
         "needed_by": needed_by,
         "needed_by_reason": form.get("needed_by_reason") or None,
         "their_reference": form.get("their_reference") or None,
         "confidential": form.get("confidential") == "on",
+    }
+    return header, errors
+
+
+def request_header(form: MultiDict[str, str]) -> tuple[dict[str, Any], list[FieldError]]:
+    """The columns every request has (addressee, basis, urgency, date asked for, ...)."""
+    header, errors = draft_header(form)
+    header = {
+        "requested_authority": (form.get("requested_authority") or "").strip(),
+        "legal_basis": (form.get("legal_basis") or "").strip(),
+        **header,
     }
     if not header["requested_authority"]:
         errors.append(FieldError("requested_authority", "is required"))
@@ -115,3 +125,25 @@ def person_rows(f: Field, value: Any) -> list[dict[str, str]]:
     """The rows a persons field shows: what was given plus blank rows to fill."""
     given = [p for p in value if isinstance(p, dict)] if isinstance(value, list) else []
     return given + [{} for _ in range(PERSON_ROWS)]
+
+
+# Blank contact rows offered under the authority's contact points.
+CONTACT_ROWS = 2
+
+
+def contact_rows(form: MultiDict[str, str]) -> list[dict[str, str]]:
+    """The contact points given on the directory form (``contact_points.<i>.<key>``), in order,
+    rows left blank dropped; re-rendered as given, so ``contact_points.<i>`` errors line up."""
+    rows: list[dict[str, str]] = []
+    for i in range(100):
+        if f"contact_points.{i}.name" not in form:
+            break
+        row = {k: (form.get(f"contact_points.{i}.{k}") or "").strip() for k in CONTACT_KEYS}
+        if any(row.values()):
+            rows.append({k: v for k, v in row.items() if v})
+    return rows
+
+
+def language_codes(raw: str) -> list[str]:
+    """'es, en pt' → ['es', 'en', 'pt']."""
+    return [c for c in raw.replace(",", " ").split() if c]

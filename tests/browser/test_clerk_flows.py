@@ -78,6 +78,20 @@ def test_a_request_from_draft_to_executing_authority(page, live, tmp_path):
     assert state_line(page) == "Received"
     sign_out(page)
 
+    # Mexico's clerks hear the bell: the new request is among their unread notifications.
+    sign_in(page, live, "mex_clerk")
+    bell = page.locator("a.bell")
+    before = int(bell.locator(".bell-count").inner_text())
+    assert before >= 1
+    bell.click()
+    item = page.locator("ul.notifications li").filter(has_text=reference)
+    assert item.get_by_role("link").get_attribute("href") == f"/requests/{reference}"
+    screenshot(page, "03-notifications")
+    item.get_by_role("button", name="Mark as read").click()
+    assert int(page.locator("a.bell .bell-count").inner_text()) == before - 1
+    assert reference not in page.locator("main").inner_text()
+    sign_out(page)
+
     # Mexico acknowledges, reviews, accepts, names the executing authority and assigns.
     sign_in(page, live, "mex_supervisor")
     assert reference in page.locator("#queue-h + p + table").inner_text()
@@ -187,7 +201,35 @@ def test_sign_in_with_the_keyboard_only(page, live):
     page.wait_for_url(f"{live.url}/")
 
 
+def _admin_rows(live: Any) -> None:
+    """A webhook, an undelivered e-mail and a closure day, so that the admin pages' tables
+    and their buttons are checked too, not only their empty states."""
+    from datetime import date
+
+    from mla.authorities.service import get_authority
+    from mla.db import get_session, utcnow
+    from mla.deadlines.service import add_closure
+    from mla.notify.models import Channel, Notification, Status
+    from mla.notify.subscriptions import SubscriptionService
+
+    with live.app.app_context():
+        db = get_session()
+        mex = get_authority(db, "MEX-FGR")
+        SubscriptionService(db, allow_private=True).add(mex, "https://hooks.example.org/mla")
+        add_closure(db, mex, date(2026, 12, 24), "Nochebuena")
+        db.add(
+            Notification(
+                channel=Channel.EMAIL, event="deadline.escalated", authority_id=mex.id,
+                address="guardia@fgr.example.org", subject="Overdue", payload={"text": "x"},
+                status=Status.DEAD, attempts=8, last_error="550 mailbox unavailable",
+                created_at=utcnow(),
+            )
+        )  # fmt: skip
+        db.commit()
+
+
 def test_main_pages_have_no_serious_accessibility_violations(page, live):
+    _admin_rows(live)
     sign_in(page, live, "mex_admin")
     pages = {
         "dashboard": "/",
@@ -198,6 +240,10 @@ def test_main_pages_have_no_serious_accessibility_violations(page, live):
         "admin-users": "/admin/users",
         "admin-tokens": "/admin/tokens",
         "admin-directory": "/admin/directory",
+        "admin-webhooks": "/admin/webhooks",
+        "admin-notifications": "/admin/notifications",
+        "admin-closures": "/admin/closures",
+        "notifications": "/notifications",
     }
     found = {}
     for name, path in pages.items():
@@ -207,6 +253,13 @@ def test_main_pages_have_no_serious_accessibility_violations(page, live):
         violations = axe_violations(page)
         if violations:
             found[name] = violations
+    sign_out(page)
+    # The draft editor, as the requesting authority that owns the draft.
+    sign_in(page, live, "arg_clerk")
+    page.goto(f"{live.url}/requests/{live.arg_only_reference}/edit")
+    screenshot(page, "20-edit-request")
+    if axe_violations(page):
+        found["edit-request"] = axe_violations(page)
     sign_out(page)
     page.goto(f"{live.url}/login")
     if axe_violations(page):

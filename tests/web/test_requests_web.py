@@ -217,3 +217,61 @@ def test_admin_pages_need_the_admin_role(client, world, login, make_user):
     assert world.mex_clerk.username in page and world.arg_clerk.username not in page
     response = client.post("/admin/tokens", data={"csrf_token": token})
     assert "shown only this once" in response.get_data(as_text=True)
+
+
+def test_edit_a_draft_through_its_form(client, world, login, session, new_mla):
+    draft = new_mla()
+    token = login(world.arg_clerk)
+    page = client.get(f"/requests/{draft.reference}").get_data(as_text=True)
+    assert f"/requests/{draft.reference}/edit" in page
+    form_page = client.get(f"/requests/{draft.reference}/edit").get_data(as_text=True)
+    assert 'name="version_id"' in form_page and MLA_FIELDS["subject"] in form_page
+    form = _new_form(token, version_id=draft.version_id, subject="Asunto corregido", purpose="")
+    form.pop("requested_authority")
+    form.pop("legal_basis")
+    response = client.post(f"/requests/{draft.reference}/edit", data=form)
+    assert response.status_code == 303
+    session.refresh(draft)
+    assert draft.fields["subject"] == "Asunto corregido" and "purpose" not in draft.fields
+    page = client.get(f"/requests/{draft.reference}").get_data(as_text=True)
+    assert "Changed the fields purpose, subject" in page
+    # A form opened before that change is refused, naming who changed it.
+    response = client.post(f"/requests/{draft.reference}/edit", data=form, follow_redirects=True)
+    assert world.arg_clerk.username in response.get_data(as_text=True)
+    # Bad values are shown at their field; without the token nothing happens.
+    form.update(version_id=draft.version_id, proceeding_type="gossip")
+    response = client.post(f"/requests/{draft.reference}/edit", data=form)
+    assert response.status_code == 422
+    assert 'id="proceeding_type-error"' in response.get_data(as_text=True)
+    form.pop("csrf_token")
+    assert client.post(f"/requests/{draft.reference}/edit", data=form).status_code == 400
+
+
+def test_a_transmitted_request_cannot_be_edited(client, world, received, login, session):
+    login(world.arg_clerk)
+    page = client.get(f"/requests/{received.reference}").get_data(as_text=True)
+    assert f"/requests/{received.reference}/edit" not in page
+    response = client.get(f"/requests/{received.reference}/edit", follow_redirects=True)
+    assert "transmitted" in response.get_data(as_text=True)
+    client.post("/logout", data={"csrf_token": csrf_of(client)})
+    token = login(world.mex_clerk)
+    response = client.post(
+        f"/requests/{received.reference}/edit",
+        data={"csrf_token": token, "version_id": received.version_id, "subject": "x"},
+    )
+    assert response.status_code == 303
+    session.refresh(received)
+    assert received.fields["subject"] == MLA_FIELDS["subject"]
+    client.post("/logout", data={"csrf_token": token})
+    token = login(world.col_clerk)
+    response = client.post(
+        f"/requests/{received.reference}/edit",
+        data={"csrf_token": token, "version_id": received.version_id, "subject": "x"},
+    )
+    assert response.status_code == 404
+
+
+def csrf_of(client):
+    from tests.web.conftest import csrf
+
+    return csrf(client, "/")

@@ -1,4 +1,4 @@
-"""Admins: the authority's users and roles, its API tokens and its directory entry."""
+"""Admins: the authority's users and roles (add, change role, deactivate) and its API tokens."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from mla.api.models import ApiToken
 from mla.authorities import service as authorities
 from mla.authorities.models import Role, User
 from mla.db import get_session
-from mla.errors import Conflict, Invalid
+from mla.errors import Conflict, Invalid, NotAllowed
 from mla.requests.service import Actor
 from mla.web import bp, forms
 from mla.web.views.auth import login_required
@@ -98,7 +98,51 @@ def revoke_token(actor: Actor, token_id: int) -> ResponseReturnValue:
     return redirect(url_for("web.admin_tokens"), 303)
 
 
-@bp.get("/admin/directory")
+@bp.post("/admin/users/<int:user_id>/role")
 @login_required(role=Role.ADMIN)
-def admin_directory(actor: Actor) -> ResponseReturnValue:
-    return render_template("admin/directory.html", authority=actor.authority)
+def set_user_role(actor: Actor, user_id: int) -> ResponseReturnValue:
+    assert actor.user is not None
+    db = get_session()
+    try:
+        user = authorities.set_role(db, actor.user, user_id, request.form.get("role", ""))
+        db.commit()
+    except (Invalid, NotAllowed) as exc:
+        db.rollback()
+        flash(_("Not done: %(reason)s", reason=_reason(exc)), "error")
+    else:
+        flash(_("%(name)s is now %(role)s.", name=user.username, role=_role(user.role)), "success")
+    return redirect(url_for("web.admin_users"), 303)
+
+
+@bp.post("/admin/users/<int:user_id>/active")
+@login_required(role=Role.ADMIN)
+def set_user_active(actor: Actor, user_id: int) -> ResponseReturnValue:
+    assert actor.user is not None
+    active = request.form.get("active") == "1"
+    db = get_session()
+    try:
+        user = authorities.set_active(db, actor.user, user_id, active)
+        db.commit()
+    except NotAllowed as exc:
+        db.rollback()
+        flash(_("Not done: %(reason)s", reason=exc.message), "error")
+    else:
+        if active:
+            flash(_("%(name)s can sign in again.", name=user.username), "success")
+        else:
+            flash(_("%(name)s can no longer sign in.", name=user.username), "success")
+    return redirect(url_for("web.admin_users"), 303)
+
+
+def _reason(exc: Invalid | NotAllowed) -> str:
+    if isinstance(exc, Invalid):
+        return "; ".join(e.message for e in exc.errors)
+    return exc.message
+
+
+def _role(role: Role) -> str:
+    return {
+        Role.CLERK: _("clerk"),
+        Role.SUPERVISOR: _("supervisor"),
+        Role.ADMIN: _("administrator"),
+    }[role]

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from mla.authorities.models import Role
 from mla.db import get_session, utcnow
 from mla.errors import Conflict, FieldError, Invalid, NotFound
+from mla.requests import drafts
 from mla.requests.models import Request
 from mla.requests.queries import SORTS, RequestFilter, RequestQueries
 from mla.requests.service import Actor, request_service
@@ -168,6 +169,7 @@ def render_request(
         executing=q.executing_authorities(req) if needs_authority else [],
         colleagues=q.colleagues(actor) if can_assign else [],
         can_assign=can_assign,
+        editable=drafts.editable_reason(svc, req, actor) is None,
         diagram=mermaid(wf, current=req.state, lang=lang()),
         evidence=evidence.listing(req, actor),
         action_errors=action_errors or {},
@@ -182,7 +184,7 @@ def request_page(actor: Actor, reference: str) -> ResponseReturnValue:
     return render_request(actor, reference)
 
 
-def _expected_version() -> int:
+def expected_version() -> int:
     try:
         return int(request.form.get("version_id", ""))
     except ValueError:
@@ -208,7 +210,7 @@ def fire_event(actor: Actor, reference: str, event: str) -> ResponseReturnValue:
             actor,
             inputs,
             comment=(request.form.get("comment") or "").strip() or None,
-            expected_version=_expected_version(),
+            expected_version=expected_version(),
         )
         db.commit()
     except Invalid as exc:

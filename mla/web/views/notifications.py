@@ -1,0 +1,51 @@
+"""The notifications bell: the count in the header, the list of unread messages, marking read.
+
+The messages are written by :mod:`mla.notify.service` (state changes that hand a request to
+this authority, escalation steps); this page only reads them and records that they were read.
+"""
+
+from __future__ import annotations
+
+from flask import current_app, flash, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+
+from mla.db import get_session
+from mla.notify.service import NotificationService
+from mla.requests.service import Actor
+from mla.web import bp
+from mla.web.views.auth import login_required
+
+
+def _service() -> NotificationService:
+    return NotificationService(get_session(), current_app.extensions["mla.engines"])
+
+
+@bp.app_context_processor
+def _bell() -> dict[str, object]:
+    def unread_count() -> int:
+        # Lazy: only pages that show the header for a signed-in user pay for the query.
+        user = g.get("user")
+        return _service().unread_count(user) if user is not None else 0
+
+    return {"unread_count": unread_count}
+
+
+@bp.get("/notifications")
+@login_required
+def notifications(actor: Actor) -> ResponseReturnValue:
+    assert actor.user is not None  # login_required: a signed-in user
+    return render_template("notifications.html", items=_service().unread(actor.user))
+
+
+@bp.post("/notifications/read")
+@login_required
+def mark_read(actor: Actor) -> ResponseReturnValue:
+    assert actor.user is not None
+    ids = [int(i) for i in request.form.getlist("ids") if i.isdigit()]
+    # Another user's ids are ignored by the service without saying so: nothing leaks.
+    done = _service().mark_read(actor.user, ids)
+    get_session().commit()
+    if done:
+        flash(_("Marked as read."), "success")
+    return redirect(url_for("web.notifications"), 303)
