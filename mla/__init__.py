@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask
 
 from mla import config as _config
-from mla.db import Database
+from mla.db import Database, RowIdConverter
 from mla.workflow.definition import load_all
 from mla.workflow.engine import Engines
 
@@ -26,6 +26,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     Database(app)
     # An invalid workflow definition stops the start: requests must never run on one.
     app.extensions["mla.engines"] = Engines(load_all(settings["MLA_WORKFLOWS_DIR"]))
+
+    # A row id in a URL larger than the database can hold is a 404, not an overflow.
+    app.url_map.converters["int"] = RowIdConverter
 
     from mla.web import bp as web_bp
 

@@ -10,6 +10,7 @@ from mla.api.multipart import MultipartFile
 from mla.api.problems import ApiProblem
 from mla.api.routing import actor, operation
 from mla.api.views import bp, json_response
+from mla.db import parse_id
 from mla.evidence.http import download_response
 from mla.evidence.models import Attachment
 from mla.evidence.service import evidence_service
@@ -86,9 +87,10 @@ def upload_attachment(reference: str) -> Response:
 def download_attachment(reference: str, attachment_id: str) -> Response:
     """The plaintext, streamed and verified segment by segment, with its digest. The
     download is recorded in the request's custody log."""
-    if not attachment_id.isdigit():
+    number = parse_id(attachment_id)
+    if number is None:
         raise ApiProblem(404, "Not found", f"no attachment {attachment_id}")
     request = request_service().get(actor(), reference)
-    download = evidence_service().download(request, actor(), int(attachment_id))
+    download = evidence_service().download(request, actor(), number)
     # The wrapper commits the custody event before the body streams.
     return download_response(download)

@@ -12,6 +12,7 @@ from mla.api.catalog import choices
 from mla.audit.models import EventKind
 from mla.authorities.models import Authority, AuthorityKind
 from mla.authorities.service import list_authorities
+from mla.db import parse_id
 from mla.deadlines.service import Clocks
 from mla.errors import FieldError, Invalid
 from mla.requests.models import Request
@@ -183,8 +184,9 @@ def parse_cursor(value: str) -> tuple[datetime, int]:
         raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
         at, _, ident = raw.partition("|")
         when = datetime.fromisoformat(at)
-        if when.tzinfo is None:
+        number = parse_id(ident)
+        if when.tzinfo is None or number is None:
             raise ValueError(at)
-        return when, int(ident)
+        return when, number
     except ValueError:
         raise Invalid(FieldError("cursor", "is not a next_cursor from this API")) from None

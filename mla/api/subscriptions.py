@@ -8,11 +8,11 @@ from mla.api import schemas as s
 from mla.api.problems import ApiProblem
 from mla.api.routing import actor, json_body, operation
 from mla.api.views import bp, json_response
-from mla.db import get_session
+from mla.db import get_session, parse_id
 from mla.notify.models import WebhookSubscription
 from mla.notify.subscriptions import SubscriptionService
 
-SCOPE = "requests:read"
+READ, WRITE = "requests:read", "requests:write"  # reading statuses vs. changing things
 
 
 def _out(sub: WebhookSubscription) -> s.SubscriptionOut:
@@ -27,7 +27,7 @@ def _out(sub: WebhookSubscription) -> s.SubscriptionOut:
     "/subscriptions",
     summary="The caller's webhook subscriptions",
     tag="subscriptions",
-    scope=SCOPE,
+    scope=READ,
     responses={200: s.SubscriptionList},
 )
 def list_subscriptions() -> Response:
@@ -42,7 +42,7 @@ def list_subscriptions() -> Response:
     "/subscriptions",
     summary="Subscribe a URL to status changes",
     tag="subscriptions",
-    scope=SCOPE,
+    scope=WRITE,
     body=s.SubscriptionIn,
     responses={201: s.SubscriptionCreated},
 )
@@ -62,12 +62,13 @@ def add_subscription() -> Response:
     "/subscriptions/{subscription_id}",
     summary="Remove a subscription",
     tag="subscriptions",
-    scope=SCOPE,
+    scope=WRITE,
     responses={204: None},
 )
 def remove_subscription(subscription_id: str) -> Response:
     """Stop deliveries; 404 for another authority's subscription."""
-    if not subscription_id.isdigit():
+    number = parse_id(subscription_id)
+    if number is None:
         raise ApiProblem(404, "Not found", f"no webhook subscription {subscription_id}")
-    SubscriptionService(get_session()).remove(actor().authority, int(subscription_id))
+    SubscriptionService(get_session()).remove(actor().authority, number)
     return Response(status=204)

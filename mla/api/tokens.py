@@ -61,9 +61,12 @@ def create(
     return row, token
 
 
-def revoke(session: Session, token_id: int) -> ApiToken:
+def revoke(session: Session, token_id: int, *, authority: Authority | None = None) -> ApiToken:
+    """Revoke a token at once. With ``authority`` (an admin in the UI), only that authority's
+    own tokens: another's is NotFound, as if it did not exist; without (the operator's CLI),
+    any token."""
     row = session.get(ApiToken, token_id)
-    if row is None:
+    if row is None or (authority is not None and row.authority_id != authority.id):
         raise NotFound(f"no API token with id {token_id}")
     if row.revoked_at is not None:
         raise Conflict(f"API token {token_id} was already revoked")

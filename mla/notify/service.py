@@ -182,11 +182,11 @@ class NotificationService:
             return []
         at = event.at
         cause = {"request_id": request.id}
-        parties = [
-            request.requesting_authority_id,
-            request.requested_authority_id,
-            request.executing_authority_id,
-        ]
+        # Until transmitted, a request is the requesting authority's own business: no
+        # webhook may tell the other side it exists.
+        parties = [request.requesting_authority_id]
+        if request.transmitted_at is not None:
+            parties += [request.requested_authority_id, request.executing_authority_id]
         body = self._request_payload(request, kind, at)
         rows: list[Notification] = [
             self._webhook(s, kind, body, at, **cause)
@@ -261,7 +261,8 @@ class NotificationService:
                 else:
                     reach(self._users(deadline.authority_id, Role.CLERK), role)
             elif role == "counterpart":
-                reach(self._users(other.id, Role.CLERK), role)
+                if request.transmitted_at is not None:  # it cannot see the request before
+                    reach(self._users(other.id, Role.CLERK), role)
             else:
                 reach(self._users(deadline.authority_id, _ROLE_OF[role]), role)
 
@@ -311,7 +312,7 @@ class NotificationService:
                     **cause,
                 )
             )
-        if "counterpart" in step.to:
+        if "counterpart" in step.to and request.transmitted_at is not None:
             body_json = self._request_payload(request, "deadline.escalated", now)
             if not request.confidential:
                 body_json["deadline"] = {

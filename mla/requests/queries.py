@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from mla.audit.models import Event
 from mla.authorities.models import Authority, AuthorityKind, User
+from mla.db import parse_id
 from mla.deadlines.models import Deadline
 from mla.errors import FieldError, Invalid
 from mla.requests.models import Request, Urgency
@@ -79,8 +80,12 @@ def _decode_cursor(cursor: str, column: Any) -> tuple[Any, int]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         value, row_id = json.loads(base64.urlsafe_b64decode(padded))
+        if not isinstance(value, str) or parse_id(row_id) is None:
+            raise ValueError(cursor)
         if column is not Request.reference:
             value = datetime.fromisoformat(value)
+            if value.tzinfo is None:
+                raise ValueError(cursor)
         return value, int(row_id)
     except (ValueError, TypeError, binascii.Error, json.JSONDecodeError):
         raise Invalid(FieldError("cursor", "is not a cursor this list gave out")) from None
@@ -100,7 +105,9 @@ class RequestQueries:
         unassigned, then colleagues'; oldest change first within each. Returns a page and the
         total count."""
         base = select(Request).where(
-            Request.holder_authority_id == actor.authority.id, Request.closed_at.is_(None)
+            RequestService.party_of(actor.authority.id),
+            Request.holder_authority_id == actor.authority.id,
+            Request.closed_at.is_(None),
         )
         mine = case(
             (Request.assignee_id == actor.user_id, 0), (Request.assignee_id.is_(None), 1), else_=2
@@ -346,7 +353,11 @@ class RequestQueries:
         overdue = case((self._overdue_exists(own), 1), else_=0)
         rows = self.session.execute(
             select(Request.assignee_id, func.count(), func.sum(overdue))
-            .where(Request.holder_authority_id == own, Request.closed_at.is_(None))
+            .where(
+                RequestService.party_of(own),
+                Request.holder_authority_id == own,
+                Request.closed_at.is_(None),
+            )
             .group_by(Request.assignee_id)
         ).all()
         users = self.users_by_id([r[0] for r in rows if r[0] is not None])

@@ -41,6 +41,13 @@ from mla.workflow.values import field_errors
 CHANGES = (EventKind.CREATED, EventKind.TRANSITION, EventKind.FIELDS_CHANGED, EventKind.ASSIGNED)
 
 
+_RECORDED_BY = {
+    "requesting": ("requested",),
+    "requested": ("requesting",),
+    "executing": ("requested",),
+}
+
+
 @dataclass(frozen=True)
 class Actor:
     """Who acts: a user of an authority, or an authority's system through an API token."""
@@ -148,7 +155,7 @@ class RequestService:
     def queue(self, actor: Actor) -> list[Request]:
         """Open requests the actor's authority holds now: its turn to act."""
         query = (
-            select(Request)
+            self.scoped(actor)
             .where(Request.holder_authority_id == actor.authority.id, Request.closed_at.is_(None))
             .order_by(Request.updated_at)
         )
@@ -170,9 +177,14 @@ class RequestService:
                 held[party] = None
         if not held:
             return held
-        for party in PARTIES:
+        # Who may record an external authority's steps: the central authority on the other
+        # side of it (requesting <-> requested), and the requested authority for its own
+        # domestic executing authority.
+        for party, recorders in _RECORDED_BY.items():
             authority = self._authority_of(request, party)
-            if party not in held and authority is not None and authority.external:
+            if party in held or authority is None or not authority.external:
+                continue
+            if any(r in held and held[r] is None for r in recorders):
                 held[party] = authority.id
         return held
 

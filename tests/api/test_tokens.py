@@ -26,3 +26,12 @@ def test_revoked_and_expired_tokens_are_refused(session, make_authority):
         tokens.revoke(session, row.id)
     with pytest.raises(NotFound):
         tokens.revoke(session, 999_999)
+
+
+def test_an_admin_revokes_only_its_own_authoritys_tokens(session, make_authority):
+    mine, theirs = make_authority(), make_authority()
+    row, _token = tokens.create(session, theirs)
+    with pytest.raises(NotFound):
+        tokens.revoke(session, row.id, authority=mine)
+    assert row.revoked_at is None
+    assert tokens.revoke(session, row.id, authority=theirs).revoked_at is not None

@@ -38,9 +38,16 @@ def test_every_party_with_a_subscription_gets_each_change(
     subscriptions.add(world.col, "https://fgn.example.co/mla")  # not a party: nothing
     request = new_mla()
     service.fire(request, "submit_for_review", world.actor(world.arg_clerk))
-    rows = _webhooks(session, request)
-    assert [(r.subscription_id, r.event) for r in rows] == [
+    # While it is prepared, a request is the requesting authority's own business.
+    assert [(r.subscription_id, r.event) for r in _webhooks(session, request)] == [
         (arg_sub.id, "request.created"),
+        (arg_sub.id, "request.state_changed"),
+    ]
+    service.fire(request, "sign", world.actor(world.arg_supervisor))
+    service.fire(request, "transmit", world.actor(world.arg_clerk))
+    rows = _webhooks(session, request)
+    assert [(r.subscription_id, r.event) for r in rows[2:]] == [
+        (arg_sub.id, "request.state_changed"),
         (arg_sub.id, "request.state_changed"),
         (mex_sub.id, "request.state_changed"),
     ]
@@ -49,9 +56,9 @@ def test_every_party_with_a_subscription_gets_each_change(
         "event": "request.state_changed",
         "reference": request.reference,
         "kind": "mla",
-        "state": "legal_review",
+        "state": "received",
         "state_label": body["state_label"],
-        "holder": "ARG-DAJIN",
+        "holder": "MEX-FGR",
         "at": "2026-03-02T15:00:00+00:00",
     }
     assert body["state_label"]["es"]
@@ -59,12 +66,16 @@ def test_every_party_with_a_subscription_gets_each_change(
 
 
 def test_a_confidential_requests_webhook_carries_only_reference_and_state(
-    session, subscriptions, world, new_mla
+    session, subscriptions, world, service, new_mla
 ):
     subscriptions.add(world.mex, "https://fgr.example.mx/mla")
     request = new_mla(confidential=True)
+    assert _webhooks(session, request) == []  # not transmitted: Mexico hears nothing yet
+    service.fire(request, "submit_for_review", world.actor(world.arg_clerk))
+    service.fire(request, "sign", world.actor(world.arg_supervisor))
+    service.fire(request, "transmit", world.actor(world.arg_clerk))
     (row,) = _webhooks(session, request)
-    assert row.payload == {"reference": request.reference, "state": "draft"}
+    assert row.payload == {"reference": request.reference, "state": "received"}
     assert "Transferencias" not in str(row.payload)
 
 

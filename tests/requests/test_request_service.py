@@ -306,3 +306,19 @@ def test_only_a_supervisor_of_the_holder_assigns(session, service, world, receiv
     event = service.assign(received, other, world.actor(world.mex_supervisor))
     assert received.assignee is other and event.data == {"from": None, "to": other.username}
     assert chain.verify_request(session, received) is None
+
+
+def test_only_the_counterpart_records_for_an_external_authority(session, service, world):
+    authorities.add_authority(
+        session, "PER-UCJIE", country="PE", name="UCJIE", timezone="America/Lima", external=True
+    )
+    mex, court = world.actor(world.mex_supervisor), world.actor(world.court_clerk)
+    request = service.create(
+        mex, kind="mla", requesting_authority="PER-UCJIE", requested_authority="MEX-FGR",
+        legal_basis="untoc-18", fields={"subject": "Cohecho"},
+    )  # fmt: skip
+    assert set(service.parties(request, mex)) == {"requested", "requesting"}
+    request.executing_authority = world.mex_court
+    session.flush()
+    # The executing authority acts for itself only: it never speaks for the requesting state.
+    assert service.parties(request, court) == {"executing": None}

@@ -10,7 +10,7 @@ from flask import current_app, flash, g, redirect, render_template, request, url
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from mla.db import get_session
+from mla.db import get_session, parse_id
 from mla.notify.service import NotificationService
 from mla.requests.service import Actor
 from mla.web import bp
@@ -42,7 +42,7 @@ def notifications(actor: Actor) -> ResponseReturnValue:
 @login_required
 def mark_read(actor: Actor) -> ResponseReturnValue:
     assert actor.user is not None
-    ids = [int(i) for i in request.form.getlist("ids") if i.isdigit()]
+    ids = [n for n in map(parse_id, request.form.getlist("ids")) if n is not None]
     # Another user's ids are ignored by the service without saying so: nothing leaks.
     done = _service().mark_read(actor.user, ids)
     get_session().commit()
