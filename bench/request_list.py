@@ -31,7 +31,7 @@ from mla.authorities import service as authorities
 from mla.db import get_session, make_engine
 from mla.deadlines.models import Deadline
 from mla.requests.models import Request, Urgency
-from mla.requests.service import RequestService
+from mla.requests.scope import party_of
 
 PASSWORD = "bench-password-42"
 STATES = ["draft", "received", "formal_review", "substantive_review", "accepted", "in_execution"]
@@ -117,7 +117,7 @@ def run(url: str, n: int, repeat: int) -> None:
             mex_id = db.scalar(text("SELECT id FROM authority WHERE code = 'MEX-FGR'"))
             floor_query = (
                 select(Request.id)
-                .where(RequestService.party_of(mex_id))
+                .where(party_of(mex_id))
                 .order_by(Request.updated_at.desc(), Request.id.desc())
                 .limit(50)
             )

@@ -445,15 +445,15 @@ EXTRADITION_SCENARIOS: list[tuple[Any, ...]] = [
 ]
 
 
-def _actor_for(session: Session, service: Any, request: Any, party: str, role: str) -> Any:
+def _actor_for(session: Session, request: Any, party: str, role: str) -> Any:
     from mla.authorities.models import Role
-    from mla.requests.service import Actor
+    from mla.requests.scope import Actor, authority_of
 
-    authority = service._authority_of(request, party)
+    authority = authority_of(request, party)
     if authority.external:
         # Not on mla: the other central authority records the step for it.
         other = "requested" if party == "requesting" else "requesting"
-        authority = service._authority_of(request, other)
+        authority = authority_of(request, other)
     wanted = Role(role)
     users = [u for u in authority.users if u.role.includes(wanted)]
     users.sort(key=lambda u: [Role.CLERK, Role.SUPERVISOR, Role.ADMIN].index(u.role))
@@ -503,7 +503,7 @@ def _ensure_requests(session: Session, engines: Any, now: datetime) -> int:
                 k: (clock.at.date() + timedelta(days=v)).isoformat() if isinstance(v, int) else v
                 for k, v in inputs.items()
             }
-            actor = _actor_for(session, service, request, t.by, t.min_role or "clerk")
+            actor = _actor_for(session, request, t.by, t.min_role or "clerk")
             service.fire(request, event, actor, values)
         made += 1
     return made

@@ -23,7 +23,8 @@ from mla.db import parse_id
 from mla.deadlines.models import Deadline
 from mla.errors import FieldError, Invalid
 from mla.requests.models import Request, Urgency
-from mla.requests.service import CHANGES, Actor, RequestService
+from mla.requests.scope import party_of
+from mla.requests.service import CHANGES, Actor
 
 # sort key -> (column, descending)
 SORTS: dict[str, tuple[Any, bool]] = {
@@ -105,7 +106,7 @@ class RequestQueries:
         unassigned, then colleagues'; oldest change first within each. Returns a page and the
         total count."""
         base = select(Request).where(
-            RequestService.party_of(actor.authority.id),
+            party_of(actor.authority.id),
             Request.holder_authority_id == actor.authority.id,
             Request.closed_at.is_(None),
         )
@@ -123,7 +124,7 @@ class RequestQueries:
                 Deadline.authority_id == actor.authority.id,
                 Deadline.closed_at.is_(None),
                 Deadline.paused_at.is_(None),
-                RequestService.party_of(actor.authority.id),
+                party_of(actor.authority.id),
             )
         )
 
@@ -154,7 +155,7 @@ class RequestQueries:
             select(Event.request_id, func.max(Event.id).label("event_id"))
             .join(Request, Request.id == Event.request_id)
             .where(
-                RequestService.party_of(actor.authority.id),
+                party_of(actor.authority.id),
                 Event.kind.in_([str(k) for k in CHANGES]),
                 Event.actor_authority_id != actor.authority.id,
                 Event.at >= self.now - since,
@@ -183,7 +184,7 @@ class RequestQueries:
             raise Invalid(FieldError("sort", f"must be one of {', '.join(SORTS)}"))
         column, descending = SORTS[flt.sort]
         own = actor.authority.id
-        query = select(Request).where(RequestService.party_of(own))
+        query = select(Request).where(party_of(own))
         conditions: list[ColumnElement[bool]] = []
         if flt.kind:
             conditions.append(Request.kind == flt.kind)
@@ -354,7 +355,7 @@ class RequestQueries:
         rows = self.session.execute(
             select(Request.assignee_id, func.count(), func.sum(overdue))
             .where(
-                RequestService.party_of(own),
+                party_of(own),
                 Request.holder_authority_id == own,
                 Request.closed_at.is_(None),
             )

@@ -9,20 +9,18 @@ deadlines and the hash-chained history are written together or not at all.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 import pycountry
 from flask import current_app
-from sqlalchemy import ColumnElement, Select, and_, or_, select
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from mla.api.models import ApiToken
 from mla.audit import chain
 from mla.audit.models import Event, EventKind
 from mla.authorities.models import Authority, AuthorityKind, Role, User
@@ -31,49 +29,14 @@ from mla.db import begin_write, get_session, utcnow
 from mla.deadlines.service import Clocks, party_authority
 from mla.errors import Conflict, FieldError, Invalid, NotAllowed, NotFound
 from mla.notify.service import NotificationService
-from mla.requests import drafts
+from mla.requests import drafts, scope
 from mla.requests.models import ReferenceCounter, Request, Urgency
+from mla.requests.scope import Actor
 from mla.workflow.engine import Availability, Engine, Engines
-from mla.workflow.model import PARTIES
 from mla.workflow.values import field_errors
 
 # Events that change what a request is (as opposed to reads recorded for the audit).
 CHANGES = (EventKind.CREATED, EventKind.TRANSITION, EventKind.FIELDS_CHANGED, EventKind.ASSIGNED)
-
-
-_RECORDED_BY = {
-    "requesting": ("requested",),
-    "requested": ("requesting",),
-    "executing": ("requested",),
-}
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who acts: a user of an authority, or an authority's system through an API token."""
-
-    authority: Authority
-    role: Role
-    user: User | None = None
-    token_id: int | None = None
-
-    @classmethod
-    def for_user(cls, user: User) -> Actor:
-        return cls(authority=user.authority, role=user.role, user=user)
-
-    @classmethod
-    def for_token(cls, token: ApiToken) -> Actor:
-        # A token acts as a clerk unless its authority deliberately delegated more to its
-        # case system when issuing it (``mla tokens create CODE --role supervisor``).
-        return cls(authority=token.authority, role=Role(token.role), token_id=token.id)
-
-    @property
-    def user_id(self) -> int | None:
-        return self.user.id if self.user else None
-
-    def __str__(self) -> str:
-        who = self.user.username if self.user else f"API token {self.token_id}"
-        return f"{who} ({self.authority.code})"
 
 
 def _insert_for(session: Session) -> Callable[..., Any]:
@@ -90,28 +53,9 @@ class RequestService:
 
     # --- scope ----------------------------------------------------------------------------
 
-    @staticmethod
-    def party_of(authority_id: int) -> ColumnElement[bool]:
-        """Requests ``authority_id`` is party to, as a SQL condition.
-
-        A request being prepared (draft, legal review, translation, signature) is the
-        requesting authority's own business: the requested and executing sides see it only
-        once it has been transmitted to them.
-        """
-        return or_(
-            Request.requesting_authority_id == authority_id,
-            and_(
-                Request.transmitted_at.is_not(None),
-                or_(
-                    Request.requested_authority_id == authority_id,
-                    Request.executing_authority_id == authority_id,
-                ),
-            ),
-        )
-
     def scoped(self, actor: Actor) -> Select[Request]:
         """Every query about requests starts here: only those the actor's authority is party to."""
-        return select(Request).where(self.party_of(actor.authority.id))
+        return select(Request).where(scope.party_of(actor.authority.id))
 
     def get(self, actor: Actor, reference: str) -> Request:
         """The request ``reference`` if the actor's authority is party to it.
@@ -164,37 +108,8 @@ class RequestService:
     # --- parties --------------------------------------------------------------------------
 
     def parties(self, request: Request, actor: Actor) -> dict[str, int | None]:
-        """The parties the actor may act as on ``request``: party → None when the actor's
-        authority holds it, or → the external authority's id when the actor records that
-        party's steps on its behalf (it is not on mla, and the actor is the other side)."""
-        own = actor.authority.id
-        held: dict[str, int | None] = {}
-        for party in PARTIES:
-            authority = self._authority_of(request, party)
-            if party != "requesting" and request.transmitted_at is None:
-                continue  # not handed over yet: the requested side is no party so far
-            if authority is not None and authority.id == own:
-                held[party] = None
-        if not held:
-            return held
-        # Who may record an external authority's steps: the central authority on the other
-        # side of it (requesting <-> requested), and the requested authority for its own
-        # domestic executing authority.
-        for party, recorders in _RECORDED_BY.items():
-            authority = self._authority_of(request, party)
-            if party in held or authority is None or not authority.external:
-                continue
-            if any(r in held and held[r] is None for r in recorders):
-                held[party] = authority.id
-        return held
-
-    @staticmethod
-    def _authority_of(request: Request, party: str) -> Authority | None:
-        if party == "requesting":
-            return request.requesting_authority
-        if party == "requested":
-            return request.requested_authority
-        return request.executing_authority
+        """See :func:`mla.requests.scope.parties`."""
+        return scope.parties(request, actor)
 
     def engine(self, request: Request) -> Engine:
         return self.engines.get(request.kind, request.workflow_version)
