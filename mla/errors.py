@@ -11,6 +11,19 @@ class FieldError:
     message: str
 
 
+def has_nul(value: object) -> bool:
+    """Whether a NUL character hides anywhere in ``value`` (strings, lists, dicts): no text
+    column or JSON document can store one (PostgreSQL refuses), so input carrying one is
+    rejected at the door instead of failing in the database."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(has_nul(k) or has_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(has_nul(v) for v in value)
+    return False
+
+
 class MLAError(Exception):
     """Base of every error a service raises on purpose."""
 

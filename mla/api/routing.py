@@ -22,7 +22,7 @@ from mla.api import tokens
 from mla.api.problems import ApiProblem
 from mla.api.ratelimit import TokenBuckets
 from mla.db import get_session, utcnow
-from mla.errors import FieldError, Invalid
+from mla.errors import FieldError, Invalid, has_nul
 from mla.requests.service import Actor
 
 MAX_JSON_BYTES = 256 * 1024
@@ -175,16 +175,23 @@ def json_body(model: type[M]) -> M:
     if len(raw) > MAX_JSON_BYTES:
         raise ApiProblem(413, "Content too large", f"a JSON body may be {MAX_JSON_BYTES} bytes")
     try:
-        return model.model_validate_json(raw)
+        parsed = model.model_validate_json(raw)
     except ValidationError as exc:
         if any(e["type"] == "json_invalid" for e in exc.errors()):
             raise ApiProblem(400, "Malformed JSON", "the body is not valid JSON") from None
         raise Invalid(_field_errors(exc)) from None
+    if has_nul(parsed.model_dump()):
+        raise Invalid(FieldError("body", "text must not contain NUL characters"))
+    return parsed
 
 
 def query_args(model: type[M]) -> M:
     """The query string as ``model``; 422 naming each bad parameter."""
+    args = http_request.args.to_dict()
+    for name, value in args.items():
+        if has_nul(value):
+            raise Invalid(FieldError(name, "must not contain NUL characters"))
     try:
-        return model.model_validate(http_request.args.to_dict())
+        return model.model_validate(args)
     except ValidationError as exc:
         raise Invalid(_field_errors(exc)) from None

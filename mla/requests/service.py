@@ -12,11 +12,8 @@ from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any
 
-import pycountry
 from flask import current_app
 from sqlalchemy import Select, and_, or_, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -27,20 +24,15 @@ from mla.authorities.models import Authority, AuthorityKind, Role, User
 from mla.authorities.service import get_authority
 from mla.db import begin_write, get_session, utcnow
 from mla.deadlines.service import Clocks, party_authority
-from mla.errors import Conflict, FieldError, Invalid, NotAllowed, NotFound
+from mla.errors import Conflict, FieldError, Invalid, NotAllowed, NotFound, has_nul
 from mla.notify.service import NotificationService
-from mla.requests import drafts, scope
-from mla.requests.models import ReferenceCounter, Request, Urgency
+from mla.requests import creation, drafts, scope
+from mla.requests.models import Request
 from mla.requests.scope import Actor
 from mla.workflow.engine import Availability, Engine, Engines
-from mla.workflow.values import field_errors
 
 # Events that change what a request is (as opposed to reads recorded for the audit).
 CHANGES = (EventKind.CREATED, EventKind.TRANSITION, EventKind.FIELDS_CHANGED, EventKind.ASSIGNED)
-
-
-def _insert_for(session: Session) -> Callable[..., Any]:
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
 class RequestService:
@@ -62,6 +54,8 @@ class RequestService:
 
         Raises NotFound otherwise, whether or not it exists: existence must not leak.
         """
+        if has_nul(reference):
+            raise NotFound(f"no request {reference!r}")
         request = self.session.scalar(
             self.scoped(actor).where(Request.reference == reference.strip().upper())
         )
@@ -116,22 +110,6 @@ class RequestService:
 
     # --- create ---------------------------------------------------------------------------
 
-    def _reference(self, kind: str, authority: Authority, now: datetime) -> str:
-        country = pycountry.countries.get(alpha_2=authority.country)
-        prefix = f"{kind[:3].upper()}-{country.alpha_3 if country else authority.country}"
-        insert = _insert_for(self.session)
-        # One atomic upsert per number: concurrent creators queue on the counter's row.
-        stmt = (
-            insert(ReferenceCounter)
-            .values(prefix=prefix, year=now.year, last=1)
-            .on_conflict_do_update(
-                index_elements=["prefix", "year"], set_={"last": ReferenceCounter.last + 1}
-            )
-            .returning(ReferenceCounter.last)
-        )
-        number = self.session.execute(stmt).scalar_one()
-        return f"{prefix}-{now.year}-{number:05d}"
-
     def create(
         self,
         actor: Actor,
@@ -155,97 +133,20 @@ class RequestService:
         gate on transmission. Raises Invalid naming every bad field, NotFound for an unknown
         authority.
         """
-        begin_write(self.session)
-        now = self.clock()
-        errors: list[FieldError] = []
-        try:
-            engine = self.engines.latest(kind)
-        except NotFound:
-            raise Invalid(FieldError("kind", f"unknown kind of request {kind!r}")) from None
-        wf = engine.workflow
-        requesting = actor.authority
-        on_behalf_of: int | None = None
-        if requesting_authority and requesting_authority.upper() != actor.authority.code:
-            requesting = get_authority(self.session, requesting_authority)
-            if not requesting.external:
-                errors.append(
-                    FieldError(
-                        "requesting_authority",
-                        f"{requesting.code} is on mla and submits its own requests",
-                    )
-                )
-            on_behalf_of = requesting.id
-        try:
-            requested = get_authority(self.session, requested_authority)
-        except NotFound:
-            errors.append(
-                FieldError("requested_authority", f"unknown authority {requested_authority!r}")
-            )
-            requested = None
-        if requested is not None:
-            if requested.kind != AuthorityKind.CENTRAL:
-                errors.append(FieldError("requested_authority", "must be a central authority"))
-            elif requested.country == requesting.country:
-                errors.append(
-                    FieldError("requested_authority", "must be another state's central authority")
-                )
-            if on_behalf_of is not None and requested.id != actor.authority.id:
-                errors.append(
-                    FieldError(
-                        "requesting_authority",
-                        "only the requested authority records an external authority's request",
-                    )
-                )
-        try:
-            urgency_value = Urgency(urgency)
-        except ValueError:
-            errors.append(FieldError("urgency", "must be normal or urgent"))
-            urgency_value = Urgency.NORMAL
-        if needed_by is not None and needed_by < now.date():
-            errors.append(FieldError("needed_by", "must not be in the past"))
-        if needed_by is not None and not (needed_by_reason or "").strip():
-            errors.append(FieldError("needed_by_reason", "give the reason for the date (18.24)"))
-        values = dict(fields or {})
-        errors += field_errors(wf, legal_basis, values, partial=True)
-        if errors:
-            raise Invalid(errors)
-        assert requested is not None
-        request = Request(
-            reference=self._reference(kind, requesting, now),
-            their_reference=(their_reference or "").strip() or None,
-            kind=wf.name,
-            workflow_version=wf.version,
-            state=wf.initial,
-            requesting_authority=requesting,
-            requested_authority=requested,
+        return creation.create(
+            self,
+            actor,
+            kind=kind,
+            requested_authority=requested_authority,
             legal_basis=legal_basis,
-            urgency=urgency_value,
+            fields=fields,
+            urgency=urgency,
             needed_by=needed_by,
-            needed_by_reason=(needed_by_reason or "").strip() or None,
-            fields=values,
+            needed_by_reason=needed_by_reason,
+            their_reference=their_reference,
             confidential=confidential,
-            created_by_id=actor.user_id,
-            created_at=now,
-            updated_at=now,
-            # Recorded by the requested authority for an external one: it has it already.
-            transmitted_at=now if on_behalf_of is not None else None,
+            requesting_authority=requesting_authority,
         )
-        request.holder_authority = party_authority(request, engine.owner(wf.initial))
-        self.session.add(request)
-        self.session.flush()
-        Clocks(self.session).on_create(request, wf, now)
-        created = chain.append(
-            self.session,
-            request,
-            EventKind.CREATED,
-            actor_user_id=actor.user_id,
-            actor_authority_id=actor.authority.id,
-            on_behalf_of_id=on_behalf_of,
-            data={"state": request.state, "workflow": f"{wf.name}.v{wf.version}"},
-            at=now,
-        )
-        NotificationService(self.session, self.engines).on_status_change(request, created)
-        return request
 
     # --- events ---------------------------------------------------------------------------
 

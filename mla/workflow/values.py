@@ -57,7 +57,9 @@ def _codes(choices: tuple[Choice, ...]) -> set[str]:
 def type_error(kind: str, value: Any, choices: tuple[Choice, ...]) -> str | None:
     """Why ``value`` is not a valid ``kind`` (a field or input type), or None."""
     if kind in ("text", "longtext"):
-        return None if isinstance(value, str) else "must be text"
+        if not isinstance(value, str):
+            return "must be text"
+        return "must not contain NUL characters" if "\x00" in value else None
     if kind == "boolean":
         return None if isinstance(value, bool) else "must be true or false"
     if kind == "integer":

@@ -23,7 +23,7 @@ from flask_babel import refresh
 
 from mla.authorities.models import Role, User
 from mla.db import get_session, unit_of_work, utcnow
-from mla.errors import Invalid, MLAError
+from mla.errors import Invalid, MLAError, has_nul
 from mla.requests.service import Actor
 from mla.web import accounts, bp, security
 from mla.web.i18n import LANGUAGE_NAMES
@@ -31,6 +31,8 @@ from mla.web.i18n import LANGUAGE_NAMES
 
 @bp.before_request
 def _load_user() -> None:
+    if has_nul(request.view_args) or any(has_nul(v) for v in request.values.values()):
+        abort(400)  # no text the database could store carries a NUL
     security.check_csrf()
     g.user = None
     uid = session.get("uid")
