@@ -22,10 +22,10 @@ from mla.requests.service import Actor
 INTERVAL = timedelta(hours=1)
 
 
-def recorded_at(session: Session, request: Request, actor: Actor) -> datetime | None:
-    """When the actor's authority last had a progress query on ``request`` recorded (a
-    primary-key read; no write)."""
-    row = session.get(ProgressQuery, (actor.authority.id, request.id))
+def recorded_at(session: Session, request_id: int, actor: Actor) -> datetime | None:
+    """When the actor's authority last had a progress query on request ``request_id``
+    recorded (a primary-key read; no write)."""
+    row = session.get(ProgressQuery, (actor.authority.id, request_id))
     return row.recorded_at if row is not None else None
 
 

@@ -96,12 +96,28 @@ def list_directory() -> Response:
 # --- requests --------------------------------------------------------------------------------
 
 
-def _status_response(svc: RequestService, request: Request, status_code: int = 200) -> Response:
+def _status_response(
+    svc: RequestService,
+    request: Request | int,
+    status_code: int = 200,
+    *,
+    version: int | None = None,
+) -> Response:
+    """The caller's view of a request, rendered once per version and served from the
+    per-process cache after that. ``request`` may be just its id with its ``version``
+    (a status read that found both by a narrow query): the row is then loaded only if the
+    cache cannot answer."""
     who, language = actor(), lang()
     cache: StatusCache = current_app.extensions["mla.api.status_cache"]
-    key = (request.id, request.version_id, who.authority.id, str(who.role), language)
+    request_id = request if isinstance(request, int) else request.id
+    if version is None:
+        assert isinstance(request, Request)
+        version = request.version_id
+    key = (request_id, version, who.authority.id, str(who.role), language)
     hit = cache.get(key)
     if hit is None:
+        if isinstance(request, int):
+            request = svc.session.get_one(Request, request)
         now = svc.clock()
         current = status.status(svc, request, who, now, language)
         body = current.model_dump_json(by_alias=True).encode()
@@ -194,21 +210,24 @@ def get_request(reference: str) -> Response:
     request the caller's authority is not party to, whether or not it exists. Each read is
     recorded as a progress query (at most once per authority and request per hour)."""
     svc = request_service()
-    request = svc.get(actor(), reference)
-    response = _status_response(svc, request)
     who, now = actor(), utcnow()
+    # Polling is the common case: one narrow, scoped query finds the id and version, and the
+    # status cache answers without loading the request.
+    request_id, version = svc.version_of(who, reference)
+    response = _status_response(svc, request_id, version=version)
     recent: RecentReads = current_app.extensions["mla.api.recent_reads"]
-    seen = recent.recorded_at((who.authority.id, request.id))
+    seen = recent.recorded_at((who.authority.id, request_id))
     if seen is None or seen <= now - progress.INTERVAL:
-        recorded = progress.recorded_at(svc.session, request, who)
+        recorded = progress.recorded_at(svc.session, request_id, who)
         if recorded is not None and recorded > now - progress.INTERVAL:
-            recent.note((who.authority.id, request.id), recorded)
+            recent.note((who.authority.id, request_id), recorded)
         else:
 
             def note() -> None:
                 with unit_of_work(get_session()) as session:
+                    request = session.get_one(Request, request_id)
                     progress.record(session, request, who, now)
-                recent.note((who.authority.id, request.id), now)
+                recent.note((who.authority.id, request_id), now)
 
             after_commit(note)
     return response

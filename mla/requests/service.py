@@ -63,6 +63,22 @@ class RequestService:
             raise NotFound(f"no request {reference}")
         return request
 
+    def version_of(self, actor: Actor, reference: str) -> tuple[int, int]:
+        """(id, version) of request ``reference`` if the actor's authority is party to it:
+        one narrow query, for readers that can answer from a cache keyed by version.
+        Raises NotFound like :meth:`get`."""
+        if has_nul(reference):
+            raise NotFound(f"no request {reference!r}")
+        row = self.session.execute(
+            select(Request.id, Request.version_id).where(
+                scope.party_of(actor.authority.id),
+                Request.reference == reference.strip().upper(),
+            )
+        ).first()
+        if row is None:
+            raise NotFound(f"no request {reference}")
+        return row.id, row.version_id
+
     def search(
         self,
         actor: Actor,
