@@ -29,9 +29,9 @@ def recorded_at(session: Session, request_id: int, actor: Actor) -> datetime | N
     return row.recorded_at if row is not None else None
 
 
-def record(session: Session, request: Request, actor: Actor, now: datetime) -> Event | None:
-    """Record a progress query by ``actor`` on ``request`` unless one of its authority's was
-    recorded within the last hour. Flushes; the caller commits.
+def record(session: Session, request_id: int, actor: Actor, now: datetime) -> Event | None:
+    """Record a progress query by ``actor`` on request ``request_id`` unless one of its
+    authority's was recorded within the last hour. Flushes; the caller commits.
 
     Start a fresh transaction for it: the first statement is the conditional upsert of the
     throttle row, so that of two processes racing for the same hour exactly one appends (the
@@ -41,7 +41,7 @@ def record(session: Session, request: Request, actor: Actor, now: datetime) -> E
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     stmt = (
         insert(ProgressQuery)
-        .values(authority_id=actor.authority.id, request_id=request.id, recorded_at=now)
+        .values(authority_id=actor.authority.id, request_id=request_id, recorded_at=now)
         .on_conflict_do_update(
             index_elements=["authority_id", "request_id"],
             set_={"recorded_at": now},
@@ -53,7 +53,7 @@ def record(session: Session, request: Request, actor: Actor, now: datetime) -> E
         return None
     return chain.append(
         session,
-        request,
+        session.get_one(Request, request_id),
         EventKind.PROGRESS_QUERY,
         actor_user_id=actor.user_id,
         actor_authority_id=actor.authority.id,

@@ -225,8 +225,7 @@ def get_request(reference: str) -> Response:
 
             def note() -> None:
                 with unit_of_work(get_session()) as session:
-                    request = session.get_one(Request, request_id)
-                    progress.record(session, request, who, now)
+                    progress.record(session, request_id, who, now)
                 recent.note((who.authority.id, request_id), now)
 
             after_commit(note)
