@@ -4,11 +4,12 @@
 
 For SQLite and, when ``MLA_TEST_POSTGRES_URL`` (or ``MLA_BENCH_POSTGRES_URL``) is set,
 PostgreSQL: loads a fresh database with one transmitted request and a token, starts gunicorn
-on loopback (2 workers, gthread, 8 threads each) on an app factory that adds a bare endpoint
-doing one primary-key SELECT (the floor; it exists only in this wrapper, never in
-production), then drives both with 16 client threads over keep-alive connections, alternating
-floor and API rounds. Prints requests/s, p50 and p99 of each and the ratio API/floor
-(targets: >= 0.5, API p99 < 50 ms). The rate limit is lifted for the run.
+on loopback (2 workers, gthread, 2 threads each: a process per core and few threads, so that
+they do not queue on the GIL; BENCH_WORKERS and BENCH_THREADS change it) on an app factory
+that adds a bare endpoint doing one primary-key SELECT (the floor; it exists only in this
+wrapper, never in production), then drives both with 16 keep-alive connections (wrk when
+installed, else Python threads) in alternating rounds. Prints requests/s, p50 and p99 of
+each and the ratio API/floor (targets: >= 0.5, API p99 < 50 ms). The rate limit is lifted.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 CLIENTS = 16
 WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
-THREADS = int(os.environ.get("BENCH_THREADS", "8"))
+THREADS = int(os.environ.get("BENCH_THREADS", "2"))
 
 
 def bench_app():  # type: ignore[no-untyped-def]
