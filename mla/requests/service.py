@@ -372,6 +372,14 @@ class RequestService:
             header={k: v for k, v in given.items() if v is not drafts.UNSET},
         )
 
+    @staticmethod
+    def may_assign(request: Request, actor: Actor) -> bool:
+        """Whether ``actor`` may (re)assign ``request``: a supervisor (or admin) of the
+        authority holding it."""
+        return actor.authority.id == request.holder_authority_id and actor.role.includes(
+            Role.SUPERVISOR
+        )
+
     def assign(self, request: Request, assignee: User | None, actor: Actor) -> Event:
         """Make ``assignee`` (a user of the authority holding the request) responsible for it,
         or nobody. Only a supervisor of the holding authority may (re)assign. Raises NotFound
@@ -381,9 +389,7 @@ class RequestService:
         if not self.parties(request, actor):
             raise NotFound(f"no request {reference}")
         begin_write(self.session)
-        if actor.authority.id != request.holder_authority_id or not actor.role.includes(
-            Role.SUPERVISOR
-        ):
+        if not self.may_assign(request, actor):
             raise NotAllowed("only a supervisor of the authority holding it may assign it")
         if assignee is not None and assignee.authority_id != request.holder_authority_id:
             raise Invalid(

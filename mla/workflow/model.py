@@ -248,6 +248,15 @@ class Workflow:
         """The deadline ``name`` and the state declaring it. Raises KeyError."""
         return self._deadlines[name]
 
+    def submit_event(self) -> str | None:
+        """The event that sends a draft on: the first from the initial state, by the
+        requesting party, that checks the request is complete and asks for no inputs
+        (mla: submit for review). None if the workflow has no such gate."""
+        for t in self.transitions_from(self.initial):
+            if "complete" in t.guards and not t.inputs and t.by == "requesting":
+                return t.event
+        return None
+
     def figures(self, basis: str) -> dict[str, int]:
         """The deadline figures in force for ``basis``: the targets, overridden by the basis's
         own figures. An authority's own overrides are applied by the deadlines service."""

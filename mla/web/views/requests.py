@@ -8,7 +8,6 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from mla.authorities.models import Role
 from mla.db import get_session, utcnow
 from mla.errors import Conflict, FieldError, Invalid, NotFound
 from mla.requests import drafts
@@ -21,7 +20,6 @@ from mla.web.views import evidence
 from mla.web.views.auth import login_required
 from mla.web.views.common import engines_view, timeline
 from mla.workflow.diagram import mermaid
-from mla.workflow.model import Workflow
 from mla.workflow.values import field_errors, input_choices
 
 PAGE_SIZE = 50
@@ -60,15 +58,6 @@ def request_list(actor: Actor) -> ResponseReturnValue:
     ), (422 if errors else 200)
 
 
-def submit_event(wf: Workflow) -> str | None:
-    """The event that sends a draft on: the first from the initial state that checks the
-    request is complete and asks for no inputs (mla: submit for review)."""
-    for t in wf.transitions_from(wf.initial):
-        if "complete" in t.guards and not t.inputs and t.by == "requesting":
-            return t.event
-    return None
-
-
 @bp.route("/requests/new", methods=["GET", "POST"])
 @login_required
 def new_request(actor: Actor) -> ResponseReturnValue:
@@ -96,7 +85,7 @@ def new_request(actor: Actor) -> ResponseReturnValue:
             if shape_errors:
                 raise Invalid(shape_errors)
             created = svc.create(actor, kind=wf.name, fields=values, **header)
-            event = submit_event(wf) if submit else None
+            event = wf.submit_event() if submit else None
             if event:
                 svc.fire(created, event, actor)
             db.commit()
@@ -152,9 +141,7 @@ def render_request(
     )
     wfl = engines_view()
     needs_authority = any(i.type == "authority" for a in available for i in a.transition.inputs)
-    can_assign = req.holder_authority_id == actor.authority.id and actor.role.includes(
-        Role.SUPERVISOR
-    )
+    can_assign = svc.may_assign(req, actor)
     return render_template(
         "requests/detail.html",
         req=req,
