@@ -11,7 +11,7 @@ import hmac
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from mla.api.models import ApiToken
@@ -24,6 +24,11 @@ DEFAULT_SCOPES = ["requests:read", "requests:write", "evidence:read", "evidence:
 # last_used_at is for humans ("is this token still in use?"); writing it on every call would
 # turn every API read into a database write.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+# Built once: every API call looks its token up, and building the statement costs more than
+# running it.
+_BY_DIGEST = select(ApiToken).where(ApiToken.secret_hash == bindparam("digest"))
 
 
 def _digest(token: str) -> str:
@@ -78,7 +83,7 @@ def revoke(session: Session, token_id: int, *, authority: Authority | None = Non
 def authenticate(session: Session, token: str, *, now: datetime | None = None) -> ApiToken | None:
     """Return the live token row for ``token``, or None if unknown, expired or revoked."""
     now = now or utcnow()
-    row = session.scalar(select(ApiToken).where(ApiToken.secret_hash == _digest(token)))
+    row = session.scalar(_BY_DIGEST, {"digest": _digest(token)})
     # The lookup is by digest; comparing again in constant time costs nothing and keeps
     # the check independent of how the database compares strings.
     if row is None or not hmac.compare_digest(row.secret_hash, _digest(token)):

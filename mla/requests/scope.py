@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy import BindParameter, ColumnElement, and_, or_
 
 from mla.api.models import ApiToken
 from mla.authorities.models import Authority, Role, User
@@ -51,8 +51,9 @@ class Actor:
         return f"{who} ({self.authority.code})"
 
 
-def party_of(authority_id: int) -> ColumnElement[bool]:
-    """Requests ``authority_id`` is party to, as a SQL condition.
+def party_of(authority_id: int | BindParameter[int]) -> ColumnElement[bool]:
+    """Requests ``authority_id`` (a value, or a bound parameter for a statement built once)
+    is party to, as a SQL condition.
 
     A request being prepared (draft, legal review, translation, signature) is the
     requesting authority's own business: the requested and executing sides see it only
