@@ -1,13 +1,15 @@
 """Latency and throughput of ``GET /api/v1/requests/{reference}`` against a floor.
 
+    .venv/bin/pip install -e '.[bench]'      # gunicorn
     .venv/bin/python bench/status_api.py [seconds]
 
 For SQLite and, when ``MLA_TEST_POSTGRES_URL`` (or ``MLA_BENCH_POSTGRES_URL``) is set,
 PostgreSQL: loads a fresh database with one transmitted request and a token, starts gunicorn
 on loopback (2 workers, gthread, 2 threads each: a process per core and few threads, so that
-they do not queue on the GIL; BENCH_WORKERS and BENCH_THREADS change it) on an app factory
-that adds a bare endpoint doing one primary-key SELECT (the floor; it exists only in this
-wrapper, never in production), then drives both with 16 keep-alive connections (wrk when
+they do not queue on the GIL; BENCH_WORKERS and BENCH_THREADS change it; ``--reuse-port``, so
+that the kernel spreads the connections over the workers instead of whichever wakes first
+taking most of them) on an app factory that adds a bare endpoint doing one primary-key
+SELECT (the floor; it exists only in this wrapper, never in production), then drives both with 16 keep-alive connections (wrk when
 installed, else Python threads) in alternating rounds. Prints requests/s, p50 and p99 of
 each and the ratio API/floor (targets: >= 0.5, API p99 < 50 ms). The rate limit is lifted.
 """
@@ -32,6 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CLIENTS = 16
 WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
 THREADS = int(os.environ.get("BENCH_THREADS", "2"))
+GUNICORN = str(ROOT / ".venv" / "bin" / "gunicorn")
 
 
 def bench_app():  # type: ignore[no-untyped-def]
@@ -192,8 +195,8 @@ def run(backend: str, url: str | None, seconds: float) -> None:
     env["BENCH_REQUEST_ID"] = str(request_id)
     port = _free_port()
     server = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "gunicorn"), "-w", str(WORKERS), "-k", "gthread",
-         "--threads", str(THREADS), "-b", f"127.0.0.1:{port}", "--pythonpath", str(ROOT / "bench"),
+        [GUNICORN, "-w", str(WORKERS), "-k", "gthread", "--threads", str(THREADS),
+         "--reuse-port", "-b", f"127.0.0.1:{port}", "--pythonpath", str(ROOT / "bench"),
          "--log-level", "warning", "status_api:bench_app()"],
         env=env, cwd=ROOT,
     )  # fmt: skip
@@ -259,6 +262,8 @@ def _postgres() -> tuple[str, object] | None:
 
 def main() -> None:
     seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 12.0
+    if not Path(GUNICORN).exists():
+        raise SystemExit(f"{GUNICORN} not found: run .venv/bin/pip install -e '.[bench]'")
     client = "wrk" if shutil.which("wrk") else "Python threads (install wrk for a lighter client)"
     print(f"{CLIENTS} clients ({client}), gunicorn {WORKERS} workers x {THREADS} threads, "
           f"{seconds:g} s per backend")  # fmt: skip
