@@ -9,9 +9,10 @@ on loopback (2 workers, gthread, 2 threads each: a process per core and few thre
 they do not queue on the GIL; BENCH_WORKERS and BENCH_THREADS change it; ``--reuse-port``, so
 that the kernel spreads the connections over the workers instead of whichever wakes first
 taking most of them) on an app factory that adds a bare endpoint doing one primary-key
-SELECT (the floor; it exists only in this wrapper, never in production), then drives both with 16 keep-alive connections (wrk when
-installed, else Python threads) in alternating rounds. Prints requests/s, p50 and p99 of
-each and the ratio API/floor (targets: >= 0.5, API p99 < 50 ms). The rate limit is lifted.
+SELECT (the floor; it exists only in this wrapper, never in production), then drives both
+with 16 keep-alive connections (wrk when installed, else Python threads) in alternating
+rounds. Prints requests/s, p50 and p99 of each and the ratio API/floor (targets: >= 0.5,
+API p99 < 50 ms). The rate limit is lifted.
 """
 
 from __future__ import annotations
