@@ -23,10 +23,9 @@ Webhook wire format (the API documentation copies this section)
 Receivers recompute the HMAC over the *raw* body bytes (before any JSON parsing), compare it in
 constant time, and reject a timestamp more than 5 minutes from their clock (replay). During a
 secret rotation the header may carry several comma-separated ``v1=`` values; any valid one is
-accepted. :func:`verify` implements exactly this. Header names are case-insensitive (RFC 9110);
-ours go on the wire as ``X-Mla-Event`` etc. because urllib title-cases them, so receivers
-must look them up without regard to case, as every HTTP framework does. A 2xx answer
-acknowledges the delivery; redirects are not followed.
+accepted. :func:`verify` implements exactly this. Header names are case-insensitive (RFC 9110),
+so receivers must look them up without regard to case, as every HTTP framework does. A 2xx
+answer acknowledges the delivery; redirects are not followed.
 """
 
 from __future__ import annotations
@@ -35,14 +34,14 @@ import contextlib
 import http.client
 import random
 import smtplib
+import socket
 import ssl
 import time
-import urllib.error
-import urllib.request
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
-from typing import NoReturn
+from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
 from mla.errors import MLAError
@@ -298,14 +297,24 @@ def send_email(
 # -- webhooks ----------------------------------------------------------------------------
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    # urllib would turn a redirected POST into a bodiless GET, or follow it to another scheme;
-    # neither is a delivery. Returning None makes urllib raise HTTPError with the 3xx status.
-    def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
-        return None
+def _connect_to(addresses: Sequence[str]) -> Callable[..., socket.socket]:
+    """A replacement for http.client's ``_create_connection`` (its hook for where the socket
+    comes from) that connects to the first of ``addresses`` that answers, on the URL's port.
+    The host name stays what the request uses for its Host header, TLS SNI and certificate
+    check; only the resolution is pinned."""
 
+    def connect(
+        address: tuple[str, int], timeout: float | None = None, source: Any = None
+    ) -> socket.socket:
+        error: OSError | None = None
+        for ip in addresses:
+            try:
+                return socket.create_connection((ip, address[1]), timeout, source)
+            except OSError as exc:
+                error = exc
+        raise error or OSError("no address to connect to")
 
-_opener = urllib.request.build_opener(_NoRedirect)
+    return connect
 
 
 def _redacted(url: str) -> str:
@@ -329,6 +338,7 @@ def post_webhook(
     body: bytes,
     timeout: float = 10,
     content_type: str = "application/json",
+    addresses: Sequence[str] | None = None,
 ) -> int:
     """POST ``body`` to ``url``, signed as the module docstring describes; return the 2xx status.
 
@@ -337,6 +347,11 @@ def post_webhook(
     for other statuses, a URL that is not absolute ASCII http(s), and an event type or
     delivery id that is not printable ASCII. Raises ValueError for an empty secret (a
     subscription must never exist without one).
+
+    ``addresses``: connect only to these (the host's addresses as vetted by
+    :func:`mla.notify.subscriptions.target_addresses`), never to whatever the name resolves
+    to by the time the connection opens, so that a DNS answer changed after the check
+    (rebinding) cannot turn the delivery toward the server's own network.
     """
     try:
         if not (url.isascii() and url.isprintable()) or " " in url:
@@ -354,50 +369,51 @@ def post_webhook(
         if not (value and value.isascii() and value.isprintable()):
             raise DeliveryError(f"webhook {name} must be printable ASCII", retryable=False)
     timestamp = int(time.time())
-    request = urllib.request.Request(  # noqa: S310 - the scheme is checked above
-        url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": content_type,
-            "User-Agent": _USER_AGENT,
-            EVENT_HEADER: event_type,
-            DELIVERY_HEADER: delivery_id,
-            TIMESTAMP_HEADER: str(timestamp),
-            SIGNATURE_HEADER: f"{SIGNATURE_VERSION}={sign(secret, timestamp, body)}",
-        },
+    headers = {
+        "Content-Type": content_type,
+        "User-Agent": _USER_AGENT,
+        EVENT_HEADER: event_type,
+        DELIVERY_HEADER: delivery_id,
+        TIMESTAMP_HEADER: str(timestamp),
+        SIGNATURE_HEADER: f"{SIGNATURE_VERSION}={sign(secret, timestamp, body)}",
+    }
+    # http.client, not urllib: it follows no redirect and takes no proxy from the
+    # environment, and lets the connection go to the addresses vetted by the caller.
+    connection_class = (
+        http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
     )
+    connection = connection_class(parts.hostname, parts.port, timeout=timeout)
+    if addresses is not None:
+        connection._create_connection = _connect_to(addresses)  # type: ignore[attr-defined]
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     where = _redacted(url)
     try:
-        with _opener.open(request, timeout=timeout) as response:
-            status = int(response.status)
-            response.read(_ERROR_BODY_LIMIT)  # drain a little so keep-alive peers are happy
-    except urllib.error.HTTPError as exc:
-        with exc:  # an HTTPError holds the open response; close it (ResourceWarning otherwise)
-            status = exc.code
-            snippet = exc.read(_ERROR_BODY_LIMIT).decode("utf-8", errors="replace")
-            retry_after = _retry_after(exc.headers.get("Retry-After") if exc.headers else None)
-            location = exc.headers.get("Location") if exc.headers else None
-        if 300 <= status < 400:
-            raise DeliveryError(
-                f"{where} redirected ({status}) to {location!r}; redirects are not followed, "
-                "register the final URL",
-                retryable=False,
-                code=status,
-            ) from None
-        retryable = status >= 500 or status in (408, 429)
+        connection.request("POST", target, body=body, headers=headers)
+        response = connection.getresponse()
+        status = response.status
+        # Read a little: the error message for the admin view, and keep-alive peers are happy.
+        snippet = response.read(_ERROR_BODY_LIMIT).decode("utf-8", errors="replace")
+        retry_after = _retry_after(response.getheader("Retry-After"))
+        location = response.getheader("Location")
+    except (http.client.HTTPException, OSError) as exc:
+        raise DeliveryError(
+            f"cannot reach {where}: {type(exc).__name__}: {exc}", retryable=True
+        ) from None
+    finally:
+        connection.close()
+    if 300 <= status < 400:
+        raise DeliveryError(
+            f"{where} redirected ({status}) to {location!r}; redirects are not followed, "
+            "register the final URL",
+            retryable=False,
+            code=status,
+        )
+    if not 200 <= status < 300:
+        retryable = status >= 500 or status in (408, 429) or status < 200
         raise DeliveryError(
             f"{where} answered {status}: {snippet[:200]}".rstrip(": "),
             retryable=retryable,
             code=status,
             retry_after=retry_after if retryable else None,
-        ) from None
-    except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
-        reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
-        raise DeliveryError(
-            f"cannot reach {where}: {type(reason).__name__}: {reason}", retryable=True
-        ) from None
-    if not 200 <= status < 300:
-        # urllib raises HTTPError for everything but 2xx; a 1xx would land here.
-        raise DeliveryError(f"{where} answered {status}", retryable=True, code=status)
+        )
     return status

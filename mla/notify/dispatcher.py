@@ -33,7 +33,12 @@ from mla.errors import IntegrityError
 from mla.notify.channels import DeliveryError, next_retry, post_webhook, send_email
 from mla.notify.models import Channel, Notification, Status, WebhookSubscription
 from mla.notify.smtp_url import parse_smtp_url
-from mla.notify.subscriptions import allow_private_targets, open_secret, target_problem
+from mla.notify.subscriptions import (
+    TargetRefused,
+    allow_private_targets,
+    open_secret,
+    target_addresses,
+)
 
 
 @dataclass(frozen=True)
@@ -74,12 +79,13 @@ def _deliver(session: Session, row: Notification, settings: Mapping[str, Any]) -
     )
     if subscription is None or not subscription.active:
         raise DeliveryError("the webhook subscription was removed", retryable=False)
-    problem = target_problem(
-        subscription.url,
-        allow_private=allow_private_targets(settings.get("MLA_WEBHOOK_ALLOW_PRIVATE")),
-    )
-    if problem is not None:
-        raise DeliveryError(f"webhook URL {problem[0]}", retryable=problem[1])
+    try:
+        addresses = target_addresses(
+            subscription.url,
+            allow_private=allow_private_targets(settings.get("MLA_WEBHOOK_ALLOW_PRIVATE")),
+        )
+    except TargetRefused as refused:
+        raise DeliveryError(f"webhook URL {refused.reason}", retryable=refused.retryable) from None
     try:
         secret = open_secret(
             subscription.secret_sealed, subscription.authority_id, settings.get("MLA_SECRET_KEY")
@@ -93,6 +99,7 @@ def _deliver(session: Session, row: Notification, settings: Mapping[str, Any]) -
         event_type=row.event,
         delivery_id=f"mla-{row.id}",
         body=body.encode(),
+        addresses=addresses,
     )
 
 

@@ -9,7 +9,8 @@ dead with a message saying so); subscribers re-subscribe.
 URL policy: http(s) only, and no target that resolves to a loopback, private, link-local or
 otherwise non-global address (the server would otherwise POST into its own network), unless
 ``MLA_WEBHOOK_ALLOW_PRIVATE`` is on (tests, single-network deployments). The dispatcher checks
-again at each delivery, since DNS can change after subscription.
+again at each delivery, since DNS can change after subscription, and connects to the
+addresses it checked, so that DNS cannot change between the check and the connection.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import os
 import secrets
 import socket
 from datetime import datetime
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -84,33 +85,65 @@ def open_secret(sealed: bytes, authority_id: int, secret_key: str | None = None)
         ) from None
 
 
-def target_problem(url: str, *, allow_private: bool) -> tuple[str, bool] | None:
-    """Why ``url`` may not receive webhooks, as ``(reason, retryable)``, or None if it may.
+class TargetRefused(Exception):
+    """Why a URL may not receive webhooks; ``retryable`` only for a host name that does not
+    resolve now (DNS may recover)."""
 
-    ``retryable`` is True only for a host name that does not resolve now (DNS may recover).
-    """
+    def __init__(self, reason: str, *, retryable: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retryable = retryable
+
+
+def _parse(url: str) -> SplitResult:
     if len(url) > 2048 or not (url.isascii() and url.isprintable()) or " " in url:
-        return "must be at most 2048 printable ASCII characters (percent-encode, use IDNA)", False
+        raise TargetRefused(
+            "must be at most 2048 printable ASCII characters (percent-encode, use IDNA)"
+        )
     try:
         parts = urlsplit(url)
-        port = parts.port
+        parts.port  # noqa: B018 - raises ValueError for a malformed port
     except ValueError:
-        return "is not a valid URL", False
+        raise TargetRefused("is not a valid URL") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        return "must be an http:// or https:// URL with a host", False
-    if allow_private:
-        return None
+        raise TargetRefused("must be an http:// or https:// URL with a host")
+    return parts
+
+
+def target_addresses(url: str, *, allow_private: bool) -> list[str]:
+    """The addresses a delivery to ``url`` may connect to: all its host resolves to, each
+    checked to be global unless ``allow_private``. The delivery connects to these and does
+    not resolve the name again. Raises TargetRefused."""
+    parts = _parse(url)
     try:
         infos = socket.getaddrinfo(
-            parts.hostname, port or (443 if parts.scheme == "https" else 80),
+            parts.hostname, parts.port or (443 if parts.scheme == "https" else 80),
             type=socket.SOCK_STREAM,
         )  # fmt: skip
-    except (socket.gaierror, UnicodeError):
-        return f"host {parts.hostname} does not resolve", True
+    except (OSError, UnicodeError):
+        raise TargetRefused(f"host {parts.hostname} does not resolve", retryable=True) from None
+    addresses: list[str] = []
     for info in infos:
-        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
-        if not address.is_global:
-            return f"host {parts.hostname} resolves to a non-public address ({address})", False
+        address = str(info[4][0])
+        if not allow_private and not ipaddress.ip_address(address.split("%")[0]).is_global:
+            raise TargetRefused(
+                f"host {parts.hostname} resolves to a non-public address ({address})"
+            )
+        if address not in addresses:
+            addresses.append(address)
+    return addresses
+
+
+def target_problem(url: str, *, allow_private: bool) -> TargetRefused | None:
+    """Why ``url`` may not be subscribed, or None. With ``allow_private`` only its form is
+    checked: on a private network the receiver need not resolve from here yet."""
+    try:
+        if allow_private:
+            _parse(url)
+        else:
+            target_addresses(url, allow_private=False)
+    except TargetRefused as refused:
+        return refused
     return None
 
 
@@ -153,7 +186,7 @@ class SubscriptionService:
         url = (url or "").strip()
         problem = target_problem(url, allow_private=self.allow_private)
         if problem is not None:
-            raise Invalid(FieldError("url", problem[0]))
+            raise Invalid(FieldError("url", problem.reason))
         wanted: builtins.list[str] = sorted(set(events or ()))
         unknown = [e for e in wanted if e not in EVENTS]
         if unknown:

@@ -208,3 +208,34 @@ def test_a_refused_webhook_goes_dead_and_a_removed_subscription_stops(
     assert dispatch(session, settings(), now).dead == 1
     assert "removed" in row.last_error
     assert len(state.received) == 1
+
+
+def test_a_dns_answer_changed_after_the_check_cannot_redirect_a_webhook(
+    session, world, service, received, receiver, monkeypatch
+):
+    """DNS rebinding: the name is public when checked and loopback a moment later. The
+    delivery connects to the address that was checked, never to the later answer."""
+    state, url = receiver
+    port = int(url.split(":")[2].split("/")[0])
+    subscriptions = SubscriptionService(session, secret_key=KEY, allow_private=True)
+    subscriptions.add(world.arg, f"http://rebind.example.org:{port}/hook")
+    service.fire(received, "acknowledge", world.actor(world.mex_clerk))
+
+    answers = iter(["93.184.215.14", "127.0.0.1"])
+
+    def resolve(host: str, port: int, *args: Any, **kwargs: Any) -> list[Any]:
+        assert host == "rebind.example.org"
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (next(answers), port))]
+
+    dialled: list[tuple[str, int]] = []
+
+    def connect(address: tuple[str, int], *args: Any, **kwargs: Any) -> socket.socket:
+        dialled.append(address)  # record instead of sending anything off this machine
+        raise ConnectionRefusedError("refused by the test")
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    monkeypatch.setattr(socket, "create_connection", connect)
+    result = dispatch(session, settings(MLA_WEBHOOK_ALLOW_PRIVATE=False), datetime.now(UTC))
+    assert result.retrying == 1
+    assert dialled == [("93.184.215.14", port)]
+    assert state.received == []

@@ -82,7 +82,7 @@ def test_delivered_and_verifiable(receiver: Receiver) -> None:
     assert path == "/hooks/mla?token=abc"
     assert body == BODY
     assert headers["Content-Type"] == "application/json"
-    # Header names are case-insensitive (RFC 9110); urllib sends them as X-Mla-Event.
+    # Header names are case-insensitive (RFC 9110); receivers look them up as such.
     assert headers["X-MLA-Event"] == "request.state_changed"
     assert headers["X-MLA-Delivery"] == "d-42"
     assert abs(int(headers["X-MLA-Timestamp"]) - time.time()) < 5
@@ -122,6 +122,17 @@ def test_redirects_are_not_followed(receiver: Receiver) -> None:
         post(receiver.url)
     assert not info.value.retryable
     assert len(receiver.received) == 1  # only the original POST
+
+
+def test_pinned_addresses_are_used_and_the_name_is_kept(receiver: Receiver) -> None:
+    # .invalid never resolves (RFC 6761): delivery succeeds only because it connects to the
+    # vetted addresses given, the first of which refuses, without resolving the name again.
+    port = receiver.url.split(":")[2].split("/")[0]
+    url = f"http://hooks.invalid:{port}/hooks/mla"
+    assert post(url, addresses=["127.0.0.2", "127.0.0.1"]) == 204
+    [(path, headers, _body)] = receiver.received
+    assert path == "/hooks/mla"
+    assert headers["Host"] == f"hooks.invalid:{port}"
 
 
 @pytest.mark.parametrize(
