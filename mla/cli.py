@@ -6,75 +6,24 @@ refused action, 2 for usage errors (click's own).
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import click
-from flask import Flask, current_app
-from sqlalchemy.exc import OperationalError
+from flask import current_app
 
-from mla import create_app
 from mla.api import tokens
 from mla.authorities import service as authorities
 from mla.authorities.models import AuthorityKind, Role
+from mla.commandline import Group, open_app, table, with_app
 from mla.db import get_session, unit_of_work
-from mla.errors import MLAError
+from mla.evidence.cli import evidence_group, keys_group
+from mla.notify.cli import closures_group, notifications_group, worker_command
+from mla.workflow.cli import workflows as workflows_group
 
 
-class _Group(click.Group):
-    """A click group that turns domain errors into one line and exit status 1."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except MLAError as exc:
-            click.echo(f"error: {exc}", err=True)
-            ctx.exit(1)
-        except OperationalError as exc:
-            click.echo(f"error: database unavailable: {exc.orig}", err=True)
-            ctx.exit(1)
-
-
-@contextlib.contextmanager
-def _app(*, migrate: bool = False) -> Iterator[Flask]:
-    """An app on an up-to-date database (upgrading it first if ``migrate``), in its context."""
-    from mla import migrate as migrations
-
-    app = create_app()
-    engine = app.extensions["mla.db"].engine
-    try:
-        if migrate:
-            migrations.upgrade(engine)
-        elif migrations.current_revision(engine) != migrations.head_revision(engine):
-            raise MLAError("the database is not at the current schema: run `mla init` first")
-        with app.app_context():
-            yield app
-    finally:
-        engine.dispose()
-
-
-def with_app(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Run the command inside an application context on an up-to-date database."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        with _app():
-            return func(*args, **kwargs)
-
-    return wrapper
-
-
-def _table(rows: Sequence[Sequence[Any]], header: Sequence[str]) -> None:
-    cells = [[str(c) for c in header]] + [["" if c is None else str(c) for c in r] for r in rows]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
-    for row in cells:
-        click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
-
-
-@click.group(cls=_Group)
+@click.group(cls=Group)
 @click.version_option(package_name="mla")
 def cli() -> None:
     """mla: mutual legal assistance and extradition requests between central authorities."""
@@ -85,16 +34,12 @@ def init() -> None:
     """Create or upgrade the database to the current schema (safe to run on every start)."""
     from mla import migrate as migrations
 
-    with _app(migrate=True) as app:
+    with open_app(migrate=True) as app:
         engine = app.extensions["mla.db"].engine
         click.echo(f"database at revision {migrations.current_revision(engine)}: {engine.url!r}")
 
 
-from mla.workflow.cli import workflows as _workflows_group  # noqa: E402
-
-cli.add_command(_workflows_group)
-from mla.evidence.cli import evidence_group, keys_group  # noqa: E402
-
+cli.add_command(workflows_group)
 cli.add_command(keys_group)
 cli.add_command(evidence_group)
 
@@ -102,7 +47,7 @@ cli.add_command(evidence_group)
 # --- authorities ------------------------------------------------------------------------
 
 
-@cli.group(cls=_Group, name="authorities")
+@cli.group(cls=Group, name="authorities")
 def authorities_group() -> None:
     """The directory of central and executing authorities."""
 
@@ -144,13 +89,13 @@ def authorities_list() -> None:
         (a.code, a.country, a.kind.value, a.parent.code if a.parent else "", a.name)
         for a in authorities.list_authorities(get_session())
     ]
-    _table(rows, ("CODE", "STATE", "KIND", "PARENT", "NAME"))
+    table(rows, ("CODE", "STATE", "KIND", "PARENT", "NAME"))
 
 
 # --- users ------------------------------------------------------------------------------
 
 
-@cli.group(cls=_Group, name="users")
+@cli.group(cls=Group, name="users")
 def users_group() -> None:
     """People who sign in to the web UI."""
 
@@ -190,13 +135,13 @@ def users_list() -> None:
         (u.username, u.authority.code, u.role.value, u.email, "yes" if u.active else "no")
         for u in authorities.list_users(get_session())
     ]
-    _table(rows, ("USERNAME", "AUTHORITY", "ROLE", "EMAIL", "ACTIVE"))
+    table(rows, ("USERNAME", "AUTHORITY", "ROLE", "EMAIL", "ACTIVE"))
 
 
 # --- API tokens -------------------------------------------------------------------------
 
 
-@cli.group(cls=_Group, name="tokens")
+@cli.group(cls=Group, name="tokens")
 def tokens_group() -> None:
     """Bearer tokens for the status API."""
 
@@ -242,7 +187,7 @@ def tokens_list() -> None:
         )
         for t in tokens.list_tokens(get_session())
     ]
-    _table(rows, ("ID", "AUTHORITY", "TOKEN", "CREATED", "EXPIRES", "STATUS", "LAST USED"))
+    table(rows, ("ID", "AUTHORITY", "TOKEN", "CREATED", "EXPIRES", "STATUS", "LAST USED"))
 
 
 @tokens_group.command("revoke")
@@ -258,7 +203,7 @@ def tokens_revoke(token_id: int) -> None:
 # --- audit ------------------------------------------------------------------------------
 
 
-@cli.group(cls=_Group, name="audit")
+@cli.group(cls=Group, name="audit")
 def audit_group() -> None:
     """The hash-chained history of requests."""
 
@@ -313,7 +258,7 @@ def serve(host: str, port: int, with_demo: bool, threads: int) -> None:
 
     from mla import demo as demo_data
 
-    with _app(migrate=True) as app:
+    with open_app(migrate=True) as app:
         logins: list[tuple[str, str, str]] = []
         if with_demo:
             with unit_of_work() as session:
@@ -325,8 +270,6 @@ def serve(host: str, port: int, with_demo: bool, threads: int) -> None:
         start_background(app)
         waitress.serve(app, host=host, port=port, threads=threads, ident="mla")
 
-
-from mla.notify.cli import closures_group, notifications_group, worker_command  # noqa: E402
 
 cli.add_command(worker_command)
 cli.add_command(notifications_group)

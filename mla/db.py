@@ -146,7 +146,8 @@ def get_session() -> Session:
     """The session of the current application context (created on first use)."""
     if "mla_session" not in g:
         g.mla_session = current_app.extensions["mla.db"].sessionmaker()
-    return g.mla_session
+    session: Session = g.mla_session
+    return session
 
 
 def begin_write(session: Session) -> None:

@@ -450,10 +450,12 @@ def _actor_for(session: Session, request: Any, party: str, role: str) -> Any:
     from mla.requests.scope import Actor, authority_of
 
     authority = authority_of(request, party)
+    assert authority is not None, f"the demo assigns the {party} party before acting for it"
     if authority.external:
         # Not on mla: the other central authority records the step for it.
         other = "requested" if party == "requesting" else "requesting"
         authority = authority_of(request, other)
+        assert authority is not None
     wanted = Role(role)
     users = [u for u in authority.users if u.role.includes(wanted)]
     users.sort(key=lambda u: [Role.CLERK, Role.SUPERVISOR, Role.ADMIN].index(u.role))

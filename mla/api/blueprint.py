@@ -21,7 +21,7 @@ from mla.api.ratelimit import TokenBuckets, parse_rate
 from mla.api.views import bp
 
 __all__ = ["bp"]
-_ = (attachments, openapi, subscriptions)
+_ = (attachments, openapi, subscriptions, views)
 
 
 @bp.record_once
@@ -62,6 +62,3 @@ def _unknown(rest: str) -> Response:
     if allowed:
         raise MethodNotAllowed(valid_methods=sorted(allowed))
     raise NotFound(f"no API operation at {http_request.path}")
-
-
-_ = views

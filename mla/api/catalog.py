@@ -42,7 +42,7 @@ def workflow(wf: Workflow, lang: str) -> s.WorkflowOut:
         states=[
             s.StateOut(
                 name=st.name,
-                owner=st.owner,  # type: ignore[arg-type]
+                owner=st.owner,
                 final=st.final,
                 label=label(st.labels, lang),
                 kind=st.kind,
@@ -64,7 +64,7 @@ def workflow(wf: Workflow, lang: str) -> s.WorkflowOut:
                 label=label(t.labels, lang),
                 sources=list(t.sources),
                 dest=t.dest,
-                by=t.by,  # type: ignore[arg-type]
+                by=t.by,
                 roles=list(t.roles),
                 inputs=[_input(i, wf, lang) for i in t.inputs],
             )
@@ -86,7 +86,7 @@ def authority(a: Authority) -> s.AuthorityOut:
         code=a.code,
         country=a.country,
         name=a.name,
-        kind=a.kind.value,  # type: ignore[arg-type]
+        kind=a.kind.value,
         parent=a.parent.code if a.parent else None,
         languages=list(a.languages or []),
         timezone=a.timezone,

@@ -8,7 +8,7 @@ client sends it.
 
 from __future__ import annotations
 
-from typing import BinaryIO
+from typing import IO
 
 from werkzeug.sansio.multipart import (
     NEED_DATA,
@@ -29,7 +29,7 @@ MAX_OTHER_PARTS = 64 * 1024  # bytes of form fields other than the file, which a
 class MultipartFile:
     """The part named ``field`` of a multipart body read from ``stream``, as ``read(n)``."""
 
-    def __init__(self, stream: BinaryIO, boundary: str, field: str = "file") -> None:
+    def __init__(self, stream: IO[bytes], boundary: str, field: str = "file") -> None:
         self._stream = stream
         self._decoder = MultipartDecoder(boundary.encode("latin-1"), max_form_memory_size=None)
         self._buffer = b""

@@ -78,7 +78,7 @@ def operation(bp: Blueprint, method: str, path: str, **kwargs: Any) -> Callable[
                 g.api_actor = authenticate(op.scope)
             session = get_session()
             try:
-                result = view(**path_args)
+                result: Response = view(**path_args)
                 session.commit()
             except BaseException:
                 session.rollback()

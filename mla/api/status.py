@@ -23,7 +23,7 @@ from mla.workflow.values import input_choices
 
 def summary(svc: RequestService, request: Request, lang: str) -> s.RequestSummary:
     state = svc.engine(request).workflow.states[request.state]
-    return s.RequestSummary(**_summary_fields(request, label(state.labels, lang)))  # type: ignore[arg-type]
+    return s.RequestSummary(**_summary_fields(request, label(state.labels, lang)))
 
 
 def _summary_fields(request: Request, state_label: str) -> dict[str, object]:
@@ -97,7 +97,7 @@ def status(
         except KeyError:
             name = d.name
         deadlines.append(
-            s.DeadlineOut(name=d.name, label=name, due_at=d.due_at, status=d.status(now))  # type: ignore[arg-type]
+            s.DeadlineOut(name=d.name, label=name, due_at=d.due_at, status=d.status(now))
         )
     events = []
     executing: tuple[Choice, ...] | None = None
@@ -129,7 +129,7 @@ def status(
             )
         )
     return s.RequestStatus(
-        **_summary_fields(request, label(wf.states[request.state].labels, lang)),  # type: ignore[arg-type]
+        **_summary_fields(request, label(wf.states[request.state].labels, lang)),
         version=request.version_id,
         deadlines=deadlines,
         history=history,

@@ -6,35 +6,13 @@ Domain errors become one line and exit status 1 through the root ``mla`` group.
 
 from __future__ import annotations
 
-import functools
 import sys
-from collections.abc import Callable, Sequence
-from typing import Any
 
 import click
 
+from mla.commandline import table, with_app
 from mla.db import get_session, unit_of_work
 from mla.evidence.service import evidence_service
-
-
-def _with_app(func: Callable[..., Any]) -> Callable[..., Any]:
-    """``mla.cli.with_app``, looked up at call time: mla.cli imports this module."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from mla.cli import with_app
-
-        return with_app(func)(*args, **kwargs)
-
-    return wrapper
-
-
-def _table(rows: Sequence[Sequence[Any]], header: Sequence[str]) -> None:
-    cells = [list(map(str, header))] + [[str(c) for c in row] for row in rows]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
-    for row in cells:
-        click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
-
 
 # --- keys -------------------------------------------------------------------------------
 
@@ -52,7 +30,7 @@ def keys_group() -> None:
     type=click.IntRange(1, 100_000),
     help="data keys re-wrapped per committed transaction",
 )
-@_with_app
+@with_app
 def keys_rotate(batch: int) -> None:
     """Add a key and re-wrap every data key under it; blobs are not touched.
 
@@ -86,7 +64,7 @@ def keys_rotate(batch: int) -> None:
 
 
 @keys_group.command("status")
-@_with_app
+@with_app
 def keys_status() -> None:
     """List keys, their status and how many attachments each wraps."""
     service = evidence_service()
@@ -103,14 +81,14 @@ def keys_status() -> None:
     ]
     # Rows naming a key the keyring does not have: evidence nobody can decrypt here.
     rows += [(key_id, "MISSING from keyring", "", count) for key_id, count in usage.items()]
-    _table(rows, ("KEY", "STATUS", "CREATED", "ATTACHMENTS"))
+    table(rows, ("KEY", "STATUS", "CREATED", "ATTACHMENTS"))
     if usage:
         sys.exit(1)
 
 
 @keys_group.command("retire")
 @click.argument("key_id")
-@_with_app
+@with_app
 def keys_retire(key_id: str) -> None:
     """Erase key KEY_ID's material, only if no data key is wrapped under it."""
     evidence_service().retire_key(key_id)
@@ -128,7 +106,7 @@ def evidence_group() -> None:
 @evidence_group.command("verify")
 @click.option("--all", "check_all", is_flag=True, help="every attachment")
 @click.argument("ids", nargs=-1, type=int)
-@_with_app
+@with_app
 def evidence_verify(check_all: bool, ids: tuple[int, ...]) -> None:
     """Decrypt attachments IDS (or --all), check every tag and the SHA-256, and record each
     check in the request's history. Exit 1 naming the first attachment that fails."""

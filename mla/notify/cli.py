@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from mla.cli import _Group, _table, with_app
+from mla.commandline import Group, table, with_app
 from mla.db import get_session, unit_of_work
 from mla.errors import FieldError, Invalid
 
@@ -67,7 +67,7 @@ def worker_command(once: bool, now_text: str | None) -> None:
 # --- notifications ---------------------------------------------------------------------
 
 
-@click.group("notifications", cls=_Group)
+@click.group("notifications", cls=Group)
 def notifications_group() -> None:
     """The outbox of e-mail and webhook notifications."""
 
@@ -83,7 +83,7 @@ def notifications_list(dead: bool, limit: int) -> None:
 
     service = NotificationService(get_session(), _engines())
     rows = service.listing(status=Status.DEAD if dead else None, limit=limit)
-    _table(
+    table(
         [
             (
                 n.id,
@@ -122,7 +122,7 @@ def _engines() -> Any:
 # --- closure days ------------------------------------------------------------------------
 
 
-@click.group("closures", cls=_Group)
+@click.group("closures", cls=Group)
 def closures_group() -> None:
     """Days an authority is closed: not business days for its deadlines."""
 
@@ -154,7 +154,7 @@ def closures_list(code: str) -> None:
     rows = [
         (c.day.isoformat(), c.reason) for c in list_closures(session, get_authority(session, code))
     ]
-    _table(rows, ("DAY", "REASON"))
+    table(rows, ("DAY", "REASON"))
 
 
 __all__ = ["closures_group", "notifications_group", "worker_command"]

@@ -184,7 +184,7 @@ class NotificationService:
         cause = {"request_id": request.id}
         # Until transmitted, a request is the requesting authority's own business: no
         # webhook may tell the other side it exists.
-        parties = [request.requesting_authority_id]
+        parties: list[int | None] = [request.requesting_authority_id]
         if request.transmitted_at is not None:
             parties += [request.requested_authority_id, request.executing_authority_id]
         body = self._request_payload(request, kind, at)

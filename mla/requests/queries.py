@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import builtins
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -287,7 +288,7 @@ class RequestQueries:
 
     # --- one request ----------------------------------------------------------------------
 
-    def deadlines(self, request: Request) -> list[Deadline]:
+    def deadlines(self, request: Request) -> builtins.list[Deadline]:
         """Every deadline of ``request`` (already read through the scoped service), open
         ones first, then by due time."""
         return list(
@@ -298,7 +299,7 @@ class RequestQueries:
             )
         )
 
-    def executing_authorities(self, request: Request) -> list[Authority]:
+    def executing_authorities(self, request: Request) -> builtins.list[Authority]:
         """The executing authorities under the request's requested central authority."""
         return list(
             self.session.scalars(
@@ -311,7 +312,7 @@ class RequestQueries:
             )
         )
 
-    def colleagues(self, actor: Actor) -> list[User]:
+    def colleagues(self, actor: Actor) -> builtins.list[User]:
         """Active users of the actor's authority (those a request can be assigned to)."""
         return list(
             self.session.scalars(
@@ -321,7 +322,7 @@ class RequestQueries:
             )
         )
 
-    def counterparts(self, actor: Actor) -> list[Authority]:
+    def counterparts(self, actor: Actor) -> builtins.list[Authority]:
         """Central authorities of other states: whom a request can be addressed to."""
         return list(
             self.session.scalars(
@@ -347,7 +348,7 @@ class RequestQueries:
 
     # --- supervisors ----------------------------------------------------------------------
 
-    def workload(self, actor: Actor) -> list[WorkloadRow]:
+    def workload(self, actor: Actor) -> builtins.list[WorkloadRow]:
         """Open requests the actor's authority holds, per assignee (None: unassigned), with
         how many have an overdue deadline; busiest first."""
         own = actor.authority.id

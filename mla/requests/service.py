@@ -28,7 +28,7 @@ from mla.errors import Conflict, FieldError, Invalid, NotAllowed, NotFound, has_
 from mla.notify.service import NotificationService
 from mla.requests import creation, drafts, scope
 from mla.requests.models import Request
-from mla.requests.scope import Actor
+from mla.requests.scope import Actor as Actor  # callers take the Actor with the service
 from mla.workflow.engine import Availability, Engine, Engines
 
 # Events that change what a request is (as opposed to reads recorded for the audit).

@@ -8,7 +8,9 @@ CSRF token; every response carries the security headers of :mod:`mla.web.securit
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from typing import cast
+
+from flask import Blueprint, Flask, jsonify
 from flask.blueprints import BlueprintSetupState
 from sqlalchemy import text
 
@@ -27,9 +29,10 @@ bp = Blueprint(
 def _setup(state: BlueprintSetupState) -> None:
     from mla.web import i18n, security
 
-    security.configure_cookies(state.app)
-    i18n.init_app(state.app)
-    state.app.jinja_env.globals["csrf_token"] = security.csrf_token
+    app = cast(Flask, state.app)  # a Flask app registers this blueprint, never a bare App
+    security.configure_cookies(app)
+    i18n.init_app(app)
+    app.jinja_env.globals["csrf_token"] = security.csrf_token
 
 
 @bp.get("/healthz")

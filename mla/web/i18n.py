@@ -51,15 +51,15 @@ def day(value: date | str | None, fmt: str = "medium") -> str:
         return ""
     if isinstance(value, str):
         try:
-            value = date.fromisoformat(value)
+            return str(format_date(date.fromisoformat(value), fmt))
         except ValueError:
             return value
-    return format_date(value, fmt)
+    return str(format_date(value, fmt))
 
 
 def time_left(due: datetime, now: datetime) -> str:
     """'in 3 days' or '2 hours ago', in the user's language."""
-    return format_timedelta(due - now, add_direction=True, threshold=1.1)
+    return str(format_timedelta(due - now, add_direction=True, threshold=1.1))
 
 
 def init_app(app: Flask) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from transitions import Machine
 
@@ -58,7 +58,7 @@ class RegistryMachine(Machine):
                 return _CONDITIONS[func]
             except KeyError:
                 raise AttributeError(f"{func!r} is not a registered guard") from None
-        return func
+        return cast(Callable[..., Any], func)
 
 
 @dataclass(frozen=True, slots=True)

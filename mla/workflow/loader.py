@@ -144,7 +144,9 @@ class _Builder:
             return False
         return value
 
-    def names(self, m: LineMap, key: str, where: str, allowed: tuple[str, ...] = ()) -> tuple:
+    def names(
+        self, m: LineMap, key: str, where: str, allowed: tuple[str, ...] = ()
+    ) -> tuple[str, ...]:
         out = []
         for v in self.seq(m, key, where):
             if not isinstance(v, str) or (allowed and v not in allowed):

@@ -139,8 +139,9 @@ def _reason(exc: Invalid | NotAllowed) -> str:
 
 
 def _role(role: Role) -> str:
-    return {
+    names: dict[Role, str] = {
         Role.CLERK: _("clerk"),
         Role.SUPERVISOR: _("supervisor"),
         Role.ADMIN: _("administrator"),
-    }[role]
+    }
+    return names[role]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, overload
 from urllib.parse import urlsplit
 
 from flask import (
@@ -47,15 +47,20 @@ def _load_user() -> None:
 bp.after_request(security.add_headers)
 
 
-def login_required(
-    view: Callable[..., ResponseReturnValue] | None = None, *, role: Role = Role.CLERK
-) -> Any:
+View = Callable[..., ResponseReturnValue]
+
+
+@overload
+def login_required(view: View) -> View: ...
+@overload
+def login_required(*, role: Role = Role.CLERK) -> Callable[[View], View]: ...
+def login_required(view: View | None = None, *, role: Role = Role.CLERK) -> Any:
     """Require a signed-in user of at least ``role``; the view gets ``actor=Actor``.
 
     Anonymous callers are sent to sign in (and back afterwards); a lower role gets 403.
     """
 
-    def decorate(fn: Callable[..., ResponseReturnValue]) -> Callable[..., ResponseReturnValue]:
+    def decorate(fn: View) -> View:
         @wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> ResponseReturnValue:
             user: User | None = g.get("user")
