@@ -54,7 +54,7 @@ def run_once(app: Flask, now: datetime | None = None) -> Pass:
         if s.deadlines < SWEEP_BATCH:
             break
     while True:
-        with db.sessionmaker() as session, session.begin():
+        with db.sessionmaker() as session:  # dispatch commits its claim and each outcome
             d = dispatch(session, app.config, now, DISPATCH_BATCH)
         sent, retrying, dead = sent + d.sent, retrying + d.retrying, dead + d.dead
         if d.taken < DISPATCH_BATCH:

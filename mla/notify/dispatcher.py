@@ -1,20 +1,25 @@
 """The dispatcher: delivers due outbox rows (e-mail, webhooks) after their cause committed.
 
-It takes due rows through the ``next_attempt_at`` index (``FOR UPDATE SKIP LOCKED`` on
-PostgreSQL, so several workers share the outbox), tries each once, and records the outcome:
+A pass claims due rows through the ``next_attempt_at`` index and commits the claim, then
+sends outside any transaction, then records each outcome in a short transaction of its own:
 sent; rescheduled with exponential backoff (:func:`mla.notify.channels.next_retry`); or dead
 after a permanent error or the last of :data:`~mla.notify.channels.MAX_ATTEMPTS` tries, for an
 admin to read and re-send (``mla notifications list --dead``, ``mla notifications resend``).
 
-Delivery is at least once: a worker that dies after the remote side accepted a message but
-before its commit sends it again on the next run. Receivers deduplicate on the stable
-``X-MLA-Delivery`` header (webhooks) or ``Message-ID`` (e-mail), both derived from the row.
+Claiming counts the attempt and moves the row's ``next_attempt_at`` a :data:`LEASE` ahead, so
+no other dispatcher takes it meanwhile: on PostgreSQL under ``FOR UPDATE SKIP LOCKED``, on
+SQLite under ``BEGIN IMMEDIATE``, which lets one claimer at a time in. Any number of
+dispatchers may share an outbox, on either database, and no database lock is held while a
+remote server answers.
+
+Delivery is at least once: a dispatcher that dies after the remote side accepted a message but
+before recording it leaves the row claimed; when the lease runs out, the message is sent
+again. Receivers deduplicate on the stable ``X-MLA-Delivery`` header (webhooks) or
+``Message-ID`` (e-mail), both derived from the row.
 
 With ``MLA_SMTP_URL`` unset, e-mail is treated as a retryable failure ("e-mail is off"): it
 waits through the usual retries, so setting the URL within hours delivers it, and otherwise
 goes dead with that reason where an admin sees it. Nothing is dropped silently.
-
-Run one dispatcher per SQLite database (it has no row locks); any number on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -22,13 +27,14 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.utils import parseaddr
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mla.db import begin_write
 from mla.errors import IntegrityError
 from mla.notify.channels import DeliveryError, next_retry, post_webhook, send_email
 from mla.notify.models import Channel, Notification, Status, WebhookSubscription
@@ -49,70 +55,90 @@ class DispatchResult:
     dead: int
 
 
-def _message_id(row: Notification, sender: str) -> str:
+#: How long a claimed message is its dispatcher's, after which another may send it again: well
+#: beyond a batch of 50 at the 10-second webhook timeout. (A batch held up longer, e.g. by a
+#: long SMTP timeout, may then see a message sent twice: still at least once, deduplicated.)
+LEASE = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class _Target:
+    """What a webhook delivery needs of its subscription, read when the message is claimed."""
+
+    url: str
+    secret_sealed: bytes
+    authority_id: int
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    """A claimed message, as plain values: it is sent with no session or transaction open."""
+
+    id: int
+    channel: Channel
+    event: str
+    address: str | None
+    subject: str | None
+    payload: dict[str, Any]
+    created_at: datetime
+    attempts: int
+    target: _Target | None
+
+
+def _message_id(message: _Claimed, sender: str) -> str:
     domain = parseaddr(sender)[1].partition("@")[2] or "mla.localhost"
-    return f"<mla-notification-{row.id}-{int(row.created_at.timestamp())}@{domain}>"
+    return f"<mla-notification-{message.id}-{int(message.created_at.timestamp())}@{domain}>"
 
 
-def _deliver(session: Session, row: Notification, settings: Mapping[str, Any]) -> None:
-    """Deliver ``row`` once; raise DeliveryError saying whether trying again may help."""
-    if row.channel == Channel.IN_APP:
-        return  # the bell reads the table: nothing to send
-    if row.channel == Channel.EMAIL:
+def _deliver(message: _Claimed, settings: Mapping[str, Any]) -> None:
+    """Deliver ``message`` once; raise DeliveryError saying whether trying again may help."""
+    if message.channel == Channel.EMAIL:
         url = settings.get("MLA_SMTP_URL")
         if not url:
             raise DeliveryError("e-mail is off: MLA_SMTP_URL is not set", retryable=True)
-        if not row.address:
+        if not message.address:
             raise DeliveryError("the recipient has no e-mail address", retryable=False)
         sender = settings.get("MLA_MAIL_FROM") or "mla@localhost"
         send_email(
             parse_smtp_url(url),
             sender=sender,
-            to=[row.address],
-            subject=row.subject or "",
-            text_body=str((row.payload or {}).get("text", "")),
-            message_id=_message_id(row, sender),
+            to=[message.address],
+            subject=message.subject or "",
+            text_body=str((message.payload or {}).get("text", "")),
+            message_id=_message_id(message, sender),
         )
         return
-    subscription = (
-        session.get(WebhookSubscription, row.subscription_id) if row.subscription_id else None
-    )
-    if subscription is None or not subscription.active:
+    target = message.target
+    if target is None:
         raise DeliveryError("the webhook subscription was removed", retryable=False)
     try:
         addresses = target_addresses(
-            subscription.url,
+            target.url,
             allow_private=allow_private_targets(settings.get("MLA_WEBHOOK_ALLOW_PRIVATE")),
         )
     except TargetRefused as refused:
         raise DeliveryError(f"webhook URL {refused.reason}", retryable=refused.retryable) from None
     try:
         secret = open_secret(
-            subscription.secret_sealed, subscription.authority_id, settings.get("MLA_SECRET_KEY")
+            target.secret_sealed, target.authority_id, settings.get("MLA_SECRET_KEY")
         )
     except IntegrityError as exc:
         raise DeliveryError(str(exc), retryable=False) from None
-    body = json.dumps(row.payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    body = json.dumps(message.payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     post_webhook(
-        subscription.url,
+        target.url,
         secret,
-        event_type=row.event,
-        delivery_id=f"mla-{row.id}",
+        event_type=message.event,
+        delivery_id=f"mla-{message.id}",
         body=body.encode(),
         addresses=addresses,
     )
 
 
-def dispatch(
-    session: Session, settings: Mapping[str, Any], now: datetime, batch: int = 50
-) -> DispatchResult:
-    """Try every pending message due at ``now``, at most ``batch`` of them, oldest due first.
-
-    ``settings`` are the app's (``MLA_SMTP_URL``, ``MLA_MAIL_FROM``, ``MLA_SECRET_KEY``,
-    optionally ``MLA_WEBHOOK_ALLOW_PRIVATE``). Flushes; the caller commits, which also
-    releases the rows to other dispatchers. Never raises for a failed delivery: the error is
-    stored in ``last_error``.
-    """
+def _claim(session: Session, now: datetime, batch: int) -> tuple[list[_Claimed], int]:
+    """Claim up to ``batch`` due messages and commit; returns those to send, and how many
+    in-app messages were marked sent at once (the bell reads the table: nothing to send)."""
+    begin_write(session)
     query = (
         select(Notification)
         .where(Notification.next_attempt_at <= now, Notification.status == Status.PENDING)
@@ -121,32 +147,74 @@ def dispatch(
     )
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True, of=Notification)
-    rows = list(session.scalars(query))
-    sent = retrying = dead = 0
-    for row in rows:
+    claimed: list[_Claimed] = []
+    in_app = 0
+    for row in session.scalars(query).all():
         row.attempts += 1
+        if row.channel == Channel.IN_APP:
+            row.status, row.sent_at, row.next_attempt_at = Status.SENT, now, None
+            in_app += 1
+            continue
+        row.next_attempt_at = now + LEASE
+        subscription = (
+            session.get(WebhookSubscription, row.subscription_id) if row.subscription_id else None
+        )
+        target = (
+            _Target(subscription.url, subscription.secret_sealed, subscription.authority_id)
+            if subscription is not None and subscription.active
+            else None
+        )
+        claimed.append(
+            _Claimed(
+                row.id, row.channel, row.event, row.address, row.subject, row.payload,
+                row.created_at, row.attempts, target,
+            )
+        )  # fmt: skip
+    session.commit()
+    return claimed, in_app
+
+
+def _record(
+    session: Session, message: _Claimed, error: DeliveryError | None, now: datetime
+) -> Status:
+    """Store the outcome of one attempt at ``message``, in a transaction of its own."""
+    begin_write(session)
+    row = session.get_one(Notification, message.id)
+    if error is None:
+        row.status, row.sent_at, row.next_attempt_at, row.last_error = Status.SENT, now, None, None
+    else:
+        row.last_error = str(error)[:2000]
+        delay = next_retry(message.attempts, error)
+        if delay is None:
+            row.status, row.next_attempt_at = Status.DEAD, None
+        else:
+            row.next_attempt_at = now + delay
+    session.commit()
+    return row.status
+
+
+def dispatch(
+    session: Session, settings: Mapping[str, Any], now: datetime, batch: int = 50
+) -> DispatchResult:
+    """Try the pending messages due at ``now``, at most ``batch`` of them, oldest due first.
+
+    ``settings`` are the app's (``MLA_SMTP_URL``, ``MLA_MAIL_FROM``, ``MLA_SECRET_KEY``,
+    optionally ``MLA_WEBHOOK_ALLOW_PRIVATE``). Commits the claim and then each outcome; the
+    session must not hold uncommitted work. Never raises for a failed delivery: the error is
+    stored in ``last_error``.
+    """
+    claimed, in_app = _claim(session, now, batch)
+    sent, retrying, dead = in_app, 0, 0
+    for message in claimed:
         error: DeliveryError | None = None
         try:
-            _deliver(session, row, settings)
+            _deliver(message, settings)
         except DeliveryError as exc:
             error = exc
         except Exception as exc:  # a poison message must not block the rest of the outbox
             error = DeliveryError(f"unexpected {type(exc).__name__}: {exc}", retryable=True)
-        if error is not None:
-            row.last_error = str(error)[:2000]
-            delay = next_retry(row.attempts, error)
-            if delay is None:
-                row.status = Status.DEAD
-                row.next_attempt_at = None
-                dead += 1
-            else:
-                row.next_attempt_at = now + delay
-                retrying += 1
-        else:
-            row.status = Status.SENT
-            row.sent_at = now
-            row.next_attempt_at = None
-            row.last_error = None
-            sent += 1
-        session.flush()
-    return DispatchResult(len(rows), sent, retrying, dead)
+        status = _record(session, message, error, now)
+        sent += status == Status.SENT
+        retrying += status == Status.PENDING
+        dead += status == Status.DEAD
+    return DispatchResult(len(claimed) + in_app, sent, retrying, dead)
