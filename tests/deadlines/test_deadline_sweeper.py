@@ -139,7 +139,7 @@ def test_closure_days_move_business_day_steps(session, engines, world, service, 
         add_closure(session, world.mex, date(2026, 3, 7), " ")
 
 
-# --- two workers at once on PostgreSQL ----------------------------------------------------
+# --- two workers at once -------------------------------------------------------------------
 
 
 def _populate(url: str, requests: int) -> None:
@@ -207,8 +207,6 @@ def _worker_process(url: str, instance: str, start, results) -> None:  # pragma:
 
 
 def test_two_worker_processes_fire_each_step_once(backend, fresh_database_url, tmp_path):
-    if backend != "postgresql":
-        pytest.skip("SKIP LOCKED concurrency is a PostgreSQL property")
     _populate(fresh_database_url, requests=60)
     context = multiprocessing.get_context("spawn")
     start, results = context.Event(), context.Queue()
@@ -245,7 +243,8 @@ def test_two_worker_processes_fire_each_step_once(backend, fresh_database_url, t
     engine.dispose()
     # By 20 March each request's acknowledgement ladder (3 steps) has run out, and nothing else.
     assert escalations == sum(p.fired for p in passes) == 60 * 3
-    assert all(p.fired > 0 for p in passes), passes  # both took a share
+    if backend == "postgresql":  # SKIP LOCKED shares the work; SQLite runs sweeps in turn
+        assert all(p.fired > 0 for p in passes), passes
     assert twice == []
     # Step 1: MEX clerk; step 2: MEX supervisor + ARG clerk; step 3: MEX supervisor.
     assert emails == 60 * 4
