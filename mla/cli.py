@@ -6,8 +6,10 @@ refused action, 2 for usage errors (click's own).
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import click
@@ -18,6 +20,7 @@ from mla.authorities import service as authorities
 from mla.authorities.models import AuthorityKind, Role
 from mla.commandline import Group, open_app, table, with_app
 from mla.db import get_session, unit_of_work
+from mla.errors import MLAError
 from mla.evidence.cli import evidence_group, keys_group
 from mla.notify.cli import closures_group, notifications_group, worker_command
 from mla.workflow.cli import workflows as workflows_group
@@ -209,18 +212,60 @@ def audit_group() -> None:
 
 
 @audit_group.command("verify")
+@click.option(
+    "--anchor",
+    "anchors",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="an anchor file (mla audit anchor): histories must still hold at it",
+)
 @with_app
-def audit_verify() -> None:
-    """Recompute every request's hash chain; name the first broken link and exit 1."""
+def audit_verify(anchors: tuple[str, ...]) -> None:
+    """Recompute every request's hash chain, and check it against each anchor given; name
+    the first broken link and exit 1."""
+    from mla.audit import anchor
     from mla.audit.chain import verify_all
 
+    session = get_session()
+    documents = [(path, anchor.load(Path(path).read_text("utf-8"))) for path in anchors]
     checked = 0
-    for _request, broken in verify_all(get_session()):
+    for _request, broken in verify_all(session):
         if broken is not None:
-            click.echo(f"error: broken history: {broken}", err=True)
-            sys.exit(1)
+            raise MLAError(f"broken history: {broken}")
         checked += 1
+    for path, document in documents:
+        for broken in anchor.check(session, document):
+            raise MLAError(f"broken history: {broken} ({path})")
     click.echo(f"{checked} request histories verified, no broken link")
+    for path, document in documents:
+        click.echo(
+            f"{len(document['heads'])} still hold at the anchor {path} of "
+            f"{document['taken_at']} (digest {document['digest']})"
+        )
+
+
+@audit_group.command("anchor")
+@click.argument("output", type=click.Path(dir_okay=False))
+@with_app
+def audit_anchor(output: str) -> None:
+    """Write every request's chain head to OUTPUT (a new file), to keep outside the database;
+    print its digest, to record somewhere else again."""
+    from mla.audit import anchor
+    from mla.db import utcnow
+
+    document = anchor.take(get_session(), utcnow())
+    try:
+        with open(output, "x", encoding="utf-8") as f:
+            json.dump(document, f, indent=1, ensure_ascii=False)
+            f.write("\n")
+    except FileExistsError:
+        raise MLAError(f"{output} exists: an anchor is never overwritten") from None
+    except OSError as exc:
+        raise MLAError(f"cannot write {output}: {exc.strerror}") from None
+    click.echo(
+        f"anchored {len(document['heads'])} request histories in {output}; "
+        f"digest {document['digest']}"
+    )
 
 
 # --- demo and serve ---------------------------------------------------------------------
