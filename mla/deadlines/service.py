@@ -13,6 +13,7 @@ Semantics (from the workflow definition, see ``workflows/README.md``):
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date, datetime
 
 from sqlalchemy import select
@@ -169,6 +170,34 @@ class Clocks:
                 deadline.next_step_at = None
         self.session.flush()
         self._start(request, wf, dest, now)
+        self.session.flush()
+
+    def on_edit(
+        self, request: Request, wf: Workflow, changed: Collection[str], now: datetime
+    ) -> None:
+        """Follow an edit of the request's contents (a draft's ``needed_by`` or fields):
+        a running deadline counted from a changed value is counted again from when it
+        started, one whose ``when`` field is no longer true is cancelled, and one of the
+        current state that now has what it needs starts."""
+        for deadline in self.open_deadlines(request):
+            _declaring, definition = wf.deadline(deadline.name)
+            if definition.when and not request.fields.get(definition.when):
+                deadline.closed_at, deadline.outcome = now, Outcome.CANCELLED
+                deadline.next_step_at = None
+                continue
+            counted_from = definition.anchor_field or definition.anchor
+            if counted_from not in changed or deadline.paused_at is not None:
+                continue
+            cal = self.calendar(self.session.get_one(Authority, deadline.authority_id))
+            due = self._due(request, wf, definition, cal, deadline.started_at)
+            if due is None:
+                continue  # the anchor was blanked: keep the date already promised
+            if deadline.extended and definition.extension is not None:
+                due = cal.add(due, _span(definition.extension, wf.figures(request.legal_basis)))
+            deadline.due_at = due
+            self._next_step(deadline, definition, cal)
+        self.session.flush()
+        self._start(request, wf, request.state, now)
         self.session.flush()
 
     def extend(self, request: Request, wf: Workflow, name: str, now: datetime) -> Deadline:

@@ -15,6 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from mla.audit import chain
 from mla.audit.models import Event, EventKind
+from mla.deadlines.service import Clocks
 from mla.errors import Conflict, FieldError, Invalid, NotAllowed, NotFound
 from mla.requests.models import Request, Urgency
 from mla.workflow.values import field_errors
@@ -123,6 +124,7 @@ def update(
         svc.session.flush()
     except (StaleDataError, OperationalError) as exc:
         raise Conflict(f"{reference} was changed by someone else at the same time") from exc
+    Clocks(svc.session).on_edit(request, wf, changed, now)
     # Names only: the values are in the request, and a history of every keystroke of a long
     # statement of facts would make the chain heavy for no one's benefit.
     return chain.append(

@@ -1,6 +1,7 @@
 """Editing a draft: what may change, by whom, until when; history and optimistic locking."""
 
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -8,7 +9,8 @@ from mla.audit import chain
 from mla.audit.models import EventKind
 from mla.errors import Conflict, Invalid, NotAllowed, NotFound
 from mla.requests.models import Urgency
-from tests.requests.test_request_service import chain_events
+from tests.conftest import MLA_FIELDS
+from tests.requests.test_request_service import chain_events, deadlines
 
 
 def test_update_changes_fields_and_records_their_names(session, service, world, new_mla, clock):
@@ -97,3 +99,78 @@ def test_a_draft_in_legal_review_can_still_be_edited(service, world, new_mla):
     service.fire(draft, "submit_for_review", world.actor(world.arg_clerk))
     service.update(draft, world.actor(world.arg_supervisor), confidential=True)
     assert draft.confidential is True
+
+
+# --- deadlines that count from what a draft edit changes ---------------------------------
+
+DRAFT_DEADLINES = """\
+    deadlines:
+      - name: prepare
+        labels: {en: X, es: X, fr: X, pt: X}
+        within: 60 calendar days
+        anchor: needed_by
+        escalation:
+          - {at: 0, to: [supervisors]}
+      - name: hearing_file
+        labels: {en: X, es: X, fr: X, pt: X}
+        within: 10 calendar days
+        when: hearing
+        escalation:
+          - {at: 0, to: [supervisors]}
+"""
+HEARING_FIELD = """\
+  - name: hearing
+    type: boolean
+    labels: {en: X, es: X, fr: X, pt: X}
+"""
+
+
+@pytest.fixture
+def draft_deadline_service(session, clock, tmp_path):
+    """The request service on a copy of the MLA workflow whose draft state declares a
+    deadline counted from ``needed_by`` and one that runs while the field ``hearing`` is
+    true (the shipped workflows start such deadlines only after transmission)."""
+    from mla.requests.service import RequestService
+    from mla.workflow import Engines, load_all
+
+    source = (Path(__file__).resolve().parents[2] / "workflows" / "mla.yaml").read_text()
+    draft = "    labels: {en: Draft, es: Borrador, fr: Projet, pt: Rascunho}\n"
+    assert source.count(draft) == 1 and source.count("\nfields:\n") == 1
+    source = source.replace(draft, draft + DRAFT_DEADLINES)
+    source = source.replace("\nfields:\n", "\nfields:\n" + HEARING_FIELD)
+    (tmp_path / "mla.yaml").write_text(source)
+    return RequestService(session, Engines(load_all(tmp_path)), clock=clock)
+
+
+def test_editing_needed_by_moves_the_deadline_counted_from_it(
+    session, draft_deadline_service, world, clock
+):
+    svc, clerk = draft_deadline_service, world.actor(world.arg_clerk)
+    draft = svc.create(
+        clerk, kind="mla", requested_authority="MEX-FGR", legal_basis="untoc-18",
+        fields=dict(MLA_FIELDS), needed_by=date(2026, 3, 20), needed_by_reason="trial date",
+    )  # fmt: skip
+    started = clock.now
+    prepare = deadlines(session, draft)["prepare"]
+    assert prepare.due_at.date() == date(2026, 3, 21)  # end of 20 March in Buenos Aires
+    clock.advance(days=2)
+    svc.update(draft, clerk, needed_by=date(2026, 4, 10))
+    assert prepare.due_at.date() == date(2026, 4, 11)
+    assert prepare.started_at == started and prepare.next_step_at == prepare.due_at
+    svc.update(draft, clerk, needed_by=None)  # no date: 60 days from when it started
+    assert prepare.due_at.date() == (started + timedelta(days=60)).date() + timedelta(days=1)
+    assert chain.verify_request(session, draft) is None
+
+
+def test_a_deadline_runs_while_its_when_field_is_true(session, draft_deadline_service, world):
+    svc, clerk = draft_deadline_service, world.actor(world.arg_clerk)
+    draft = svc.create(
+        clerk, kind="mla", requested_authority="MEX-FGR", legal_basis="untoc-18",
+        fields=dict(MLA_FIELDS),
+    )  # fmt: skip
+    assert "hearing_file" not in deadlines(session, draft)
+    svc.update(draft, clerk, fields={"hearing": True})
+    running = deadlines(session, draft)["hearing_file"]
+    assert running.is_open
+    svc.update(draft, clerk, fields={"hearing": False})
+    assert not running.is_open and running.outcome.value == "cancelled"
