@@ -320,7 +320,7 @@ def _connect_to(addresses: Sequence[str]) -> Callable[..., socket.socket]:
 def _redacted(url: str) -> str:
     # Receivers sometimes put a token in the query string; keep it out of logs and the UI.
     parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.hostname}{f':{parts.port}' if parts.port else ''}{parts.path}"
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}{parts.path}"
 
 
 def _retry_after(value: str | None) -> timedelta | None:
@@ -382,7 +382,10 @@ def post_webhook(
     connection_class = (
         http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
     )
-    connection = connection_class(parts.hostname, parts.port, timeout=timeout)
+    # The port always given: from a bare IPv6 literal http.client would take the last group.
+    connection = connection_class(
+        parts.hostname, parts.port or connection_class.default_port, timeout=timeout
+    )
     if addresses is not None:
         connection._create_connection = _connect_to(addresses)  # type: ignore[attr-defined]
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")

@@ -137,6 +137,52 @@ def test_pinned_addresses_are_used_and_the_name_is_kept(receiver: Receiver) -> N
     assert headers["Host"] == f"hooks.invalid:{port}"
 
 
+@pytest.mark.parametrize("pinned", [None, ["::1"]])
+def test_an_ipv6_literal_url_is_delivered(pinned: list[str] | None) -> None:
+    hosts: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            hosts.append(self.headers["Host"])
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    class Server(ThreadingHTTPServer):
+        address_family = socket.AF_INET6
+
+    server = Server(("::1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    port = server.server_address[1]
+    try:
+        assert post(f"http://[::1]:{port}/hooks?token=abc", addresses=pinned) == 204
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+    assert hosts == [f"[::1]:{port}"]
+
+
+def test_an_ipv6_literal_without_a_port_goes_to_the_schemes_port(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    dialled: list[tuple[str, int]] = []
+
+    def connect(address: tuple[str, int], *args: object, **kwargs: object) -> socket.socket:
+        dialled.append(address)  # record instead of sending anything off this machine
+        raise ConnectionRefusedError("refused by the test")
+
+    monkeypatch.setattr(socket, "create_connection", connect)
+    with pytest.raises(DeliveryError, match=r"https://\[2001:db8::1\]/hook") as info:
+        post("https://[2001:db8::1]/hook")
+    assert info.value.retryable
+    assert dialled == [("2001:db8::1", 443)]
+
+
 def _certificates(folder: Path, name: str) -> tuple[Path, Path, Path]:
     """A throwaway CA and a server certificate for ``name`` signed by it: (ca, cert, key)."""
     from cryptography import x509
