@@ -25,13 +25,16 @@ goes dead with that reason where an admin sees it. Nothing is dropped silently.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import logging
+import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parseaddr
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from mla.db import begin_write
@@ -45,6 +48,8 @@ from mla.notify.subscriptions import (
     open_secret,
     target_addresses,
 )
+
+log = logging.getLogger("mla.notify")
 
 
 @dataclass(frozen=True)
@@ -176,21 +181,50 @@ def _claim(session: Session, now: datetime, batch: int) -> tuple[list[_Claimed],
 
 def _record(
     session: Session, message: _Claimed, error: DeliveryError | None, now: datetime
-) -> Status:
-    """Store the outcome of one attempt at ``message``, in a transaction of its own."""
-    begin_write(session)
-    row = session.get_one(Notification, message.id)
+) -> Status | None:
+    """Store the outcome of one attempt at ``message``, in a transaction of its own, if the
+    claim is still this dispatcher's; None when it is not (the lease ran out and another
+    dispatcher claimed the message again: its outcome is the one that counts)."""
+    values: dict[str, Any]
     if error is None:
-        row.status, row.sent_at, row.next_attempt_at, row.last_error = Status.SENT, now, None, None
+        status, values = Status.SENT, {"sent_at": now, "next_attempt_at": None, "last_error": None}
     else:
-        row.last_error = str(error)[:2000]
         delay = next_retry(message.attempts, error)
-        if delay is None:
-            row.status, row.next_attempt_at = Status.DEAD, None
-        else:
-            row.next_attempt_at = now + delay
+        status = Status.DEAD if delay is None else Status.PENDING
+        values = {
+            "next_attempt_at": None if delay is None else now + delay,
+            "last_error": str(error)[:2000],
+        }
+    begin_write(session)
+    result = session.execute(
+        update(Notification)
+        .where(
+            Notification.id == message.id,
+            Notification.status == Status.PENDING,
+            Notification.attempts == message.attempts,
+        )
+        .values(status=status, **values)
+        .execution_options(synchronize_session="evaluate")
+    )
     session.commit()
-    return row.status
+    return status if result.rowcount == 1 else None  # type: ignore[attr-defined]
+
+
+def _release(session: Session, messages: Sequence[_Claimed], now: datetime) -> None:
+    """Hand back claimed messages that were not tried: due now, the attempt not counted."""
+    begin_write(session)
+    for message in messages:
+        session.execute(
+            update(Notification)
+            .where(
+                Notification.id == message.id,
+                Notification.status == Status.PENDING,
+                Notification.attempts == message.attempts,
+            )
+            .values(next_attempt_at=now, attempts=message.attempts - 1)
+            .execution_options(synchronize_session="evaluate")
+        )
+    session.commit()
 
 
 def dispatch(
@@ -200,21 +234,43 @@ def dispatch(
 
     ``settings`` are the app's (``MLA_SMTP_URL``, ``MLA_MAIL_FROM``, ``MLA_SECRET_KEY``,
     optionally ``MLA_WEBHOOK_ALLOW_PRIVATE``). Commits the claim and then each outcome; the
-    session must not hold uncommitted work. Never raises for a failed delivery: the error is
-    stored in ``last_error``.
+    session must not hold uncommitted work. Outcomes are stamped ``now`` plus the time the
+    pass has taken. A pass that has used half the lease hands the rest of its claim back.
+    Never raises for a failed delivery (the error is stored in ``last_error``), nor for a
+    failure to record one (logged; the message is sent again when its lease ends).
     """
     claimed, in_app = _claim(session, now, batch)
+    started = time.monotonic()
     sent, retrying, dead = in_app, 0, 0
-    for message in claimed:
-        error: DeliveryError | None = None
-        try:
-            _deliver(message, settings)
-        except DeliveryError as exc:
-            error = exc
-        except Exception as exc:  # a poison message must not block the rest of the outbox
-            error = DeliveryError(f"unexpected {type(exc).__name__}: {exc}", retryable=True)
-        status = _record(session, message, error, now)
-        sent += status == Status.SENT
-        retrying += status == Status.PENDING
-        dead += status == Status.DEAD
+    done = 0
+    try:
+        for message in claimed:
+            elapsed = timedelta(seconds=time.monotonic() - started)
+            if elapsed >= LEASE / 2:
+                break
+            error: DeliveryError | None = None
+            try:
+                _deliver(message, settings)
+            except DeliveryError as exc:
+                error = exc
+            except Exception as exc:  # a poison message must not block the rest of the outbox
+                error = DeliveryError(f"unexpected {type(exc).__name__}: {exc}", retryable=True)
+            done += 1
+            at = now + timedelta(seconds=time.monotonic() - started)
+            try:
+                status = _record(session, message, error, at)
+            except SQLAlchemyError:
+                session.rollback()
+                log.exception("could not record the outcome of notification %s", message.id)
+                continue
+            sent += status == Status.SENT
+            retrying += status == Status.PENDING
+            dead += status == Status.DEAD
+    finally:
+        if done < len(claimed):
+            try:
+                _release(session, claimed[done:], now)
+            except SQLAlchemyError:
+                session.rollback()
+                log.exception("could not hand back %d claimed notifications", len(claimed) - done)
     return DispatchResult(len(claimed) + in_app, sent, retrying, dead)

@@ -64,7 +64,9 @@ def _worker_process(
         app.extensions["mla.db"].engine.dispose()
 
 
-def test_two_dispatchers_send_each_message_once(fresh_database_url: str, tmp_path: Path) -> None:
+def test_two_dispatchers_send_each_message_once(
+    backend: str, fresh_database_url: str, tmp_path: Path
+) -> None:
     _populate(fresh_database_url)
     port = free_port()
     with smtp_server(port) as box:
@@ -89,7 +91,8 @@ def test_two_dispatchers_send_each_message_once(fresh_database_url: str, tmp_pat
         received = Counter(m["Message-ID"] for m in box.messages)
 
     assert sum(p.sent for p in passes) == MESSAGES
-    assert all(p.sent for p in passes), "both dispatchers took part"
+    if backend == "postgresql":  # SKIP LOCKED shares the work; on SQLite it depends on timing
+        assert all(p.sent for p in passes), "both dispatchers took part"
     assert len(received) == MESSAGES
     assert set(received.values()) == {1}, "a message was sent twice"
     engine = make_engine(fresh_database_url)

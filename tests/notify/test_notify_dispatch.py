@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from mla.deadlines.sweeper import sweep
 from mla.errors import Conflict, NotFound
-from mla.notify.channels import MAX_ATTEMPTS, verify
+from mla.notify.channels import MAX_ATTEMPTS, DeliveryError, verify
 from mla.notify.dispatcher import dispatch
 from mla.notify.models import Channel, Notification, Status
 from mla.notify.service import NotificationService, SubscriptionService
@@ -239,3 +239,37 @@ def test_a_dns_answer_changed_after_the_check_cannot_redirect_a_webhook(
     assert result.retrying == 1
     assert dialled == [("93.184.215.14", port)]
     assert state.received == []
+
+
+def test_a_late_outcome_does_not_overwrite_the_next_claim(session, engines, world, received):
+    """A dispatcher whose lease ran out while it sent must not overwrite the outcome of the
+    dispatcher that claimed the message after it."""
+    from mla.notify import dispatcher
+
+    sweep(session, engines, SEVENTH)
+    first, _ = dispatcher._claim(session, SEVENTH, 50)
+    slow = first[0]
+    later = SEVENTH + dispatcher.LEASE + timedelta(seconds=1)
+    second, _ = dispatcher._claim(session, later, 50)
+    fast = next(m for m in second if m.id == slow.id)
+    assert fast.attempts == slow.attempts + 1
+    assert dispatcher._record(session, fast, None, later) == Status.SENT
+    refused = DeliveryError("550 no such user", retryable=False)
+    assert dispatcher._record(session, slow, refused, later) is None
+    row = session.get(Notification, slow.id)
+    assert (row.status, row.last_error) == (Status.SENT, None)
+
+
+def test_a_pass_past_half_its_lease_hands_the_rest_back(
+    session, engines, world, received, monkeypatch
+):
+    from mla.notify import dispatcher
+
+    sweep(session, engines, SEVENTH)
+    monkeypatch.setattr(dispatcher, "LEASE", timedelta(0))
+    result = dispatch(session, settings(), SEVENTH)
+    assert result.taken > result.sent  # the in-app messages need no sending
+    emails = _emails(session)
+    assert emails and all(
+        (e.status, e.attempts, e.next_attempt_at) == (Status.PENDING, 0, SEVENTH) for e in emails
+    )
