@@ -227,7 +227,12 @@ def audit_verify(anchors: tuple[str, ...]) -> None:
     from mla.audit.chain import verify_all
 
     session = get_session()
-    documents = [(path, anchor.load(Path(path).read_text("utf-8"))) for path in anchors]
+    documents = []
+    for path in anchors:
+        try:
+            documents.append((path, anchor.load(Path(path).read_text("utf-8"))))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise MLAError(f"cannot read the anchor {path}: {exc}") from None
     checked = 0
     for _request, broken in verify_all(session):
         if broken is not None:

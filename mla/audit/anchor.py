@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
 from mla.audit.chain import Break
@@ -32,6 +32,7 @@ from mla.errors import FieldError, Invalid
 from mla.requests.models import Request
 
 FORMAT = "mla-anchor/1"
+_CHUNK = 500  # anchored histories checked per pair of queries
 
 
 def _digest(body: dict[str, Any]) -> str:
@@ -80,17 +81,36 @@ def check(session: Session, document: dict[str, Any]) -> Iterator[Break]:
     a different event at the anchored position (rewritten). Run with
     :func:`mla.audit.chain.verify_all`, which checks that each chain holds together."""
     at = document["taken_at"]
-    for anchored in document["heads"]:
-        reference, events = anchored["reference"], anchored["events"]
-        request = session.scalar(select(Request).where(Request.reference == reference))
-        if request is None:
-            yield Break(reference, events, f"the request was deleted since the anchor of {at}")
-            continue
-        if request.event_count < events:
-            yield Break(reference, events, f"the history is shorter than at the anchor of {at}")
-            continue
-        hash_then = session.scalar(
-            select(Event.hash).where(Event.request_id == request.id, Event.seq == events)
-        )
-        if events and hash_then != anchored["head"]:
-            yield Break(reference, events, f"the history was rewritten since the anchor of {at}")
+    heads = document["heads"]
+    for first in range(0, len(heads), _CHUNK):
+        chunk = heads[first : first + _CHUNK]
+        found = {
+            row.reference: row
+            for row in session.execute(
+                select(Request.id, Request.reference, Request.event_count).where(
+                    Request.reference.in_([h["reference"] for h in chunk])
+                )
+            )
+        }
+        positions = [
+            (found[h["reference"]].id, h["events"]) for h in chunk if h["reference"] in found
+        ]
+        hashes = {
+            (row.request_id, row.seq): row.hash
+            for row in session.execute(
+                select(Event.request_id, Event.seq, Event.hash).where(
+                    tuple_(Event.request_id, Event.seq).in_(positions)
+                )
+            )
+        }
+        for anchored in chunk:
+            reference, events = anchored["reference"], anchored["events"]
+            request = found.get(reference)
+            if request is None:
+                yield Break(reference, events, f"the request was deleted since the anchor of {at}")
+            elif request.event_count < events:
+                yield Break(reference, events, f"the history is shorter than at the anchor of {at}")
+            elif events and hashes.get((request.id, events)) != anchored["head"]:
+                yield Break(
+                    reference, events, f"the history was rewritten since the anchor of {at}"
+                )

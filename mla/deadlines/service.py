@@ -178,7 +178,9 @@ class Clocks:
         """Follow an edit of the request's contents (a draft's ``needed_by`` or fields):
         a running deadline counted from a changed value is counted again from when it
         started, one whose ``when`` field is no longer true is cancelled, and one of the
-        current state that now has what it needs starts."""
+        current state that now has what it needs starts. (Counted again from its start, a
+        deadline that was paused and resumed loses the pause's extra time; the shipped
+        workflows start no deadline before transmission, after which nothing is edited.)"""
         for deadline in self.open_deadlines(request):
             _declaring, definition = wf.deadline(deadline.name)
             if definition.when and not request.fields.get(definition.when):

@@ -131,6 +131,13 @@ def test_mla_audit_anchor_and_verify(fresh_database_url: str, tmp_path: Path) ->
     assert line.startswith(f"error: broken history: {reference}: event ")
     assert "rewritten since the anchor" in line
 
+    garbled = tmp_path / "garbled.json"
+    garbled.write_bytes(b"\xff\xfe not text")
+    unreadable = mla("audit", "verify", "--anchor", str(garbled))
+    assert unreadable.exit_code == 1
+    assert unreadable.stderr.startswith("error: cannot read the anchor")
+    assert len(unreadable.stderr.strip().splitlines()) == 1
+
     file.write_text(file.read_text().replace(digest, "0" * 64))
     altered = mla("audit", "verify", "--anchor", str(file))
     assert altered.exit_code == 1 and "altered" in altered.stderr
