@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import multiprocessing
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from mla.errors import Conflict, Invalid
 from mla.notify.models import Channel, Escalation, Notification
 from mla.requests.service import Actor, RequestService
 from tests.conftest import MLA_FIELDS
+from tests.workers import run_worker_passes
 
 MEXICO = Calendar("MX", timezone="America/Mexico_City")
 
@@ -190,42 +190,19 @@ def _populate(url: str, requests: int) -> None:
     engine.dispose()
 
 
-def _worker_process(url: str, instance: str, start, results) -> None:  # pragma: no cover
-    # Runs in a spawned process: the real worker pass, in small batches so that the two
-    # processes interleave on the same due rows.
-    from mla import create_app, worker
-
-    worker.SWEEP_BATCH = worker.DISPATCH_BATCH = 5
-    app = create_app(
-        {"MLA_DATABASE_URL": url, "MLA_INSTANCE_DIR": instance, "MLA_SECRET_KEY": "k" * 64}
-    )
-    start.wait(30)
-    try:
-        results.put(worker.run_once(app, datetime(2026, 3, 20, 12, tzinfo=UTC)))
-    finally:
-        app.extensions["mla.db"].engine.dispose()
-
-
 def test_two_worker_processes_fire_each_step_once(backend, fresh_database_url, tmp_path):
     _populate(fresh_database_url, requests=60)
-    context = multiprocessing.get_context("spawn")
-    start, results = context.Event(), context.Queue()
-    workers = [
-        context.Process(
-            target=_worker_process,
-            args=(fresh_database_url, str(tmp_path / f"instance{i}"), start, results),
-        )
-        for i in range(2)
-    ]
-    for w in workers:
-        w.start()
-    start.set()
-    passes = [results.get(timeout=120) for _ in workers]
-    for w in workers:
-        w.join(30)
-        assert w.exitcode == 0
-    results.close()
-    results.join_thread()
+    passes = run_worker_passes(
+        [
+            {
+                "MLA_DATABASE_URL": fresh_database_url,
+                "MLA_INSTANCE_DIR": str(tmp_path / f"instance{i}"),
+                "MLA_SECRET_KEY": "k" * 64,
+            }
+            for i in range(2)
+        ],
+        datetime(2026, 3, 20, 12, tzinfo=UTC),
+    )
 
     engine = make_engine(fresh_database_url)
     with Session(engine) as session:

@@ -3,7 +3,6 @@ the (real, loopback) SMTP server exactly once, and every row ends sent."""
 
 from __future__ import annotations
 
-import multiprocessing
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +15,7 @@ from mla.authorities import service as authorities
 from mla.db import make_engine
 from mla.notify.models import Channel, Notification, Status
 from tests.notify.test_notify_dispatch import KEY, free_port, smtp_server
+from tests.workers import run_worker_passes
 
 NOW = datetime(2026, 3, 20, 12, tzinfo=UTC)
 MESSAGES = 60
@@ -41,53 +41,24 @@ def _populate(url: str) -> None:
     engine.dispose()
 
 
-def _worker_process(
-    url: str, instance: str, smtp_port: int, start, results
-) -> None:  # pragma: no cover
-    # Runs in a spawned process: the real worker pass, in small batches so that the two
-    # processes compete for the same due rows.
-    from mla import create_app, worker
-
-    worker.DISPATCH_BATCH = 5
-    app = create_app(
-        {
-            "MLA_DATABASE_URL": url,
-            "MLA_INSTANCE_DIR": instance,
-            "MLA_SECRET_KEY": KEY,
-            "MLA_SMTP_URL": f"smtp://127.0.0.1:{smtp_port}?timeout=10",
-        }
-    )
-    start.wait(30)
-    try:
-        results.put(worker.run_once(app, NOW))
-    finally:
-        app.extensions["mla.db"].engine.dispose()
-
-
 def test_two_dispatchers_send_each_message_once(
     backend: str, fresh_database_url: str, tmp_path: Path
 ) -> None:
     _populate(fresh_database_url)
     port = free_port()
     with smtp_server(port) as box:
-        context = multiprocessing.get_context("spawn")
-        start, results = context.Event(), context.Queue()
-        workers = [
-            context.Process(
-                target=_worker_process,
-                args=(fresh_database_url, str(tmp_path / f"instance{i}"), port, start, results),
-            )
-            for i in range(2)
-        ]
-        for w in workers:
-            w.start()
-        start.set()
-        passes = [results.get(timeout=120) for _ in workers]
-        for w in workers:
-            w.join(30)
-            assert w.exitcode == 0
-        results.close()
-        results.join_thread()
+        passes = run_worker_passes(
+            [
+                {
+                    "MLA_DATABASE_URL": fresh_database_url,
+                    "MLA_INSTANCE_DIR": str(tmp_path / f"instance{i}"),
+                    "MLA_SECRET_KEY": KEY,
+                    "MLA_SMTP_URL": f"smtp://127.0.0.1:{port}?timeout=10",
+                }
+                for i in range(2)
+            ],
+            NOW,
+        )
         received = Counter(m["Message-ID"] for m in box.messages)
 
     assert sum(p.sent for p in passes) == MESSAGES
