@@ -13,7 +13,7 @@ Semantics (from the workflow definition, see ``workflows/README.md``):
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from datetime import date, datetime
 
 from sqlalchemy import select
@@ -172,31 +172,46 @@ class Clocks:
         self._start(request, wf, dest, now)
         self.session.flush()
 
+    def counted_dues(self, request: Request, wf: Workflow) -> dict[int, datetime]:
+        """Each open deadline's due time as counted from its start and the request's
+        contents alone, before pauses and extensions: what :meth:`on_edit` compares."""
+        dues = {}
+        for deadline in self.open_deadlines(request):
+            _declaring, definition = wf.deadline(deadline.name)
+            cal = self.calendar(self.session.get_one(Authority, deadline.authority_id))
+            due = self._due(request, wf, definition, cal, deadline.started_at)
+            if due is not None:
+                dues[deadline.id] = due
+        return dues
+
     def on_edit(
-        self, request: Request, wf: Workflow, changed: Collection[str], now: datetime
+        self,
+        request: Request,
+        wf: Workflow,
+        changed: Collection[str],
+        before: Mapping[int, datetime],
+        now: datetime,
     ) -> None:
-        """Follow an edit of the request's contents (a draft's ``needed_by`` or fields):
-        a running deadline counted from a changed value is counted again from when it
-        started, one whose ``when`` field is no longer true is cancelled, and one of the
-        current state that now has what it needs starts. (Counted again from its start, a
-        deadline that was paused and resumed loses the pause's extra time; the shipped
-        workflows start no deadline before transmission, after which nothing is edited.)"""
+        """Follow an edit of the request's contents (a draft's ``needed_by`` or fields).
+        ``before``: :meth:`counted_dues` taken before the edit.
+
+        A running deadline counted from a changed value moves by as much as its count
+        moved (so time added by a pause or an extension stays); one whose ``when`` field is
+        no longer true is cancelled; one of the current state that now has what it needs
+        starts."""
         for deadline in self.open_deadlines(request):
             _declaring, definition = wf.deadline(deadline.name)
             if definition.when and not request.fields.get(definition.when):
                 deadline.closed_at, deadline.outcome = now, Outcome.CANCELLED
                 deadline.next_step_at = None
                 continue
-            counted_from = definition.anchor_field or definition.anchor
-            if counted_from not in changed or deadline.paused_at is not None:
+            if (definition.anchor_field or definition.anchor) not in changed:
                 continue
             cal = self.calendar(self.session.get_one(Authority, deadline.authority_id))
             due = self._due(request, wf, definition, cal, deadline.started_at)
-            if due is None:
+            if due is None or deadline.id not in before:
                 continue  # the anchor was blanked: keep the date already promised
-            if deadline.extended and definition.extension is not None:
-                due = cal.add(due, _span(definition.extension, wf.figures(request.legal_basis)))
-            deadline.due_at = due
+            deadline.due_at += due - before[deadline.id]
             self._next_step(deadline, definition, cal)
         self.session.flush()
         self._start(request, wf, request.state, now)

@@ -115,6 +115,8 @@ def update(
     )
     if not changed:
         return None
+    clocks = Clocks(svc.session)
+    counted = clocks.counted_dues(request, wf)
     if values != request.fields:
         request.fields = values
     for name, value in columns.items():
@@ -124,7 +126,7 @@ def update(
         svc.session.flush()
     except (StaleDataError, OperationalError) as exc:
         raise Conflict(f"{reference} was changed by someone else at the same time") from exc
-    Clocks(svc.session).on_edit(request, wf, changed, now)
+    clocks.on_edit(request, wf, changed, counted, now)
     # Names only: the values are in the request, and a history of every keystroke of a long
     # statement of facts would make the chain heavy for no one's benefit.
     return chain.append(

@@ -159,6 +159,10 @@ def test_editing_needed_by_moves_the_deadline_counted_from_it(
     assert prepare.started_at == started and prepare.next_step_at == prepare.due_at
     svc.update(draft, clerk, needed_by=None)  # no date: 60 days from when it started
     assert prepare.due_at.date() == (started + timedelta(days=60)).date() + timedelta(days=1)
+    # Time a pause or an extension added stays added when the count moves.
+    prepare.due_at += timedelta(days=3)
+    svc.update(draft, clerk, needed_by=date(2026, 4, 10), needed_by_reason="trial date")
+    assert prepare.due_at.date() == date(2026, 4, 14)
     assert chain.verify_request(session, draft) is None
 
 
