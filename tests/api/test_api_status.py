@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -119,6 +120,17 @@ def test_list_is_keyset_paginated_and_filtered(api):
     assert api.col.get("/requests").json == {"items": [], "next_cursor": None}
 
 
+def test_list_filters_by_kind_and_time_of_last_change(api):
+    first, *_ = [api.arg.post("/requests", json=NEW_REQUEST).json for _ in range(3)]
+    changed = api.arg.fire(first["reference"], "submit_for_review").json
+    since = {"updated_since": changed["updated_at"]}
+    recent = api.arg.get("/requests", query_string=since).json["items"]
+    assert [item["reference"] for item in recent] == [first["reference"]]
+    everything = {"updated_since": first["created_at"], "kind": "mla"}
+    assert len(api.arg.get("/requests", query_string=everything).json["items"]) == 3
+    assert api.arg.get("/requests", query_string={"kind": "extradition"}).json["items"] == []
+
+
 def test_workflows_and_directory(api):
     workflows = api.col.get("/workflows").json["items"]
     assert {w["name"] for w in workflows} == {"mla", "extradition"}
@@ -132,3 +144,18 @@ def test_workflows_and_directory(api):
     assert directory["MEX-FEMDO"]["parent"] == "MEX-FGR"
     assert directory["MEX-FEMDO"]["kind"] == "executing"
     assert directory["ARG-DAJIN"]["country"] == "AR"
+
+
+def test_the_docs_page_loads_only_its_own_vendored_assets(client):
+    page = client.get("/api/v1/docs")
+    assert page.status_code == 200 and page.mimetype == "text/html"
+    assert "default-src 'self'" in page.headers["Content-Security-Policy"]
+    html = page.get_data(as_text=True)
+    assert "http" not in html  # nothing from a CDN
+    assets = re.findall(r'(?:src|href|data-spec)="([^"]+)"', html)
+    assert len(assets) == 4
+    for asset in assets:
+        assert asset.startswith("/api/v1/"), asset
+        with client.get(asset) as response:
+            assert response.status_code == 200, asset
+    assert client.get("/api/v1/docs/assets/secret_key").status_code == 404
