@@ -276,12 +276,9 @@ def audit_anchor(output: str) -> None:
 # --- demo and serve ---------------------------------------------------------------------
 
 
-def _print_logins(base_url: str, logins: Sequence[tuple[str, str, str]]) -> None:
-    click.echo(f"mla is at {base_url}/")
-    if logins:
-        click.echo("demo logins (username / password / authority):")
-        for username, password, code in logins:
-            click.echo(f"  {username} / {password} / {code}")
+def _print_logins(logins: Sequence[tuple[str, str, str]]) -> None:
+    for username, password, code in logins:
+        click.echo(f"  {username} / {password} / {code}")
 
 
 @cli.command()
@@ -293,8 +290,7 @@ def demo() -> None:
     with unit_of_work() as session:
         logins = demo_data.seed(session, current_app.extensions["mla.engines"])
     click.echo(f"demo data ready: {len(logins)} users")
-    for username, password, code in logins:
-        click.echo(f"  {username} / {password} / {code}")
+    _print_logins(logins)
 
 
 @cli.command()
@@ -314,7 +310,10 @@ def serve(host: str, port: int, with_demo: bool, threads: int) -> None:
             with unit_of_work() as session:
                 logins = demo_data.seed(session, app.extensions["mla.engines"])
             get_session().close()
-        _print_logins(f"http://{host}:{port}", logins)
+        click.echo(f"mla is at http://{host}:{port}/")
+        if logins:
+            click.echo("demo logins (username / password / authority):")
+            _print_logins(logins)
         from mla.worker import start_background
 
         start_background(app)

@@ -445,16 +445,15 @@ EXTRADITION_SCENARIOS: list[tuple[Any, ...]] = [
 ]
 
 
-def _actor_for(session: Session, request: Any, party: str, role: str) -> Any:
+def _actor_for(request: Any, party: str, role: str) -> Any:
     from mla.authorities.models import Role
-    from mla.requests.scope import Actor, authority_of
+    from mla.requests.scope import RECORDED_BY, Actor, authority_of
 
     authority = authority_of(request, party)
     assert authority is not None, f"the demo assigns the {party} party before acting for it"
     if authority.external:
-        # Not on mla: the other central authority records the step for it.
-        other = "requested" if party == "requesting" else "requesting"
-        authority = authority_of(request, other)
+        # Not on mla: its counterpart central authority records the step for it.
+        authority = authority_of(request, RECORDED_BY[party][0])
         assert authority is not None
     wanted = Role(role)
     users = [u for u in authority.users if u.role.includes(wanted)]
@@ -462,7 +461,7 @@ def _actor_for(session: Session, request: Any, party: str, role: str) -> Any:
     return Actor.for_user(users[0])
 
 
-def _ensure_requests(session: Session, engines: Any, now: datetime) -> int:
+def _ensure_requests(session: Session, engines: Any, now: datetime) -> None:
     from mla.requests.models import Request
     from mla.requests.service import RequestService
 
@@ -475,7 +474,6 @@ def _ensure_requests(session: Session, engines: Any, now: datetime) -> int:
     existing = set(session.scalars(select(Request.their_reference)))
     clock = Clock()
     service = RequestService(session, engines, clock=clock)
-    made = 0
     for their_ref, kind, requesting, requested, basis, days_ago, fields, steps in (
         MLA_SCENARIOS + EXTRADITION_SCENARIOS
     ):
@@ -505,10 +503,8 @@ def _ensure_requests(session: Session, engines: Any, now: datetime) -> int:
                 k: (clock.at.date() + timedelta(days=v)).isoformat() if isinstance(v, int) else v
                 for k, v in inputs.items()
             }
-            actor = _actor_for(session, request, t.by, t.min_role or "clerk")
+            actor = _actor_for(request, t.by, t.min_role or "clerk")
             service.fire(request, event, actor, values)
-        made += 1
-    return made
 
 
 def _actor_for_authority(session: Session, code: str) -> Any:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, current_app
+from flask import Response
 from flask import request as http_request
 
 from mla.api import schemas as s
@@ -65,7 +65,7 @@ def upload_attachment(reference: str) -> Response:
     boundary = http_request.mimetype_params.get("boundary")
     if not boundary:
         raise ApiProblem(400, "Malformed multipart body", "the Content-Type has no boundary")
-    limit = current_app.config["MLA_MAX_UPLOAD_MB"] << 20
+    limit = evidence_service().max_bytes
     length = http_request.content_length
     if length is not None and length > limit + (1 << 20):
         raise ApiProblem(413, "Content too large", f"evidence files may be {limit >> 20} MiB")

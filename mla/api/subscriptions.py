@@ -7,12 +7,10 @@ from flask import Response
 from mla.api import schemas as s
 from mla.api.problems import ApiProblem
 from mla.api.routing import actor, json_body, operation
-from mla.api.views import bp, json_response
+from mla.api.views import READ, WRITE, bp, json_response
 from mla.db import get_session, parse_id
 from mla.notify.models import WebhookSubscription
 from mla.notify.subscriptions import SubscriptionService
-
-READ, WRITE = "requests:read", "requests:write"  # reading statuses vs. changing things
 
 
 def _out(sub: WebhookSubscription) -> s.SubscriptionOut:

@@ -23,12 +23,10 @@ READ, WRITE = "requests:read", "requests:write"
 ETAG = {"ETag": "the request's version and a digest of this body (for If-None-Match/If-Match)"}
 
 
-def json_response(model: BaseModel, status_code: int = 200, **headers: str) -> Response:
-    response = Response(
+def json_response(model: BaseModel, status_code: int = 200) -> Response:
+    return Response(
         model.model_dump_json(by_alias=True), status=status_code, mimetype="application/json"
     )
-    response.headers.update(headers)
-    return response
 
 
 def lang() -> str:
@@ -126,7 +124,9 @@ def _status_response(
         cache.put(key, body, tag, now, running)
     else:
         body, tag = hit
-    if status_code == 200 and status.not_modified(http_request.headers.get("If-None-Match"), tag):
+    if http_request.method == "GET" and status.not_modified(
+        http_request.headers.get("If-None-Match"), tag
+    ):
         response = Response(status=304)
     else:
         response = Response(body, status=status_code, mimetype="application/json")

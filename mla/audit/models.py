@@ -26,7 +26,7 @@ class Event(Base):
     """One entry of a request's history. Rows are only ever inserted.
 
     ``hash`` covers the row's contents and ``prev_hash``, so editing, deleting, inserting or
-    reordering rows breaks the chain; :func:`mla.audit.chain.verify` finds the first break.
+    reordering rows breaks the chain; :func:`mla.audit.chain.verify_request` finds the first break.
     """
 
     __tablename__ = "event"

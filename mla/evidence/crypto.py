@@ -20,7 +20,7 @@ import secrets
 import struct
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -93,7 +93,7 @@ def encode_header(key_id: str, wrapped_key: bytes, nonce_prefix: bytes, segment_
     )
 
 
-def _read_exact(src: BinaryIO, n: int) -> bytes:
+def read_exact(src: IO[bytes], n: int) -> bytes:
     """Read ``n`` bytes, fewer only at end of file (raw and socket streams may return short)."""
     data = src.read(n)
     if len(data) == n or not data:
@@ -119,7 +119,7 @@ def read_header(src: BinaryIO) -> Header:
     parts: list[bytes] = []
 
     def take(n: int, what: str) -> bytes:
-        data = _read_exact(src, n)
+        data = read_exact(src, n)
         if len(data) != n:
             raise IntegrityError(f"evidence blob truncated inside its header ({what})")
         parts.append(data)
@@ -321,14 +321,14 @@ def _segments(
         return aead.decrypt(_nonce(header.nonce_prefix, counter, last), chunk, aad)
 
     counter = 0
-    chunk = _read_exact(src, chunk_size)
+    chunk = read_exact(src, chunk_size)
     if not chunk:
         raise IntegrityError("evidence blob truncated: no segment after the header")
     while True:
         if len(chunk) < TAG_SIZE:
             raise IntegrityError(f"evidence blob truncated inside segment {counter}")
         # Reading one segment ahead is how a full-size segment learns whether it is the last.
-        following = _read_exact(src, chunk_size) if len(chunk) == chunk_size else b""
+        following = read_exact(src, chunk_size) if len(chunk) == chunk_size else b""
         last = not following
         try:
             plaintext = open_segment(chunk, counter, last)

@@ -36,6 +36,7 @@ from typing import Any
 from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap, aes_key_wrap
 
 from mla.errors import ConfigError, Conflict, IntegrityError, NotFound
+from mla.evidence.storage import fsync_dir
 
 KEK_SIZE = 32
 FORMAT = "mla-keyring"
@@ -56,14 +57,6 @@ class KeyInfo:
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class Keyring:
@@ -218,7 +211,7 @@ class Keyring:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
             raise
-        _fsync_dir(folder)
+        fsync_dir(folder)
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[dict[str, Any]]:

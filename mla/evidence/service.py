@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -33,7 +32,7 @@ from mla.authorities.models import Role
 from mla.db import begin_write, get_session, utcnow
 from mla.errors import FieldError, IntegrityError, Invalid, NotAllowed, NotFound
 from mla.evidence.blobs import track_blob
-from mla.evidence.crypto import SEGMENT_SIZE, Encryptor, decrypt_stream
+from mla.evidence.crypto import SEGMENT_SIZE, Encryptor, decrypt_stream, read_exact
 from mla.evidence.intake import SNIFF_BYTES, sanitize_filename, sniff_media_type
 from mla.evidence.keyring import Keyring
 from mla.evidence.models import Attachment
@@ -41,9 +40,7 @@ from mla.evidence.storage import EvidenceStore, FilesystemStore, new_storage_key
 from mla.requests.models import Request
 from mla.requests.service import Actor, RequestService, request_service
 
-log = logging.getLogger(__name__)
-
-READ_SIZE = SEGMENT_SIZE  # one segment per read: the encryptor then seals without copying
+READ_SIZE = SEGMENT_SIZE  # one segment per read: memory stays at about two segments
 
 # --- the service -------------------------------------------------------------------------
 
@@ -100,19 +97,6 @@ class Download:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
-
-
-def _read_full(stream: IO[bytes], n: int) -> bytes:
-    """Up to ``n`` bytes, fewer only at end of stream (sockets and pipes return short reads)."""
-    parts: list[bytes] = []
-    got = 0
-    while got < n:
-        data = stream.read(n - got)
-        if not data:
-            break
-        parts.append(data)
-        got += len(data)
-    return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
 class EvidenceService:
@@ -177,7 +161,7 @@ class EvidenceService:
         """
         self.check_access(request, actor)
         name = sanitize_filename(filename)
-        first = _read_full(stream, READ_SIZE)
+        first = read_exact(stream, READ_SIZE)
         if not first:
             raise Invalid(FieldError("file", "the file is empty"))
         media_type = sniff_media_type(first[:SNIFF_BYTES], name)

@@ -66,7 +66,8 @@ class EvidenceStore(Protocol):
         ...
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
+    """Make a change to the entries of folder ``path`` (a rename, a new file) durable."""
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     try:
         os.fsync(fd)
@@ -99,7 +100,7 @@ class FilesystemStore:
         shard = final.parent
         if not shard.is_dir():
             shard.mkdir(mode=0o700, exist_ok=True)
-            _fsync_dir(self.root)  # the new folder's entry must survive a crash too
+            fsync_dir(self.root)  # the new folder's entry must survive a crash too
         fd, tmp = tempfile.mkstemp(prefix=f".{key}.", suffix=_TEMP_SUFFIX, dir=shard)
         try:
             with os.fdopen(fd, "wb") as f:
@@ -114,7 +115,7 @@ class FilesystemStore:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
             raise
-        _fsync_dir(shard)
+        fsync_dir(shard)
 
     def open(self, key: str) -> BinaryIO:
         try:
@@ -128,7 +129,7 @@ class FilesystemStore:
             path.unlink()
         except FileNotFoundError:
             return
-        _fsync_dir(path.parent)
+        fsync_dir(path.parent)
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()

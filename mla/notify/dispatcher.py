@@ -140,9 +140,9 @@ def _deliver(message: _Claimed, settings: Mapping[str, Any]) -> None:
     )
 
 
-def _claim(session: Session, now: datetime, batch: int) -> tuple[list[_Claimed], int]:
-    """Claim up to ``batch`` due messages and commit; returns those to send, and how many
-    in-app messages were marked sent at once (the bell reads the table: nothing to send)."""
+def _claim(session: Session, now: datetime, batch: int) -> list[_Claimed]:
+    """Claim up to ``batch`` due messages and commit; return them. (In-app messages are
+    written sent: the bell reads the table, and they never come here.)"""
     begin_write(session)
     query = (
         select(Notification)
@@ -153,13 +153,8 @@ def _claim(session: Session, now: datetime, batch: int) -> tuple[list[_Claimed],
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True, of=Notification)
     claimed: list[_Claimed] = []
-    in_app = 0
     for row in session.scalars(query).all():
         row.attempts += 1
-        if row.channel == Channel.IN_APP:
-            row.status, row.sent_at, row.next_attempt_at = Status.SENT, now, None
-            in_app += 1
-            continue
         row.next_attempt_at = now + LEASE
         subscription = (
             session.get(WebhookSubscription, row.subscription_id) if row.subscription_id else None
@@ -176,7 +171,7 @@ def _claim(session: Session, now: datetime, batch: int) -> tuple[list[_Claimed],
             )
         )  # fmt: skip
     session.commit()
-    return claimed, in_app
+    return claimed
 
 
 def _record(
@@ -239,9 +234,9 @@ def dispatch(
     Never raises for a failed delivery (the error is stored in ``last_error``), nor for a
     failure to record one (logged; the message is sent again when its lease ends).
     """
-    claimed, in_app = _claim(session, now, batch)
+    claimed = _claim(session, now, batch)
     started = time.monotonic()
-    sent, retrying, dead = in_app, 0, 0
+    sent = retrying = dead = 0
     done = 0
     try:
         for message in claimed:
@@ -273,4 +268,4 @@ def dispatch(
             except SQLAlchemyError:
                 session.rollback()
                 log.exception("could not hand back %d claimed notifications", len(claimed) - done)
-    return DispatchResult(len(claimed) + in_app, sent, retrying, dead)
+    return DispatchResult(len(claimed), sent, retrying, dead)

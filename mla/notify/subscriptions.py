@@ -40,7 +40,6 @@ from mla.notify.models import WebhookSubscription
 EVENTS = ("request.created", "request.state_changed", "deadline.escalated")
 
 _SEAL_VERSION = b"\x01"
-_TRUE = {"1", "true", "yes", "on"}
 
 
 def allow_private_targets(explicit: bool | None = None) -> bool:

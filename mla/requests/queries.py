@@ -145,8 +145,7 @@ class RequestQueries:
 
     def _deadline_rows(self, query: Any, limit: int) -> tuple[list[DeadlineRow], int]:
         rows = self.session.execute(query.order_by(Deadline.due_at).limit(limit))
-        count = self.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        return [DeadlineRow(d, r) for d, r in rows], count
+        return [DeadlineRow(d, r) for d, r in rows], self._count(query)
 
     def recent_from_others(
         self, actor: Actor, since: timedelta = timedelta(days=7), limit: int = 20

@@ -16,7 +16,7 @@ from mla.authorities.models import Authority, Role, User
 from mla.requests.models import Request
 from mla.workflow.model import PARTIES
 
-_RECORDED_BY = {
+RECORDED_BY = {
     "requesting": ("requested",),
     "requested": ("requesting",),
     "executing": ("requested",),
@@ -97,7 +97,7 @@ def parties(request: Request, actor: Actor) -> dict[str, int | None]:
     # Who may record an external authority's steps: the central authority on the other
     # side of it (requesting <-> requested), and the requested authority for its own
     # domestic executing authority.
-    for party, recorders in _RECORDED_BY.items():
+    for party, recorders in RECORDED_BY.items():
         authority = authority_of(request, party)
         if party in held or authority is None or not authority.external:
             continue

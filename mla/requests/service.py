@@ -108,15 +108,6 @@ class RequestService:
         query = query.order_by(Request.updated_at.desc(), Request.id.desc()).limit(limit)
         return list(self.session.scalars(query))
 
-    def queue(self, actor: Actor) -> list[Request]:
-        """Open requests the actor's authority holds now: its turn to act."""
-        query = (
-            self.scoped(actor)
-            .where(Request.holder_authority_id == actor.authority.id, Request.closed_at.is_(None))
-            .order_by(Request.updated_at)
-        )
-        return list(self.session.scalars(query))
-
     # --- parties --------------------------------------------------------------------------
 
     def parties(self, request: Request, actor: Actor) -> dict[str, int | None]:

@@ -11,20 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from mla.workflow.model import Transition, Workflow
 from mla.workflow.values import as_date, field_errors
-
-
-class RequestLike(Protocol):
-    """What guards and the engine read of a request (the persisted model satisfies it)."""
-
-    state: str
-    fields: dict[str, Any]
-    legal_basis: str
-    executing_authority_code: str | None
-    kind: str
 
 
 @dataclass

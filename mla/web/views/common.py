@@ -13,7 +13,7 @@ from mla.authorities.models import Authority, User
 from mla.requests.models import Request
 from mla.web.i18n import lang
 from mla.workflow.engine import Engines
-from mla.workflow.model import Labels, Workflow, label
+from mla.workflow.model import Workflow, label
 
 
 class WorkflowLabels:
@@ -129,7 +129,3 @@ def _show(value: Any) -> str:
     if isinstance(value, list):
         return ", ".join(map(str, value))
     return str(value)
-
-
-def labels_of(choices: Any) -> dict[str, Labels]:
-    return {c.code: c.labels for c in choices}

@@ -9,7 +9,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from mla.db import get_session, utcnow
-from mla.errors import Conflict, FieldError, Invalid, NotFound
+from mla.errors import Conflict, FieldError, Invalid
 from mla.requests import drafts
 from mla.requests.models import Request
 from mla.requests.queries import SORTS, RequestFilter, RequestQueries
@@ -210,10 +210,8 @@ def fire_event(actor: Actor, reference: str, event: str) -> ResponseReturnValue:
             action_values={event: inputs},
             status=422,
         )
-    except (Conflict, NotFound) as exc:
+    except Conflict as exc:
         db.rollback()
-        if isinstance(exc, NotFound):
-            raise
         flash(_("Not done: %(reason)s", reason=exc.message), "error")
         return redirect(url_for("web.request_page", reference=req.reference), 303)
     flash(_("Done: %(action)s.", action=engines_view().event(req, event)), "success")
