@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 
 from flask import Flask
 
-from mla.db import utcnow
+from mla.db import unit_of_work, utcnow
 from mla.deadlines.sweeper import sweep
 from mla.notify.dispatcher import dispatch
 
@@ -48,7 +48,7 @@ def run_once(app: Flask, now: datetime | None = None) -> Pass:
     engines = app.extensions["mla.engines"]
     fired = skipped = sent = retrying = dead = 0
     while True:
-        with db.sessionmaker() as session, session.begin():
+        with db.sessionmaker() as session, unit_of_work(session):
             s = sweep(session, engines, now, SWEEP_BATCH, base_url=app.config.get("MLA_BASE_URL"))
         fired, skipped = fired + s.fired, skipped + s.skipped
         if s.deadlines < SWEEP_BATCH:

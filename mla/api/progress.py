@@ -7,15 +7,18 @@ and the API's ``history`` and ``ETag`` leave it out.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from mla.api.cache import RecentReads
 from mla.api.models import ProgressQuery
 from mla.audit import chain
 from mla.audit.models import Event, EventKind
+from mla.db import unit_of_work
 from mla.requests.models import Request
 from mla.requests.service import Actor
 
@@ -27,6 +30,30 @@ def recorded_at(session: Session, request_id: int, actor: Actor) -> datetime | N
     recorded (a primary-key read; no write)."""
     row = session.get(ProgressQuery, (actor.authority.id, request_id))
     return row.recorded_at if row is not None else None
+
+
+def record_due(
+    session: Session, recent: RecentReads, request_id: int, actor: Actor, now: datetime
+) -> Callable[[], None] | None:
+    """The write that records this read as a progress query, to run once the read's own
+    transaction has ended; None when one was recorded within the hour, as this process
+    (``recent``) or else the throttle row knows. Most polls end at ``recent``, with no
+    query at all."""
+    key = (actor.authority.id, request_id)
+    seen = recent.recorded_at(key)
+    if seen is not None and seen > now - INTERVAL:
+        return None
+    recorded = recorded_at(session, request_id, actor)
+    if recorded is not None and recorded > now - INTERVAL:
+        recent.note(key, recorded)
+        return None
+
+    def write() -> None:
+        with unit_of_work(session):
+            record(session, request_id, actor, now)
+        recent.note(key, now)
+
+    return write
 
 
 def record(session: Session, request_id: int, actor: Actor, now: datetime) -> Event | None:

@@ -10,12 +10,12 @@ from datetime import datetime
 from mla.api import schemas as s
 from mla.api.catalog import choices
 from mla.audit.models import EventKind
-from mla.authorities.models import Authority, AuthorityKind
-from mla.authorities.service import list_authorities
+from mla.authorities.models import Authority
 from mla.db import parse_id
 from mla.deadlines.service import Clocks
 from mla.errors import FieldError, Invalid
 from mla.requests.models import Request
+from mla.requests.queries import RequestQueries
 from mla.requests.service import Actor, RequestService
 from mla.workflow.model import Choice, label
 from mla.workflow.values import input_choices
@@ -47,12 +47,14 @@ def _summary_fields(request: Request, state_label: str) -> dict[str, object]:
     }
 
 
-def _executing_authorities(svc: RequestService, request: Request) -> tuple[Choice, ...]:
-    """The codes an ``authority`` input accepts: the requested authority's executing ones."""
+def _executing_authorities(
+    svc: RequestService, request: Request, now: datetime
+) -> tuple[Choice, ...]:
+    """The codes an ``authority`` input accepts: the requested authority's executing ones,
+    in directory order."""
+    found = RequestQueries(svc.session, now).executing_authorities(request)
     return tuple(
-        Choice(a.code, {"en": a.name})
-        for a in list_authorities(svc.session)
-        if a.kind == AuthorityKind.EXECUTING and a.parent_id == request.requested_authority_id
+        Choice(a.code, {"en": a.name}) for a in sorted(found, key=lambda a: (a.country, a.code))
     )
 
 
@@ -106,7 +108,7 @@ def status(
         for i in a.transition.inputs:
             if i.type == "authority":
                 if executing is None:
-                    executing = _executing_authorities(svc, request)
+                    executing = _executing_authorities(svc, request, now)
                 options: tuple[Choice, ...] = executing
             else:
                 options = input_choices(i, wf, request.legal_basis)

@@ -11,7 +11,7 @@ from mla.api import schemas as s
 from mla.api.cache import RecentReads, StatusCache
 from mla.api.routing import actor, after_commit, json_body, operation, query_args
 from mla.authorities.service import list_authorities
-from mla.db import get_session, unit_of_work, utcnow
+from mla.db import get_session, utcnow
 from mla.requests.models import Request
 from mla.requests.service import RequestService, request_service
 from mla.workflow.engine import Engines
@@ -216,19 +216,9 @@ def get_request(reference: str) -> Response:
     request_id, version = svc.version_of(who, reference)
     response = _status_response(svc, request_id, version=version)
     recent: RecentReads = current_app.extensions["mla.api.recent_reads"]
-    seen = recent.recorded_at((who.authority.id, request_id))
-    if seen is None or seen <= now - progress.INTERVAL:
-        recorded = progress.recorded_at(svc.session, request_id, who)
-        if recorded is not None and recorded > now - progress.INTERVAL:
-            recent.note((who.authority.id, request_id), recorded)
-        else:
-
-            def note() -> None:
-                with unit_of_work(get_session()) as session:
-                    progress.record(session, request_id, who, now)
-                recent.note((who.authority.id, request_id), now)
-
-            after_commit(note)
+    write = progress.record_due(svc.session, recent, request_id, who, now)
+    if write is not None:
+        after_commit(write)
     return response
 
 

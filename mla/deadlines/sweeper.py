@@ -21,13 +21,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from mla.db import begin_write
 from mla.deadlines.models import Deadline
-from mla.deadlines.service import Clocks
 from mla.notify.models import Escalation
 from mla.notify.service import NotificationService
 from mla.requests.models import Request
@@ -55,6 +55,8 @@ def sweep(
     ``next_step_at``. Flushes; the caller commits. A result with ``deadlines == batch`` means
     more may be due: sweep again after committing.
     """
+    # SQLite: take the write lock before reading, so that sweepers run one after another.
+    begin_write(session)
     dialect = session.get_bind().dialect.name
     query = (
         select(Deadline)
@@ -64,13 +66,8 @@ def sweep(
     )
     if dialect == "postgresql":
         query = query.with_for_update(skip_locked=True, of=Deadline)
-    else:
-        # Take SQLite's write lock before reading: a sweeper that read under a shared lock
-        # could not upgrade it once another one had written.
-        session.execute(text("UPDATE deadline SET level = level WHERE 0"))
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     deadlines = list(session.scalars(query))
-    clocks = Clocks(session)
     notify = NotificationService(session, engines, base_url=base_url)
     fired = skipped = queued = 0
     for deadline in deadlines:
@@ -94,6 +91,6 @@ def sweep(
                 fired += 1
                 queued += len(notify.escalate(deadline, step, now))
             deadline.level = step.level
-            clocks.schedule_next(deadline, definition)
+            notify.clocks.schedule_next(deadline, definition)
         session.flush()
     return SweepResult(len(deadlines), fired, skipped, queued)
