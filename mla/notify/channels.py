@@ -41,8 +41,8 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
-from typing import Any, NoReturn
-from urllib.parse import urlsplit
+from typing import Any, NoReturn, cast
+from urllib.parse import SplitResult, urlsplit
 
 from mla.errors import MLAError
 from mla.notify.signing import (
@@ -297,6 +297,33 @@ def send_email(
 # -- webhooks ----------------------------------------------------------------------------
 
 
+class TargetRefused(Exception):
+    """Why a URL may not receive webhooks; ``retryable`` only for a host name that does not
+    resolve now (DNS may recover)."""
+
+    def __init__(self, reason: str, *, retryable: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retryable = retryable
+
+
+def parse_target(url: str) -> SplitResult:
+    """``url`` split, if it may receive webhooks by its form (the addresses it resolves to
+    are :func:`mla.notify.subscriptions.target_addresses`'s business); raises TargetRefused."""
+    if len(url) > 2048 or not (url.isascii() and url.isprintable()) or " " in url:
+        raise TargetRefused(
+            "must be at most 2048 printable ASCII characters (percent-encode, use IDNA)"
+        )
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a malformed port
+    except ValueError:
+        raise TargetRefused("is not a valid URL") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise TargetRefused("must be an http:// or https:// URL with a host")
+    return parts
+
+
 def _connect_to(addresses: Sequence[str]) -> Callable[..., socket.socket]:
     """A replacement for http.client's ``_create_connection`` (its hook for where the socket
     comes from) that connects to the first of ``addresses`` that answers, on the URL's port.
@@ -354,17 +381,9 @@ def post_webhook(
     (rebinding) cannot turn the delivery toward the server's own network.
     """
     try:
-        if not (url.isascii() and url.isprintable()) or " " in url:
-            # http.client would fail on these at send time with errors that look transient.
-            raise ValueError("use percent-encoding and IDNA")
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError for a malformed port
-    except ValueError as exc:
-        raise DeliveryError(f"webhook URL is malformed: {exc}", retryable=False) from None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise DeliveryError(
-            f"webhook URL must be http(s)://host/..., got scheme {parts.scheme!r}", retryable=False
-        )
+        parts = parse_target(url)
+    except TargetRefused as refused:
+        raise DeliveryError(f"webhook URL {refused.reason}", retryable=False) from None
     for name, value in (("event_type", event_type), ("delivery_id", delivery_id)):
         if not (value and value.isascii() and value.isprintable()):
             raise DeliveryError(f"webhook {name} must be printable ASCII", retryable=False)
@@ -383,8 +402,9 @@ def post_webhook(
         http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
     )
     # The port always given: from a bare IPv6 literal http.client would take the last group.
+    host = cast(str, parts.hostname)  # parse_target refused a URL without one
     connection = connection_class(
-        parts.hostname, parts.port or connection_class.default_port, timeout=timeout
+        host, parts.port or connection_class.default_port, timeout=timeout
     )
     if addresses is not None:
         connection._create_connection = _connect_to(addresses)  # type: ignore[attr-defined]

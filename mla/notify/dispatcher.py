@@ -39,11 +39,16 @@ from sqlalchemy.orm import Session
 
 from mla.db import begin_write
 from mla.errors import IntegrityError
-from mla.notify.channels import DeliveryError, next_retry, post_webhook, send_email
+from mla.notify.channels import (
+    DeliveryError,
+    TargetRefused,
+    next_retry,
+    post_webhook,
+    send_email,
+)
 from mla.notify.models import Channel, Notification, Status, WebhookSubscription
 from mla.notify.smtp_url import parse_smtp_url
 from mla.notify.subscriptions import (
-    TargetRefused,
     allow_private_targets,
     open_secret,
     target_addresses,

@@ -21,7 +21,6 @@ import os
 import secrets
 import socket
 from datetime import datetime
-from urllib.parse import SplitResult, urlsplit
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -34,6 +33,7 @@ from sqlalchemy.orm import Session
 from mla.authorities.models import Authority
 from mla.db import utcnow
 from mla.errors import ConfigError, FieldError, IntegrityError, Invalid, NotFound
+from mla.notify.channels import TargetRefused, parse_target
 from mla.notify.models import WebhookSubscription
 
 #: Event types a subscription may ask for; an empty list or None means all of them.
@@ -84,36 +84,11 @@ def open_secret(sealed: bytes, authority_id: int, secret_key: str | None = None)
         ) from None
 
 
-class TargetRefused(Exception):
-    """Why a URL may not receive webhooks; ``retryable`` only for a host name that does not
-    resolve now (DNS may recover)."""
-
-    def __init__(self, reason: str, *, retryable: bool = False) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.retryable = retryable
-
-
-def _parse(url: str) -> SplitResult:
-    if len(url) > 2048 or not (url.isascii() and url.isprintable()) or " " in url:
-        raise TargetRefused(
-            "must be at most 2048 printable ASCII characters (percent-encode, use IDNA)"
-        )
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError for a malformed port
-    except ValueError:
-        raise TargetRefused("is not a valid URL") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise TargetRefused("must be an http:// or https:// URL with a host")
-    return parts
-
-
 def target_addresses(url: str, *, allow_private: bool) -> list[str]:
     """The addresses a delivery to ``url`` may connect to: all its host resolves to, each
     checked to be global unless ``allow_private``. The delivery connects to these and does
     not resolve the name again. Raises TargetRefused."""
-    parts = _parse(url)
+    parts = parse_target(url)
     try:
         infos = socket.getaddrinfo(
             parts.hostname, parts.port or (443 if parts.scheme == "https" else 80),
@@ -138,7 +113,7 @@ def target_problem(url: str, *, allow_private: bool) -> TargetRefused | None:
     checked: on a private network the receiver need not resolve from here yet."""
     try:
         if allow_private:
-            _parse(url)
+            parse_target(url)
         else:
             target_addresses(url, allow_private=False)
     except TargetRefused as refused:
