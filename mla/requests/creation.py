@@ -20,7 +20,8 @@ from mla.db import begin_write
 from mla.deadlines.service import Clocks, party_authority
 from mla.errors import FieldError, Invalid, NotFound
 from mla.notify.service import NotificationService
-from mla.requests.models import ReferenceCounter, Request, Urgency
+from mla.requests.drafts import check_header
+from mla.requests.models import ReferenceCounter, Request
 from mla.workflow.values import field_errors
 
 if TYPE_CHECKING:
@@ -108,15 +109,14 @@ def create(
                     "only the requested authority records an external authority's request",
                 )
             )
-    try:
-        urgency_value = Urgency(urgency)
-    except ValueError:
-        errors.append(FieldError("urgency", "must be normal or urgent"))
-        urgency_value = Urgency.NORMAL
-    if needed_by is not None and needed_by < now.date():
-        errors.append(FieldError("needed_by", "must not be in the past"))
-    if needed_by is not None and not (needed_by_reason or "").strip():
-        errors.append(FieldError("needed_by_reason", "give the reason for the date (18.24)"))
+    given = {
+        "urgency": urgency,
+        "their_reference": their_reference,
+        "needed_by": needed_by,
+        "needed_by_reason": needed_by_reason,
+    }
+    header, header_errors = check_header(given, now.date())
+    errors += header_errors
     values = dict(fields or {})
     errors += field_errors(wf, legal_basis, values, partial=True)
     if errors:
@@ -124,16 +124,16 @@ def create(
     assert requested is not None
     request = Request(
         reference=reference_number(svc.session, kind, requesting, now),
-        their_reference=(their_reference or "").strip() or None,
+        their_reference=header["their_reference"],
         kind=wf.name,
         workflow_version=wf.version,
         state=wf.initial,
         requesting_authority=requesting,
         requested_authority=requested,
         legal_basis=legal_basis,
-        urgency=urgency_value,
-        needed_by=needed_by,
-        needed_by_reason=(needed_by_reason or "").strip() or None,
+        urgency=header["urgency"],
+        needed_by=header["needed_by"],
+        needed_by_reason=header["needed_by_reason"],
         fields=values,
         confidential=confidential,
         created_by_id=actor.user_id,

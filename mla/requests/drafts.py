@@ -50,10 +50,13 @@ def editable_reason(svc: RequestService, request: Request, actor: Actor) -> str 
     return None
 
 
-def _header_changes(
-    request: Request, today: date, changes: dict[str, Any]
+def check_header(
+    changes: Mapping[str, Any], today: date, current: Request | None = None
 ) -> tuple[dict[str, Any], list[FieldError]]:
-    """The header columns that change, checked like ``create`` checks them."""
+    """The header columns given in ``changes`` (urgency, their reference, confidentiality,
+    the date needed and its reason), normalized, and what is wrong with them. ``current``:
+    the request being edited, whose values stand for those not given. Creation and
+    editing both check a header here."""
     errors: list[FieldError] = []
     out: dict[str, Any] = {}
     if "urgency" in changes:
@@ -69,14 +72,14 @@ def _header_changes(
         out["needed_by_reason"] = (changes["needed_by_reason"] or "").strip() or None
     if "needed_by" in changes:
         out["needed_by"] = changes["needed_by"]
-    needed_by = out.get("needed_by", request.needed_by)
-    reason = out.get("needed_by_reason", request.needed_by_reason)
+    needed_by = out.get("needed_by", current.needed_by if current else None)
+    reason = out.get("needed_by_reason", current.needed_by_reason if current else None)
     # Only a date being set now must be in the future: an old one kept unchanged is not news.
     if "needed_by" in out and needed_by is not None and needed_by < today:
         errors.append(FieldError("needed_by", "must not be in the past"))
     if needed_by is not None and not reason:
         errors.append(FieldError("needed_by_reason", "give the reason for the date (18.24)"))
-    return {k: v for k, v in out.items() if getattr(request, k) != v}, errors
+    return out, errors
 
 
 def update(
@@ -99,7 +102,8 @@ def update(
 
     now = svc.clock()
     wf = svc.engine(request).workflow
-    columns, errors = _header_changes(request, now.date(), header)
+    header_values, errors = check_header(header, now.date(), request)
+    columns = {k: v for k, v in header_values.items() if getattr(request, k) != v}
     values = dict(request.fields)
     for name, value in (fields or {}).items():
         if value is None or value == "" or value == []:
