@@ -113,5 +113,9 @@ def touch(session: Session, token_id: int, now: datetime) -> None:
     )
 
 
-def list_tokens(session: Session) -> list[ApiToken]:
-    return list(session.scalars(select(ApiToken).order_by(ApiToken.id)))
+def list_tokens(session: Session, authority: Authority | None = None) -> list[ApiToken]:
+    """Tokens in the order issued: of ``authority`` only, or (the operator's CLI) of all."""
+    query = select(ApiToken).order_by(ApiToken.id)
+    if authority is not None:
+        query = query.where(ApiToken.authority_id == authority.id)
+    return list(session.scalars(query))

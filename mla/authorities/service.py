@@ -151,8 +151,12 @@ def get_user(session: Session, username: str) -> User:
     return user
 
 
-def list_users(session: Session) -> list[User]:
-    return list(session.scalars(select(User).order_by(User.username)))
+def list_users(session: Session, authority: Authority | None = None) -> list[User]:
+    """Users by name: of ``authority`` only, or (the operator's CLI) of all."""
+    query = select(User).order_by(User.username)
+    if authority is not None:
+        query = query.where(User.authority_id == authority.id)
+    return list(session.scalars(query))
 
 
 # --- an authority's own administration ----------------------------------------------------

@@ -218,9 +218,8 @@ class RequestService:
         open to the actor: the engine then says why, before any input is judged."""
         t = engine.transition(request.state, event)
         resolved: dict[str, Authority] = {}
-        if t is None or t.by not in self.parties(request, actor):
-            return resolved
-        if t.min_role is not None and not actor.role.includes(Role(t.min_role)):
+        parties = frozenset(self.parties(request, actor))
+        if t is None or engine.denied(t, parties, actor.role) is not None:
             return resolved
         for i in t.inputs:
             code = inputs.get(i.name)

@@ -117,7 +117,8 @@ class Engine:
         """The transition ``event`` takes from ``state``, if any."""
         return self._route.get((state, event))
 
-    def _denied(self, t: Transition, parties: frozenset[str], role: str) -> str | None:
+    def denied(self, t: Transition, parties: frozenset[str], role: str) -> str | None:
+        """Why the holder of ``role`` in ``parties`` may not fire ``t``, or None if they may."""
         if t.by not in parties:
             return f"only the {t.by} party may {t.event.replace('_', ' ')}"
         minimum = t.min_role
@@ -155,7 +156,7 @@ class Engine:
             if state not in self.workflow.states:
                 raise Conflict(f"the request is in state {state!r}, unknown to this workflow")
             raise Conflict(f"{event.replace('_', ' ')} is not possible in state {state!r}")
-        denied = self._denied(t, parties, role)
+        denied = self.denied(t, parties, role)
         if denied:
             raise NotAllowed(denied)
         errors = input_errors(t, self.workflow, model.legal_basis, inputs)
@@ -181,7 +182,7 @@ class Engine:
         for t in self.workflow.transitions_from(model.state):
             if t.by not in parties:
                 continue
-            reason = self._denied(t, parties, role)
+            reason = self.denied(t, parties, role)
             if reason is None:
                 ctx = GuardContext(
                     request=model, inputs={}, workflow=self.workflow, now=now, transition=t

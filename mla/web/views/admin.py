@@ -5,35 +5,15 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from mla.api import tokens
-from mla.api.models import ApiToken
 from mla.authorities import service as authorities
-from mla.authorities.models import Role, User
+from mla.authorities.models import Role
 from mla.db import get_session
 from mla.errors import Conflict, Invalid, NotAllowed
 from mla.requests.service import Actor
 from mla.web import bp, forms
 from mla.web.views.auth import login_required
-
-
-def _users(actor: Actor) -> list[User]:
-    return list(
-        get_session().scalars(
-            select(User).where(User.authority_id == actor.authority.id).order_by(User.username)
-        )
-    )
-
-
-def _tokens(actor: Actor) -> list[ApiToken]:
-    return list(
-        get_session().scalars(
-            select(ApiToken)
-            .where(ApiToken.authority_id == actor.authority.id)
-            .order_by(ApiToken.id.desc())
-        )
-    )
 
 
 @bp.route("/admin/users", methods=["GET", "POST"])
@@ -66,7 +46,11 @@ def admin_users(actor: Actor) -> ResponseReturnValue:
             flash(_("User %(name)s added.", name=user.username), "success")
             return redirect(url_for("web.admin_users"), 303)
     return render_template(
-        "admin/users.html", users=_users(actor), errors=errors, values=values, roles=list(Role)
+        "admin/users.html",
+        users=authorities.list_users(get_session(), actor.authority),
+        errors=errors,
+        values=values,
+        roles=list(Role),
     ), (422 if errors else 200)
 
 
@@ -79,7 +63,11 @@ def admin_tokens(actor: Actor) -> ResponseReturnValue:
         _row, secret = tokens.create(db, actor.authority)
         db.commit()
     # The token is shown once, in this response, and never stored: no redirect here.
-    return render_template("admin/tokens.html", tokens=_tokens(actor), secret=secret)
+    return render_template(
+        "admin/tokens.html",
+        tokens=tokens.list_tokens(get_session(), actor.authority)[::-1],
+        secret=secret,
+    )
 
 
 @bp.post("/admin/tokens/<int:token_id>/revoke")
