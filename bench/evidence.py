@@ -28,7 +28,6 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from mla import create_app, migrate
 from mla.authorities import service as authorities
-from mla.authorities.models import AuthorityKind
 from mla.db import get_session, unit_of_work
 from mla.evidence.crypto import SEGMENT_SIZE, TAG_SIZE
 from mla.evidence.service import evidence_service
@@ -118,10 +117,6 @@ def main() -> None:
             with unit_of_work() as session:
                 authorities.add_authority(session, "ARG-DAJIN", country="AR", name="DAJIN")
                 authorities.add_authority(session, "MEX-FGR", country="MX", name="FGR")
-                authorities.add_authority(
-                    session, "MEX-X", country="MX", name="X", kind=AuthorityKind.EXECUTING,
-                    parent_code="MEX-FGR",
-                )  # fmt: skip
                 user = authorities.add_user(
                     session, "bench", authority_code="ARG-DAJIN", role="clerk",
                     email="bench@example.org", password="bench-password-42",

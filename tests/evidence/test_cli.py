@@ -9,16 +9,13 @@ import pytest
 from click.testing import CliRunner
 
 from mla import create_app
-from mla.authorities import service as authorities
-from mla.authorities.models import AuthorityKind
 from mla.cli import cli
 from mla.db import get_session, unit_of_work
 from mla.evidence.models import Attachment
 from mla.evidence.service import evidence_service
 from mla.requests.service import Actor, request_service
-from tests.conftest import MLA_FIELDS
 
-from .conftest import PDF
+from .conftest import PDF, seed_request
 
 
 @pytest.fixture
@@ -37,21 +34,8 @@ def instance(fresh_database_url: str, tmp_path: Path):
     app = create_app(config)
     with app.app_context():
         with unit_of_work() as session:
-            authorities.add_authority(session, "ARG-DAJIN", country="AR", name="DAJIN")
-            authorities.add_authority(session, "MEX-FGR", country="MX", name="FGR")
-            authorities.add_authority(
-                session, "MEX-X", country="MX", name="X", kind=AuthorityKind.EXECUTING,
-                parent_code="MEX-FGR",
-            )  # fmt: skip
-            user = authorities.add_user(
-                session, "arg", authority_code="ARG-DAJIN", role="clerk",
-                email="arg@example.org", password="correct-horse-42",
-            )  # fmt: skip
+            request, user = seed_request(session, request_service(), "clerk")
             actor = Actor.for_user(user)
-            request = request_service().create(
-                actor, kind="mla", requested_authority="MEX-FGR", legal_basis="untoc-18",
-                fields=dict(MLA_FIELDS),
-            )  # fmt: skip
             for i in range(3):
                 data = io.BytesIO(PDF + b"%d" % i)
                 evidence_service().upload(request, actor, f"doc{i}.pdf", data)

@@ -17,15 +17,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from mla import migrate
 from mla.authorities import service as authorities
-from mla.authorities.models import AuthorityKind
 from mla.db import make_engine, unit_of_work
 from mla.evidence.models import Attachment
 from mla.evidence.service import EvidenceService
 from mla.requests.models import Request
 from mla.requests.service import Actor, RequestService
-from tests.conftest import MLA_FIELDS
 
-from .conftest import PDF, files_under
+from .conftest import PDF, files_under, seed_request
 
 BIG = os.urandom((2 << 20) + 5)  # three segments, so faults can strike mid-stream
 
@@ -44,21 +42,7 @@ def db(fresh_database_url: str, engines) -> Iterator[Setup]:
     migrate.upgrade(engine)
     sessions = sessionmaker(bind=engine, expire_on_commit=False)
     with sessions() as session, unit_of_work(session):
-        authorities.add_authority(session, "ARG-DAJIN", country="AR", name="DAJIN")
-        authorities.add_authority(session, "MEX-FGR", country="MX", name="FGR")
-        authorities.add_authority(
-            session, "MEX-X", country="MX", name="X", kind=AuthorityKind.EXECUTING,
-            parent_code="MEX-FGR",
-        )  # fmt: skip
-        arg = authorities.add_user(
-            session, "arg", authority_code="ARG-DAJIN", role="supervisor",
-            email="arg@example.org", password="correct-horse-42",
-        )  # fmt: skip
-        requests = RequestService(session, engines)
-        request = requests.create(
-            Actor.for_user(arg), kind="mla", requested_authority="MEX-FGR",
-            legal_basis="untoc-18", fields=dict(MLA_FIELDS),
-        )  # fmt: skip
+        request, arg = seed_request(session, RequestService(session, engines), "supervisor")
     yield Setup(engine, sessions, request.id, arg.id)
     engine.dispose()
 
