@@ -242,27 +242,24 @@ class RequestQueries:
             raise Invalid(FieldError(name, f"unknown authority {code!r}"))
         return found
 
-    def _overdue_exists(self, own: int) -> ColumnElement[bool]:
-        return exists().where(
-            Deadline.request_id == Request.id,
+    def _overdue(self, own: int) -> tuple[ColumnElement[bool], ...]:
+        """A deadline of authority ``own`` running and past due, as SQL conditions."""
+        return (
             Deadline.authority_id == own,
             Deadline.closed_at.is_(None),
             Deadline.paused_at.is_(None),
             Deadline.due_at < self.now,
         )
 
+    def _overdue_exists(self, own: int) -> ColumnElement[bool]:
+        return exists().where(Deadline.request_id == Request.id, *self._overdue(own))
+
     def _overdue_among(self, own: int, ids: Sequence[int]) -> set[int]:
         if not ids:
             return set()
         return set(
             self.session.scalars(
-                select(Deadline.request_id).where(
-                    Deadline.request_id.in_(ids),
-                    Deadline.authority_id == own,
-                    Deadline.closed_at.is_(None),
-                    Deadline.paused_at.is_(None),
-                    Deadline.due_at < self.now,
-                )
+                select(Deadline.request_id).where(Deadline.request_id.in_(ids), *self._overdue(own))
             )
         )
 
