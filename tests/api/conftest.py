@@ -41,6 +41,7 @@ class Callers:
     arg: Api  # requesting, clerk
     arg_supervisor: Api  # requesting, a token issued with --role supervisor
     mex: Api  # requested
+    mex_supervisor: Api  # requested, a token issued with --role supervisor
     court: Api  # executing, under MEX-FGR
     col: Api  # party to nothing
 
@@ -55,6 +56,7 @@ def api(client, session, world) -> Callers:
         arg=make(world.arg),
         arg_supervisor=make(world.arg, "supervisor"),
         mex=make(world.mex),
+        mex_supervisor=make(world.mex, "supervisor"),
         court=make(world.mex_court),
         col=make(world.col),
     )
