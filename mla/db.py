@@ -1,7 +1,8 @@
 """Engine, sessions, the declarative base and the column types every model shares.
 
 Services take a :class:`~sqlalchemy.orm.Session` and flush; the boundary (an HTTP request, a
-CLI command, a worker job) commits or rolls back once.
+CLI command, a worker job) begins a unit of work that may write as one that writes
+(:func:`begin_write`), and commits or rolls back once.
 """
 
 from __future__ import annotations
@@ -177,9 +178,13 @@ def begin_write(session: Session) -> None:
 
 @contextlib.contextmanager
 def unit_of_work(session: Session | None = None) -> Iterator[Session]:
-    """Commit what the block did, or roll all of it back if it raised."""
+    """A unit of work that may write, for a CLI command or a worker job: begun as one
+    (:func:`begin_write`), committed when the block ends, rolled back entirely if it raised.
+    Web and API requests get the same from their boundaries (:mod:`mla.web.boundary`,
+    :mod:`mla.api.routing`)."""
     session = session or get_session()
     try:
+        begin_write(session)
         yield session
         session.commit()
     except BaseException:

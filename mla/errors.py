@@ -53,6 +53,11 @@ class Invalid(MLAError):
         super().__init__(text)
 
 
+class Incomplete(Invalid):
+    """Valid as far as it goes, but lacking what the next step needs (e.g. submitting a
+    request): ``errors`` names each missing or wrong field."""
+
+
 class NotFound(MLAError):
     """The thing does not exist, or the caller may not know that it does."""
 

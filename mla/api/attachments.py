@@ -81,6 +81,7 @@ def upload_attachment(reference: str) -> Response:
     summary="Download an evidence file",
     tag="evidence",
     scope=READ,
+    writes=True,
     responses={200: "binary"},
     response_headers={"Repr-Digest": "sha-256=:<base64>: of the plaintext (RFC 9530)"},
 )

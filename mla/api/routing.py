@@ -2,8 +2,10 @@
 description, so that every route is documented and every documented route exists.
 
 The wrapper is the HTTP boundary: it authenticates the bearer token, applies the rate limit
-and the token's scope, runs the view, commits once (or rolls back on any error) and then runs
-what the view deferred until after the commit.
+and the token's scope, begins the unit of work as one that may write when the operation
+writes (any method but GET, or a GET declared ``writes``; an upload takes its lock after
+streaming), runs the view, commits once (or rolls back on any error) and then runs what the
+view deferred until after the commit.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from pydantic import BaseModel, ValidationError
 from mla.api import tokens
 from mla.api.problems import ApiProblem
 from mla.api.ratelimit import TokenBuckets
-from mla.db import get_session, utcnow
+from mla.db import begin_write, get_session, utcnow
 from mla.errors import FieldError, Invalid, has_nul
 from mla.requests.service import Actor
 
@@ -45,7 +47,8 @@ class Operation:
     query: type[BaseModel] | None = None
     scope: str | None = None
     auth: bool = True
-    multipart: bool = False
+    multipart: bool = False  # an upload: streamed first, the write lock taken by the service
+    writes: bool = False  # a GET that writes (a download records its custody event)
     headers: tuple[tuple[str, str], ...] = ()  # (request header, description)
     response_headers: dict[str, str] = field(default_factory=dict)
     description: str = ""
@@ -77,6 +80,10 @@ def operation(bp: Blueprint, method: str, path: str, **kwargs: Any) -> Callable[
             if op.auth:
                 g.api_actor = authenticate(op.scope)
             session = get_session()
+            if (op.method not in ("get", "head") and not op.multipart) or op.writes:
+                # One unit of work that may write, begun as one: on SQLite a transaction that
+                # read first cannot write once another writer has committed.
+                begin_write(session)
             try:
                 result: Response = view(**path_args)
                 session.commit()
@@ -130,6 +137,7 @@ def authenticate(scope: str | None) -> Actor:
         # that has read into one that writes once another writer has committed.
         token_id, used_at = token.id, token.last_used_at
         session.rollback()
+        begin_write(session)
         tokens.touch(session, token_id, used_at or utcnow())
         session.commit()
     buckets: TokenBuckets = current_app.extensions["mla.api.ratelimit"]

@@ -26,7 +26,6 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from mla.db import begin_write
 from mla.deadlines.models import Deadline
 from mla.notify.models import Escalation
 from mla.notify.service import NotificationService
@@ -52,11 +51,11 @@ def sweep(
 ) -> SweepResult:
     """Fire every escalation step due at ``now`` of at most ``batch`` deadlines (earliest
     first), queue their notifications, and advance each deadline's ``level`` and
-    ``next_step_at``. Flushes; the caller commits. A result with ``deadlines == batch`` means
-    more may be due: sweep again after committing.
+    ``next_step_at``. Requires a unit of work that may write (the worker's
+    :func:`~mla.db.unit_of_work`: on SQLite sweepers then run one after another). Flushes;
+    the caller commits. A result with ``deadlines == batch`` means more may be due: sweep
+    again after committing.
     """
-    # SQLite: take the write lock before reading, so that sweepers run one after another.
-    begin_write(session)
     dialect = session.get_bind().dialect.name
     query = (
         select(Deadline)

@@ -16,7 +16,6 @@ from mla.audit import chain
 from mla.audit.models import EventKind
 from mla.authorities.models import Authority, AuthorityKind
 from mla.authorities.service import get_authority
-from mla.db import begin_write
 from mla.deadlines.service import Clocks, party_authority
 from mla.errors import FieldError, Invalid, NotFound
 from mla.notify.service import NotificationService
@@ -68,7 +67,6 @@ def create(
     requesting_authority: str | None,
 ) -> Request:
     """See :meth:`mla.requests.service.RequestService.create`."""
-    begin_write(svc.session)
     now = svc.clock()
     errors: list[FieldError] = []
     try:

@@ -2,8 +2,9 @@
 
 Every method takes the caller as an :class:`Actor` and sees only requests the caller's
 authority is party to. Methods flush; the boundary (HTTP request, CLI command, worker job)
-commits. An event is fired inside the caller's transaction: the state, the holder, the
-deadlines and the hash-chained history are written together or not at all.
+begins the unit of work as one that may write (:func:`mla.db.begin_write`) and commits. An
+event is fired inside the caller's transaction: the state, the holder, the deadlines and the
+hash-chained history are written together or not at all.
 """
 
 from __future__ import annotations
@@ -22,14 +23,23 @@ from mla.audit import chain
 from mla.audit.models import Event, EventKind
 from mla.authorities.models import Authority, AuthorityKind, Role, User
 from mla.authorities.service import get_authority
-from mla.db import begin_write, get_session, utcnow
+from mla.db import get_session, utcnow
 from mla.deadlines.service import Clocks, party_authority
-from mla.errors import Conflict, FieldError, Invalid, NotAllowed, NotFound, has_nul
+from mla.errors import (
+    Conflict,
+    FieldError,
+    Incomplete,
+    Invalid,
+    NotAllowed,
+    NotFound,
+    has_nul,
+)
 from mla.notify.service import NotificationService
 from mla.requests import creation, drafts, scope
 from mla.requests.models import Request
 from mla.requests.scope import Actor as Actor  # callers take the Actor with the service
 from mla.workflow.engine import Availability, Engine, Engines
+from mla.workflow.values import field_errors
 
 # Events that change what a request is (as opposed to reads recorded for the audit).
 CHANGES = (EventKind.CREATED, EventKind.TRANSITION, EventKind.FIELDS_CHANGED, EventKind.ASSIGNED)
@@ -157,6 +167,46 @@ class RequestService:
             requesting_authority=requesting_authority,
         )
 
+    def create_and_submit(
+        self,
+        actor: Actor,
+        *,
+        kind: str,
+        legal_basis: str,
+        fields: Mapping[str, Any] | None = None,
+        **header: Any,
+    ) -> Request:
+        """Open a request and send it on at once: what "submit" on a new request means.
+
+        Takes what :meth:`create` takes. Requires a unit of work that may write. Guarantees
+        that the request is created and its workflow's submit step
+        (:meth:`~mla.workflow.model.Workflow.submit_event`) fired, or that it raises before
+        the caller commits, leaving nothing to keep. Raises Incomplete (an Invalid) naming
+        every field missing or wrong for submitting, with any problem :meth:`create` finds;
+        Invalid (field ``kind``) for a kind with no such step; otherwise what :meth:`create`
+        and :meth:`fire` raise: a Conflict or NotAllowed then is a refusal, never "incomplete".
+        """
+        try:
+            wf = self.engines.latest(kind).workflow
+        except NotFound:
+            raise Invalid(FieldError("kind", f"unknown kind of request {kind!r}")) from None
+        event = wf.submit_event()
+        if event is None:
+            raise Invalid(FieldError("kind", f"a {kind} request is not submitted in one step"))
+        missing = field_errors(wf, legal_basis, dict(fields or {}))
+        try:
+            request = self.create(
+                actor, kind=kind, legal_basis=legal_basis, fields=fields, **header
+            )
+        except Invalid as exc:
+            if not missing:
+                raise
+            raise Incomplete(list(dict.fromkeys(exc.errors + missing))) from None
+        if missing:
+            raise Incomplete(missing)
+        self.fire(request, event, actor)
+        return request
+
     # --- events ---------------------------------------------------------------------------
 
     def available_events(self, request: Request, actor: Actor) -> list[Availability]:
@@ -197,13 +247,13 @@ class RequestService:
         """Lock ``request`` for a change and check it is still the version the actor saw
         (``expected_version``, or the one loaded in this session).
 
-        Locks the row (PostgreSQL) and re-reads what is committed now, so the state acted on
-        is the one checked and a change that won a race is reported, not undone. Raises
-        Conflict naming who changed it and when.
+        Requires a unit of work that may write (the boundary begins one: on SQLite it holds
+        the write lock already). Locks the row (PostgreSQL) and re-reads what is committed
+        now, so the state acted on is the one checked and a change that won a race is
+        reported, not undone. Raises Conflict naming who changed it and when.
         """
         reference = request.reference
         seen = request.version_id if expected_version is None else expected_version
-        begin_write(self.session)
         try:
             self.session.refresh(request, with_for_update={"of": Request})
         except OperationalError as exc:
@@ -374,21 +424,32 @@ class RequestService:
             Role.SUPERVISOR
         )
 
-    def assign(self, request: Request, assignee: User | None, actor: Actor) -> Event:
-        """Make ``assignee`` (a user of the authority holding the request) responsible for it,
-        or nobody. Only a supervisor of the holding authority may (re)assign. Raises NotFound
-        if the actor is no party, NotAllowed otherwise, Invalid for a user of another
-        authority."""
+    def assign(self, request: Request, assignee_id: int | None, actor: Actor) -> Event:
+        """Make the user ``assignee_id`` responsible for ``request``, or nobody (None).
+
+        Requires a unit of work that may write. Only a supervisor (or admin) of the authority
+        holding the request may (re)assign it, and only to an active user of that authority.
+        Guarantees the change and its history entry are flushed together. Raises NotFound if
+        the actor is no party, NotAllowed if it may not assign, Invalid (field ``assignee``)
+        for any other id, with the same words whether or not such a user exists elsewhere
+        (nothing about other authorities leaks), Conflict if the request changed meanwhile.
+        """
         reference = request.reference
         if not self.parties(request, actor):
             raise NotFound(f"no request {reference}")
-        begin_write(self.session)
         if not self.may_assign(request, actor):
             raise NotAllowed("only a supervisor of the authority holding it may assign it")
-        if assignee is not None and assignee.authority_id != request.holder_authority_id:
-            raise Invalid(
-                FieldError("assignee", f"{assignee.username} is not of {actor.authority.code}")
-            )
+        assignee = None
+        if assignee_id is not None:
+            assignee = self.session.get(User, assignee_id)
+            if (
+                assignee is None
+                or assignee.authority_id != request.holder_authority_id
+                or not assignee.active
+            ):
+                raise Invalid(
+                    FieldError("assignee", f"choose an active user of {actor.authority.code}")
+                )
         previous = request.assignee.username if request.assignee else None
         request.assignee = assignee
         try:

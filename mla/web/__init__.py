@@ -1,9 +1,10 @@
 """The clerks' web UI: server-rendered Flask + Jinja over the services.
 
-Views parse input, call one service, commit, and render; no query or business rule lives
+Views parse input, call one service and render; no query, business rule or commit lives
 here (queries: :mod:`mla.requests.queries`; sign-in rules: :mod:`mla.web.accounts`). Every
-page needs a signed-in user except sign-in and ``/healthz``; every POST needs the session's
-CSRF token; every response carries the security headers of :mod:`mla.web.security`.
+view goes through :mod:`mla.web.boundary`: sign-in (every page but sign-in and
+``/healthz``), the CSRF token on every POST, the body cap, one unit of work and the mapping of
+domain errors. Every response carries the security headers of :mod:`mla.web.security`.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ def _setup(state: BlueprintSetupState) -> None:
 
 @bp.get("/healthz")
 def healthz():  # type: ignore[no-untyped-def]
+    # Outside the boundary on purpose: a GET that reads one constant, with no body and no
+    # user, for load balancers.
     get_session().execute(text("SELECT 1"))
     return jsonify(status="ok")
 

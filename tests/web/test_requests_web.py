@@ -151,12 +151,20 @@ def test_a_clerk_cannot_assign_but_a_supervisor_can(client, world, received, log
     assert response.status_code == 303
     session.refresh(received)
     assert received.assignee_id == world.mex_clerk.id
-    # A user of another authority cannot be picked.
-    response = client.post(
-        f"/requests/{received.reference}/assign",
-        data={"csrf_token": token, "assignee": world.arg_clerk.id},
-    )
-    assert response.status_code == 422
+    # A user of another authority cannot be picked, and reads as one that does not exist.
+    said = []
+    for assignee in (world.arg_clerk.id, 999_999):
+        response = client.post(
+            f"/requests/{received.reference}/assign",
+            data={"csrf_token": token, "assignee": assignee},
+            follow_redirects=True,
+        )
+        page = response.get_data(as_text=True)
+        assert "Not done: assignee: choose an active user of MEX-FGR" in page
+        said.append(page.count(world.arg_clerk.username))
+    assert said[0] == said[1]
+    session.refresh(received)
+    assert received.assignee_id == world.mex_clerk.id
     workload = client.get("/workload").get_data(as_text=True)
     assert world.mex_clerk.username in workload
 

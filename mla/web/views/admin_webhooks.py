@@ -10,53 +10,50 @@ from sqlalchemy import select
 
 from mla.authorities.models import Role
 from mla.db import get_session
-from mla.errors import Conflict, Invalid
 from mla.notify.models import WebhookSubscription
 from mla.notify.service import NotificationService
 from mla.notify.subscriptions import EVENTS, SubscriptionService
 from mla.requests.service import Actor
-from mla.web import bp, forms
-from mla.web.views.auth import login_required
+from mla.web import boundary, bp
+from mla.web.boundary import login_required
+
+
+def _webhooks_page(
+    actor: Actor,
+    values: dict[str, object],
+    errors: dict[str, list[str]],
+    secret: str | None = None,
+) -> ResponseReturnValue:
+    return render_template(
+        "admin/webhooks.html",
+        subscriptions=SubscriptionService(get_session()).list(actor.authority),
+        secret=secret,
+        errors=errors,
+        values=values,
+        events=EVENTS,
+    )
 
 
 @bp.route("/admin/webhooks", methods=["GET", "POST"])
 @login_required(role=Role.ADMIN)
 def admin_webhooks(actor: Actor) -> ResponseReturnValue:
-    db = get_session()
-    subscriptions = SubscriptionService(db)
-    secret = None
-    errors: dict[str, list[str]] = {}
-    values: dict[str, object] = {"url": "", "events": []}
-    if request.method == "POST":
-        values = {"url": request.form.get("url", ""), "events": request.form.getlist("events")}
-        try:
-            _row, secret = subscriptions.add(
-                actor.authority, str(values["url"]), request.form.getlist("events") or None
-            )
-            db.commit()
-        except Invalid as exc:
-            db.rollback()
-            errors = forms.errors_by_field(exc)
-        else:
-            values = {"url": "", "events": []}
+    empty: dict[str, object] = {"url": "", "events": []}
+    if request.method == "GET":
+        return _webhooks_page(actor, empty, {})
+    url, events = request.form.get("url", ""), request.form.getlist("events")
+    boundary.form(
+        lambda errors, _exc: _webhooks_page(actor, {"url": url, "events": events}, errors)
+    )
+    _row, secret = SubscriptionService(get_session()).add(actor.authority, url, events or None)
     # The secret is shown once, in this response, and kept only sealed: no redirect here.
-    return render_template(
-        "admin/webhooks.html",
-        subscriptions=subscriptions.list(actor.authority),
-        secret=secret,
-        errors=errors,
-        values=values,
-        events=EVENTS,
-    ), (422 if errors else 200)
+    return _webhooks_page(actor, empty, {}, secret)
 
 
 @bp.post("/admin/webhooks/<int:subscription_id>/remove")
 @login_required(role=Role.ADMIN)
 def remove_webhook(actor: Actor, subscription_id: int) -> ResponseReturnValue:
-    db = get_session()
     # NotFound (another authority's, or none) becomes the 404 page: existence is not told.
-    removed = SubscriptionService(db).remove(actor.authority, subscription_id)
-    db.commit()
+    removed = SubscriptionService(get_session()).remove(actor.authority, subscription_id)
     flash(_("Webhook to %(url)s removed.", url=removed.url), "success")
     return redirect(url_for("web.admin_webhooks"), 303)
 
@@ -81,15 +78,8 @@ def admin_dead_notifications(actor: Actor) -> ResponseReturnValue:
 
 
 @bp.post("/admin/notifications/<int:notification_id>/resend")
-@login_required(role=Role.ADMIN)
+@login_required(role=Role.ADMIN, back="web.admin_dead_notifications")
 def resend_notification(actor: Actor, notification_id: int) -> ResponseReturnValue:
-    db = get_session()
-    try:
-        _notifications().resend(notification_id, actor.authority)
-        db.commit()
-    except Conflict as exc:
-        db.rollback()
-        flash(_("Not done: %(reason)s", reason=exc.message), "error")
-    else:
-        flash(_("Queued to be sent again."), "success")
+    _notifications().resend(notification_id, actor.authority)
+    flash(_("Queued to be sent again."), "success")
     return redirect(url_for("web.admin_dead_notifications"), 303)

@@ -9,7 +9,7 @@ from mla.db import get_session, utcnow
 from mla.requests.queries import RequestQueries
 from mla.requests.service import Actor
 from mla.web import bp
-from mla.web.views.auth import login_required
+from mla.web.boundary import login_required
 from mla.web.views.common import engines_view
 
 

@@ -9,20 +9,21 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from mla.db import get_session, utcnow
-from mla.errors import Conflict, Invalid, NotAllowed
+from mla.errors import Invalid
 from mla.requests import drafts
+from mla.requests.models import Request
 from mla.requests.queries import RequestQueries
 from mla.requests.service import Actor, request_service
-from mla.web import bp, forms
-from mla.web.views.auth import login_required
+from mla.web import boundary, bp, forms
+from mla.web.boundary import login_required
 from mla.web.views.requests import expected_version
+from mla.workflow.model import Workflow
 
 
 @bp.route("/requests/<reference>/edit", methods=["GET", "POST"])
-@login_required
+@login_required(back="web.request_page")
 def edit_request(actor: Actor, reference: str) -> ResponseReturnValue:
     svc = request_service()
-    db = get_session()
     req = svc.get(actor, reference)  # NotFound for another authority's: the 404 page
     page = url_for("web.request_page", reference=req.reference)
     reason = drafts.editable_reason(svc, req, actor)
@@ -30,7 +31,6 @@ def edit_request(actor: Actor, reference: str) -> ResponseReturnValue:
         flash(_("Not done: %(reason)s", reason=reason), "error")
         return redirect(page, 303)
     wf = svc.engine(req).workflow
-    values: dict[str, Any] = dict(req.fields)
     header: dict[str, Any] = {
         "requested_authority": req.requested_authority.code,
         "legal_basis": req.legal_basis,
@@ -40,36 +40,32 @@ def edit_request(actor: Actor, reference: str) -> ResponseReturnValue:
         "their_reference": req.their_reference,
         "confidential": req.confidential,
     }
-    errors: dict[str, list[str]] = {}
-    message = None
-    if request.method == "POST":
-        changes, shape_errors = forms.draft_header(request.form)
-        values, more = forms.field_values(wf, request.form)
-        shape_errors += more
-        header.update(changes)
-        try:
-            if shape_errors:
-                raise Invalid(shape_errors)
-            # Every field of the form: one left blank is cleared, not kept.
-            fields = {f.name: values.get(f.name) for f in wf.fields}
-            event = svc.update(
-                req, actor, fields=fields, expected_version=expected_version(), **changes
-            )
-            db.commit()
-        except Invalid as exc:
-            db.rollback()
-            errors = forms.errors_by_field(exc)
-            message = _("The request was not saved: correct the fields marked below.")
-        except (Conflict, NotAllowed) as exc:
-            db.rollback()
-            flash(_("Not done: %(reason)s", reason=exc.message), "error")
-            return redirect(page, 303)
-        else:
-            if event is None:
-                flash(_("Nothing was changed."), "info")
-            else:
-                flash(_("Request %(ref)s saved.", ref=req.reference), "success")
-            return redirect(page, 303)
+    if request.method == "GET":
+        return _edit_page(actor, req, wf, dict(req.fields), header, {})
+    changes, shape_errors = forms.draft_header(request.form)
+    values, more = forms.field_values(wf, request.form)
+    header.update(changes)
+    boundary.form(lambda errors, _exc: _edit_page(actor, req, wf, values, header, errors))
+    if shape_errors + more:
+        raise Invalid(shape_errors + more)
+    # Every field of the form: one left blank is cleared, not kept.
+    fields = {f.name: values.get(f.name) for f in wf.fields}
+    event = svc.update(req, actor, fields=fields, expected_version=expected_version(), **changes)
+    if event is None:
+        flash(_("Nothing was changed."), "info")
+    else:
+        flash(_("Request %(ref)s saved.", ref=req.reference), "success")
+    return redirect(page, 303)
+
+
+def _edit_page(
+    actor: Actor,
+    req: Request,
+    wf: Workflow,
+    values: dict[str, Any],
+    header: dict[str, Any],
+    errors: dict[str, list[str]],
+) -> ResponseReturnValue:
     return render_template(
         "requests/new.html",
         req=req,
@@ -77,7 +73,9 @@ def edit_request(actor: Actor, reference: str) -> ResponseReturnValue:
         values=values,
         header=header,
         errors=errors,
-        message=message,
-        counterparts=RequestQueries(db, utcnow()).counterparts(actor),
+        message=_("The request was not saved: correct the fields marked below.")
+        if errors
+        else None,
+        counterparts=RequestQueries(get_session(), utcnow()).counterparts(actor),
         person_rows=forms.person_rows,
-    ), (422 if errors else 200)
+    )

@@ -14,7 +14,7 @@ from mla.db import get_session, parse_id
 from mla.notify.service import NotificationService
 from mla.requests.service import Actor
 from mla.web import bp
-from mla.web.views.auth import login_required
+from mla.web.boundary import login_required
 
 
 def _service() -> NotificationService:
@@ -45,7 +45,6 @@ def mark_read(actor: Actor) -> ResponseReturnValue:
     ids = [n for n in map(parse_id, request.form.getlist("ids")) if n is not None]
     # Another user's ids are ignored by the service without saying so: nothing leaks.
     done = _service().mark_read(actor.user, ids)
-    get_session().commit()
     if done:
         flash(_("Marked as read."), "success")
     return redirect(url_for("web.notifications"), 303)

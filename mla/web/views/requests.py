@@ -9,18 +9,19 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from mla.db import get_session, utcnow
-from mla.errors import Conflict, FieldError, Invalid
+from mla.errors import FieldError, Incomplete, Invalid, MLAError
 from mla.requests import drafts
 from mla.requests.models import Request
-from mla.requests.queries import SORTS, RequestFilter, RequestQueries
+from mla.requests.queries import SORTS, Page, RequestFilter, RequestQueries
 from mla.requests.service import Actor, request_service
-from mla.web import bp, forms
+from mla.web import boundary, bp, forms
+from mla.web.boundary import login_required
 from mla.web.i18n import lang
 from mla.web.views import evidence
-from mla.web.views.auth import login_required
 from mla.web.views.common import engines_view, timeline
 from mla.workflow.diagram import mermaid
-from mla.workflow.values import field_errors, input_choices
+from mla.workflow.model import Workflow
+from mla.workflow.values import input_choices
 
 PAGE_SIZE = 50
 
@@ -40,22 +41,21 @@ def request_list(actor: Actor) -> ResponseReturnValue:
         sort=args.get("sort") or "-updated",
     )
     q = RequestQueries(get_session(), utcnow())
-    errors: dict[str, list[str]] = {}
-    try:
-        page = q.list(actor, flt, cursor=args.get("cursor") or None, limit=PAGE_SIZE)
-    except Invalid as exc:
-        errors = forms.errors_by_field(exc)
-        page = None
-    return render_template(
-        "requests/list.html",
-        flt=flt,
-        page=page,
-        errors=errors,
-        sorts=list(SORTS),
-        counterparts=q.counterparts(actor),
-        wf=engines_view(),
-        args={k: v for k, v in args.items() if k != "cursor"},
-    ), (422 if errors else 200)
+
+    def page(found: Page | None, errors: dict[str, list[str]]) -> ResponseReturnValue:
+        return render_template(
+            "requests/list.html",
+            flt=flt,
+            page=found,
+            errors=errors,
+            sorts=list(SORTS),
+            counterparts=q.counterparts(actor),
+            wf=engines_view(),
+            args={k: v for k, v in args.items() if k != "cursor"},
+        )
+
+    boundary.form(lambda errors, _exc: page(None, errors))
+    return page(q.list(actor, flt, cursor=args.get("cursor") or None, limit=PAGE_SIZE), {})
 
 
 @bp.route("/requests/new", methods=["GET", "POST"])
@@ -69,44 +69,39 @@ def new_request(actor: Actor) -> ResponseReturnValue:
     wf = next((w for w in kinds if w.name == kind), None)
     if wf is None:
         abort(404)
-    q = RequestQueries(get_session(), utcnow())
-    values: dict[str, Any] = {}
-    header: dict[str, Any] = {"urgency": "normal"}
-    errors: dict[str, list[str]] = {}
+    if request.method == "GET":
+        return _new_request_page(actor, wf, {}, {"urgency": "normal"}, {})
+    header, shape_errors = forms.request_header(request.form)
+    values, more = forms.field_values(wf, request.form)
+    boundary.form(lambda errors, exc: _new_request_page(actor, wf, values, header, errors, exc))
+    if shape_errors + more:
+        raise Invalid(shape_errors + more)
+    svc = request_service()
+    if request.form.get("action") == "submit":
+        created = svc.create_and_submit(actor, kind=wf.name, fields=values, **header)
+        flash(_("Request %(ref)s saved and submitted.", ref=created.reference), "success")
+    else:
+        created = svc.create(actor, kind=wf.name, fields=values, **header)
+        flash(_("Request %(ref)s saved as a draft.", ref=created.reference), "success")
+    return redirect(url_for("web.request_page", reference=created.reference), 303)
+
+
+def _new_request_page(
+    actor: Actor,
+    wf: Workflow,
+    values: dict[str, Any],
+    header: dict[str, Any],
+    errors: dict[str, list[str]],
+    exc: MLAError | None = None,
+) -> ResponseReturnValue:
     message = None
-    if request.method == "POST":
-        header, shape_errors = forms.request_header(request.form)
-        values, more = forms.field_values(wf, request.form)
-        shape_errors += more
-        submit = request.form.get("action") == "submit"
-        svc = request_service()
-        db = get_session()
-        try:
-            if shape_errors:
-                raise Invalid(shape_errors)
-            created = svc.create(actor, kind=wf.name, fields=values, **header)
-            event = wf.submit_event() if submit else None
-            if event:
-                svc.fire(created, event, actor)
-            db.commit()
-        except Invalid as exc:
-            db.rollback()
-            errors = forms.errors_by_field(exc)
-            message = _("The request was not saved: correct the fields marked below.")
-        except Conflict:
-            # The draft is not complete enough to submit: show each missing field.
-            db.rollback()
-            errors = forms.errors_by_field(field_errors(wf, header["legal_basis"], values))
-            message = _(
-                "The request is not complete enough to submit. Complete the fields marked "
-                "below, or save it as a draft."
-            )
-        else:
-            if event:
-                flash(_("Request %(ref)s saved and submitted.", ref=created.reference), "success")
-            else:
-                flash(_("Request %(ref)s saved as a draft.", ref=created.reference), "success")
-            return redirect(url_for("web.request_page", reference=created.reference), 303)
+    if isinstance(exc, Incomplete):
+        message = _(
+            "The request is not complete enough to submit. Complete the fields marked "
+            "below, or save it as a draft."
+        )
+    elif errors:
+        message = _("The request was not saved: correct the fields marked below.")
     return render_template(
         "requests/new.html",
         wf=wf,
@@ -114,9 +109,9 @@ def new_request(actor: Actor) -> ResponseReturnValue:
         header=header,
         errors=errors,
         message=message,
-        counterparts=q.counterparts(actor),
+        counterparts=RequestQueries(get_session(), utcnow()).counterparts(actor),
         person_rows=forms.person_rows,
-    ), (422 if errors else 200)
+    )
 
 
 def render_request(
@@ -125,7 +120,6 @@ def render_request(
     *,
     action_errors: dict[str, dict[str, list[str]]] | None = None,
     action_values: dict[str, dict[str, Any]] | None = None,
-    status: int = 200,
 ) -> ResponseReturnValue:
     """The request page; a failed action's form is shown open with its errors."""
     svc = request_service()
@@ -162,7 +156,7 @@ def render_request(
         action_errors=action_errors or {},
         action_values=action_values or {},
         basis=wf.legal_bases.get(req.legal_basis),
-    ), status
+    )
 
 
 @bp.get("/requests/<reference>")
@@ -179,40 +173,31 @@ def expected_version() -> int:
 
 
 @bp.post("/requests/<reference>/events/<event>")
-@login_required
+@login_required(back="web.request_page")
 def fire_event(actor: Actor, reference: str, event: str) -> ResponseReturnValue:
     svc = request_service()
-    db = get_session()
     req = svc.get(actor, reference)
     # An event no longer open from the current state still goes to the service, which
     # reports the change that overtook the form (who and when) before anything else.
     t = svc.engine(req).transition(req.state, event)
     inputs, shape_errors = forms.input_values(t.inputs if t else (), request.form)
-    try:
-        if shape_errors:
-            raise Invalid(shape_errors)
-        svc.fire(
-            req,
-            event,
-            actor,
-            inputs,
-            comment=(request.form.get("comment") or "").strip() or None,
-            expected_version=expected_version(),
-        )
-        db.commit()
-    except Invalid as exc:
-        db.rollback()
-        errors = {k.removeprefix("inputs."): v for k, v in forms.errors_by_field(exc).items()}
-        return render_request(
+    boundary.form(
+        lambda errors, _exc: render_request(
             actor,
             reference,
-            action_errors={event: errors},
+            action_errors={event: {k.removeprefix("inputs."): v for k, v in errors.items()}},
             action_values={event: inputs},
-            status=422,
         )
-    except Conflict as exc:
-        db.rollback()
-        flash(_("Not done: %(reason)s", reason=exc.message), "error")
-        return redirect(url_for("web.request_page", reference=req.reference), 303)
+    )
+    if shape_errors:
+        raise Invalid(shape_errors)
+    svc.fire(
+        req,
+        event,
+        actor,
+        inputs,
+        comment=(request.form.get("comment") or "").strip() or None,
+        expected_version=expected_version(),
+    )
     flash(_("Done: %(action)s.", action=engines_view().event(req, event)), "success")
     return redirect(url_for("web.request_page", reference=req.reference), 303)
