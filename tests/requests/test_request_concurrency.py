@@ -1,4 +1,8 @@
-"""Concurrency with real commits: two clerks act at once; references stay unique."""
+"""Concurrency with real commits: two clerks act at once; references stay unique.
+
+Each unit of work is begun as the boundaries begin theirs (:func:`mla.db.unit_of_work`, as a
+CLI command or worker job; the web and API boundaries do the same per request).
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ from mla import migrate
 from mla.audit import chain
 from mla.authorities import service as authorities
 from mla.authorities.models import AuthorityKind
-from mla.db import make_engine
+from mla.db import make_engine, unit_of_work
 from mla.errors import Conflict
 from mla.requests.service import Actor, RequestService
 from tests.conftest import MLA_FIELDS, PASSWORD
@@ -83,12 +87,11 @@ def test_of_two_concurrent_events_exactly_one_wins(db, engines):
         session.commit()
 
     def act(i: int) -> str:
-        with db() as session:
+        with db() as session, unit_of_work(session):
             service = RequestService(session, engines)
             actor = _user(session, ("carla", "diego")[i])
             loaded = service.get(actor, reference)
             service.fire(loaded, "acknowledge", actor)
-            session.commit()
             return actor.user.username if actor.user else ""
 
     results = _in_threads(2, act)
@@ -112,18 +115,23 @@ def test_a_stale_edit_names_the_winner(db, engines):
         )  # fmt: skip
         reference = request.reference
         session.commit()
-    # Two sessions read version 1; the first commits a change, the second acts on what it saw.
+    # Two sessions read version 1 (two clerks' pages); the first commits a change, the second
+    # then acts on the version its page showed.
     first, second = db(), db()
     try:
         a = RequestService(first, engines)
         b = RequestService(second, engines)
-        mine = a.get(_user(first, "ana"), reference)
-        theirs = b.get(_user(second, "ana"), reference)
-        a.fire(mine, "submit_for_review", _user(first, "ana"))
-        first.commit()
-        with pytest.raises(Conflict, match=r"changed by ana at .* UTC"):
-            b.fire(theirs, "withdraw", _user(second, "ana"), {"reasons": "Ya no se necesita"})
-        second.rollback()
+        seen = b.get(_user(second, "ana"), reference).version_id
+        second.commit()
+        with unit_of_work(first):
+            mine = a.get(_user(first, "ana"), reference)
+            a.fire(mine, "submit_for_review", _user(first, "ana"))
+        with unit_of_work(second), pytest.raises(Conflict, match=r"changed by ana at .* UTC"):
+            theirs = b.get(_user(second, "ana"), reference)
+            b.fire(
+                theirs, "withdraw", _user(second, "ana"), {"reasons": "Ya no se necesita"},
+                expected_version=seen,
+            )  # fmt: skip
     finally:
         first.close()
         second.close()
@@ -131,14 +139,13 @@ def test_a_stale_edit_names_the_winner(db, engines):
 
 def test_references_are_unique_under_concurrency(db, engines):
     def create(_i: int) -> str:
-        with db() as session:
+        with db() as session, unit_of_work(session):
             service = RequestService(session, engines)
             request = service.create(
                 _user(session, "ana"), kind="mla", requested_authority="MEX-FGR",
                 legal_basis="untoc-18",
             )  # fmt: skip
-            session.commit()
-            return request.reference
+        return request.reference
 
     results: list[Any] = []
     for _ in range(3):

@@ -8,8 +8,10 @@ from sqlalchemy import select
 from mla.audit import chain
 from mla.authorities import service as authorities
 from mla.deadlines.models import Deadline
-from mla.errors import Conflict, Invalid, NotAllowed, NotFound
+from mla.errors import Conflict, Incomplete, Invalid, NotAllowed, NotFound
+from mla.requests.models import Request
 from mla.requests.service import Actor
+from tests.conftest import MLA_FIELDS
 
 
 def deadlines(session, request) -> dict[str, Deadline]:
@@ -298,14 +300,73 @@ def test_extradition_formal_request_clock_runs_from_the_arrest(session, service,
 def test_only_a_supervisor_of_the_holder_assigns(session, service, world, received, make_user):
     other = make_user(world.mex, "clerk")
     with pytest.raises(NotAllowed):
-        service.assign(received, other, world.actor(world.mex_clerk))
+        service.assign(received, other.id, world.actor(world.mex_clerk))
     with pytest.raises(NotAllowed):
-        service.assign(received, world.arg_clerk, world.actor(world.arg_supervisor))
-    with pytest.raises(Invalid):
-        service.assign(received, world.arg_clerk, world.actor(world.mex_supervisor))
-    event = service.assign(received, other, world.actor(world.mex_supervisor))
+        service.assign(received, world.arg_clerk.id, world.actor(world.arg_supervisor))
+    event = service.assign(received, other.id, world.actor(world.mex_supervisor))
     assert received.assignee is other and event.data == {"from": None, "to": other.username}
+    event = service.assign(received, None, world.actor(world.mex_supervisor))
+    assert received.assignee is None and event.data == {"from": other.username, "to": None}
     assert chain.verify_request(session, received) is None
+
+
+def test_only_an_active_colleague_can_be_assigned_and_others_read_alike(
+    session, service, world, received, make_user
+):
+    gone = make_user(world.mex, "clerk")
+    gone.active = False
+    session.flush()
+    supervisor = world.actor(world.mex_supervisor)
+    said = set()
+    # Another authority's user, an inactive colleague and an id nobody has: the same answer,
+    # so that the ids of other authorities' users cannot be probed.
+    for user_id in (world.arg_clerk.id, gone.id, 999_999):
+        with pytest.raises(Invalid) as info:
+            service.assign(received, user_id, supervisor)
+        [error] = info.value.errors
+        said.add((error.field, error.message))
+    assert said == {("assignee", "choose an active user of MEX-FGR")}
+    assert received.assignee is None
+
+
+def test_create_and_submit_sends_a_complete_request_on(session, service, world):
+    request = service.create_and_submit(
+        world.actor(world.arg_clerk), kind="mla", requested_authority="MEX-FGR",
+        legal_basis="untoc-18", fields=dict(MLA_FIELDS),
+    )  # fmt: skip
+    assert request.state != "draft"
+    events = [e.data.get("event") for e in chain_events(session, request)]
+    assert events[-1] == "submit_for_review"
+
+
+def test_create_and_submit_names_every_missing_field_and_keeps_nothing(session, service, world):
+    actor = world.actor(world.arg_clerk)
+    savepoint = session.begin_nested()  # the caller's unit of work, rolled back on the error
+    with pytest.raises(Incomplete) as info:
+        service.create_and_submit(
+            actor, kind="mla", requested_authority="MEX-FGR", legal_basis="untoc-18",
+            fields={"subject": "Trata de personas"},
+        )  # fmt: skip
+    savepoint.rollback()
+    missing = {e.field for e in info.value.errors}
+    assert "conducting_authority" in missing and "subject" not in missing
+    assert session.scalars(select(Request)).all() == []
+    # A bad header and missing fields are told together, in one answer.
+    with pytest.raises(Incomplete) as info:
+        service.create_and_submit(
+            actor, kind="mla", requested_authority="ARG-DAJIN", legal_basis="untoc-18",
+            fields={"subject": "Trata de personas"},
+        )  # fmt: skip
+    fields = [e.field for e in info.value.errors]
+    assert "requested_authority" in fields and "conducting_authority" in fields
+    assert len(fields) == len(set(info.value.errors))
+    # A complete request with a bad header is invalid, not incomplete.
+    with pytest.raises(Invalid) as info:
+        service.create_and_submit(
+            actor, kind="mla", requested_authority="ARG-DAJIN", legal_basis="untoc-18",
+            fields=dict(MLA_FIELDS),
+        )  # fmt: skip
+    assert not isinstance(info.value, Incomplete)
 
 
 def test_only_the_counterpart_records_for_an_external_authority(session, service, world):
