@@ -83,7 +83,7 @@ def test_confidential_evidence_is_open_to_holding_supervisors_and_the_assignee(
     clerk = Actor.for_user(world.mex_clerk)
     with pytest.raises(NotAllowed, match="confidential"):
         evidence.list(confidential, clerk)
-    service.assign(confidential, world.mex_clerk, supervisor)
+    service.assign(confidential, world.mex_clerk.id, supervisor)
     assert can_use_evidence(evidence, confidential, clerk, att.id)
 
 
