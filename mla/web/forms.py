@@ -2,34 +2,24 @@
 
 Names in HTML are the services' field names (``subject``, ``inputs.grounds``,
 ``requested_authority``), so an :class:`~mla.errors.Invalid` from a service maps onto the
-form with no translation table: :func:`errors_by_field`. Parsing here is only about the
-shape of HTML form data (checkbox lists, repeated person rows, empty strings); every rule
-about what is valid stays in the workflow and the services.
+form with no translation table (:func:`mla.web.boundary.field_messages`). Parsing here is
+only about the shape of HTML form data (checkbox lists, repeated person rows, empty strings);
+every rule about what is valid stays in the workflow and the services.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
 from mla.authorities.service import CONTACT_KEYS
-from mla.errors import FieldError, Invalid
+from mla.errors import FieldError
 from mla.workflow.model import PERSON_KEYS, Field, Input, Workflow
 
 # Blank person rows offered on a new request; a clerk needing more saves and adds more.
 PERSON_ROWS = 3
-
-
-def errors_by_field(exc: Invalid | Iterable[FieldError]) -> dict[str, list[str]]:
-    """Field name → its messages ('' for errors about the whole form)."""
-    errors = exc.errors if isinstance(exc, Invalid) else exc
-    out: dict[str, list[str]] = {}
-    for e in errors:
-        out.setdefault(e.field, []).append(e.message)
-    return out
 
 
 def _value(kind: str, name: str, form: MultiDict[str, str], errors: list[FieldError]) -> Any:
