@@ -152,8 +152,10 @@ def get_session() -> Session:
 
 
 def begin_write(session: Session) -> None:
-    """Make the session's transaction one that may write, before a service reads what it will
-    change.
+    """Make the session's transaction one that may write, before anything reads what it will
+    change. The boundaries call it when a unit of work begins (web and API requests that
+    write, :func:`unit_of_work` for CLI commands and worker jobs); the evidence upload calls
+    it late on purpose, once the file has streamed.
 
     On SQLite a transaction that has only read holds a snapshot; if another writer commits
     before it writes, its write fails at once ("database is locked"), and neither the winner
