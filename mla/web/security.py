@@ -61,7 +61,8 @@ def check_csrf() -> None:
     if request.method in SAFE_METHODS:
         return
     expected = session.get(CSRF_FIELD)
-    given = request.form.get(CSRF_FIELD) or request.headers.get(CSRF_HEADER) or ""
+    # The header first: a script's upload is then not parsed here, before its own intake.
+    given = request.headers.get(CSRF_HEADER) or request.form.get(CSRF_FIELD) or ""
     if not expected or not hmac.compare_digest(str(expected), given):
         abort(400, description="csrf")
 
