@@ -154,8 +154,8 @@ def get_session() -> Session:
 def begin_write(session: Session) -> None:
     """Make the session's transaction one that may write, before anything reads what it will
     change. The boundaries call it when a unit of work begins (web and API requests that
-    write, :func:`unit_of_work` for CLI commands and worker jobs); the evidence upload calls
-    it late on purpose, once the file has streamed.
+    write, :func:`unit_of_work` for CLI commands and worker jobs); the evidence service calls
+    it late on purpose, once a file has streamed in (upload) or been decrypted (verify).
 
     On SQLite a transaction that has only read holds a snapshot; if another writer commits
     before it writes, its write fails at once ("database is locked"), and neither the winner
@@ -179,14 +179,19 @@ def begin_write(session: Session) -> None:
 
 
 @contextlib.contextmanager
-def unit_of_work(session: Session | None = None) -> Iterator[Session]:
+def unit_of_work(session: Session | None = None, *, lock_late: bool = False) -> Iterator[Session]:
     """A unit of work that may write, for a CLI command or a worker job: begun as one
     (:func:`begin_write`), committed when the block ends, rolled back entirely if it raised.
     Web and API requests get the same from their boundaries (:mod:`mla.web.boundary`,
-    :mod:`mla.api.routing`)."""
+    :mod:`mla.api.routing`).
+
+    ``lock_late``: the block's service takes the write lock itself, after long work that
+    must not hold it (decrypting evidence to verify it), as an upload does after streaming.
+    """
     session = session or get_session()
     try:
-        begin_write(session)
+        if not lock_late:
+            begin_write(session)
         yield session
         session.commit()
     except BaseException:

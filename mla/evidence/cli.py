@@ -119,7 +119,7 @@ def evidence_verify(check_all: bool, ids: tuple[int, ...]) -> None:
     # One commit per attachment: each check holds its request's history lock only briefly.
     items = service.verify_all(None if check_all else list(ids))
     while True:
-        with unit_of_work(session):
+        with unit_of_work(session, lock_late=True):  # not held while a file is decrypted
             item = next(items, None)
         if item is None:
             break

@@ -306,6 +306,8 @@ class EvidenceService:
         outcome: dict[str, Any] = {"result": "ok" if error is None else "failed"}
         if error is not None:
             outcome["error"] = str(error)
+        # Decrypting a large file must not hold the write lock (a no-op if the caller took it).
+        begin_write(self.session)
         self._record(
             attachment.request,
             EventKind.EVIDENCE_VERIFIED,
