@@ -27,6 +27,7 @@ from mla.errors import Conflict, FieldError, Invalid, NotFound
 from mla.requests.models import Request
 from mla.workflow.model import Deadline as DeadlineDef
 from mla.workflow.model import Duration, Workflow
+from mla.workflow.registry import DueLookup, RunningDeadline
 from mla.workflow.values import as_date
 
 
@@ -114,7 +115,7 @@ class Clocks:
                 continue
             if definition.when and not request.fields.get(definition.when):
                 continue
-            authority = party_authority(request, declared.owner)
+            authority = party_authority(request, definition.party or declared.owner)
             cal = self.calendar(authority)
             due = self._due(request, wf, definition, cal, now)
             if due is None:
@@ -161,7 +162,7 @@ class Clocks:
                     deadline.next_step_at = None
             else:
                 deadline.closed_at = now
-                if entered.final and by != declaring.owner:
+                if entered.final and by != (definition.party or declaring.owner):
                     deadline.outcome = Outcome.CANCELLED
                 elif now <= deadline.due_at:
                     deadline.outcome = Outcome.MET
@@ -171,6 +172,24 @@ class Clocks:
         self.session.flush()
         self._start(request, wf, dest, now)
         self.session.flush()
+
+    def due_lookup(self, request: Request) -> DueLookup:
+        """What guards ask (see :data:`mla.workflow.registry.DueLookup`): the running
+        deadline ``name`` of ``request``, due in its authority's time zone; None when it is
+        not running. Reads the open deadlines once, at the first question."""
+        found: dict[str, RunningDeadline] | None = None
+
+        def due(name: str) -> RunningDeadline | None:
+            nonlocal found
+            if found is None:
+                found = {}
+                for d in self.open_deadlines(request):
+                    if d.paused_at is None:
+                        cal = self.calendar(self.session.get_one(Authority, d.authority_id))
+                        found[d.name] = RunningDeadline(d.due_at.astimezone(cal.tz), d.extended)
+            return found.get(name)
+
+        return due
 
     def counted_dues(self, request: Request, wf: Workflow) -> dict[int, datetime]:
         """Each open deadline's due time as counted from its start and the request's

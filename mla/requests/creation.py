@@ -118,7 +118,8 @@ def create(
     header, header_errors = check_header(given, now.date())
     errors += header_errors
     values = dict(fields or {})
-    errors += field_errors(wf, legal_basis, values, partial=True)
+    today = Clocks(svc.session).calendar(actor.authority).local_date(now)
+    errors += field_errors(wf, legal_basis, values, partial=True, today=today)
     if errors:
         raise Invalid(errors)
     assert requested is not None

@@ -110,7 +110,8 @@ def update(
             values.pop(name, None)  # blanked on the form: the field is no longer given
         else:
             values[name] = value
-    errors += field_errors(wf, request.legal_basis, values, partial=True)
+    today = Clocks(svc.session).calendar(actor.authority).local_date(now)
+    errors += field_errors(wf, request.legal_basis, values, partial=True, today=today)
     if errors:
         raise Invalid(errors)
     changed = sorted(

@@ -25,6 +25,7 @@ from mla.authorities.service import get_authority
 from mla.db import begin_write, get_session, utcnow
 from mla.deadlines.service import Clocks, party_authority
 from mla.errors import Conflict, FieldError, Invalid, NotAllowed, NotFound, has_nul
+from mla.evidence.models import Attachment
 from mla.notify.service import NotificationService
 from mla.requests import creation, drafts, scope
 from mla.requests.models import Request
@@ -166,7 +167,11 @@ class RequestService:
         if not parties:
             return []
         return self.engine(request).available(
-            request, parties=frozenset(parties), role=actor.role, now=self.clock()
+            request,
+            parties=frozenset(parties),
+            role=actor.role,
+            now=self.clock(),
+            due=Clocks(self.session).due_lookup(request),
         )
 
     def last_change(self, request: Request) -> Event | None:
@@ -223,6 +228,8 @@ class RequestService:
             return resolved
         for i in t.inputs:
             code = inputs.get(i.name)
+            if i.type == "attachments" and isinstance(code, list) and code:
+                self._check_attachments(request, i.name, code)
             if i.type != "authority" or not code:
                 continue
             field = f"inputs.{i.name}"
@@ -242,6 +249,24 @@ class RequestService:
                 )
             resolved[i.name] = authority
         return resolved
+
+    def _check_attachments(self, request: Request, name: str, ids: list[Any]) -> None:
+        """Every id in ``ids`` names an attachment of ``request`` (raises Invalid naming
+        ``inputs.<name>`` otherwise; ids of other requests are not told apart)."""
+        wanted = {i for i in ids if isinstance(i, int) and not isinstance(i, bool)}
+        found = set(
+            self.session.scalars(
+                select(Attachment.id).where(
+                    Attachment.request_id == request.id, Attachment.id.in_(wanted)
+                )
+            )
+        )
+        missing = sorted(wanted - found)
+        if missing:
+            listed = ", ".join(map(str, missing))
+            raise Invalid(
+                FieldError(f"inputs.{name}", f"no attachment {listed} on {request.reference}")
+            )
 
     def fire(
         self,
@@ -273,14 +298,30 @@ class RequestService:
         inputs = dict(inputs or {})
         authorities = self._resolve_authority_inputs(request, engine, event, inputs, actor)
         source = request.state
+        clocks = Clocks(self.session)
         t = engine.fire(
-            request, event, parties=frozenset(parties), role=actor.role, inputs=inputs, now=now
+            request,
+            event,
+            parties=frozenset(parties),
+            role=actor.role,
+            inputs=inputs,
+            now=now,
+            today=clocks.calendar(actor.authority).local_date(now),
+            due=clocks.due_lookup(request),
         )
         wf = engine.workflow
         fields = dict(request.fields)
         for i in t.inputs:
             if i.to_field and i.name in inputs:
                 fields[i.to_field] = inputs[i.name]
+        # A recorded value replaced by an event that leaves the request where it is (a
+        # correction): the history keeps both, and the deadlines counted from it move.
+        corrected = {
+            name: {"from": request.fields[name], "to": value}
+            for name, value in fields.items()
+            if t.dest is None and name in request.fields and request.fields[name] != value
+        }
+        counted = clocks.counted_dues(request, engine.workflow) if corrected else {}
         if fields != request.fields:
             request.fields = fields
         if "executing_authority" in authorities:
@@ -299,8 +340,9 @@ class RequestService:
         except (StaleDataError, OperationalError) as exc:
             raise Conflict(f"{reference} was changed by someone else at the same time") from exc
 
-        clocks = Clocks(self.session)
         clocks.on_transition(request, wf, t.dest, t.by, now)
+        if corrected:
+            clocks.on_edit(request, wf, corrected, counted, now)
         if t.extends:
             clocks.extend(request, wf, t.extends, now)
         data: dict[str, Any] = {"event": event, "from": source, "to": dest, "by": t.by}
@@ -308,6 +350,8 @@ class RequestService:
             data["inputs"] = {
                 k: v.isoformat() if isinstance(v, date) else v for k, v in inputs.items()
             }
+        if corrected:
+            data["corrected"] = corrected
         if comment:
             data["comment"] = comment
         moved = chain.append(

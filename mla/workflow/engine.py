@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, cast
 
 from transitions import Machine
@@ -22,7 +22,14 @@ from transitions import Machine
 from mla.errors import Conflict, FieldError, Invalid, NotAllowed
 from mla.workflow.definition import WorkflowSet
 from mla.workflow.model import ROLES, Transition, Workflow
-from mla.workflow.registry import GUARDS, INPUT_GUARDS, Guard, GuardContext
+from mla.workflow.registry import (
+    GUARDS,
+    INPUT_GUARDS,
+    DueLookup,
+    Guard,
+    GuardContext,
+    extension_refused,
+)
 from mla.workflow.values import input_errors
 
 
@@ -135,18 +142,24 @@ class Engine:
         role: str,
         inputs: Mapping[str, Any],
         now: datetime,
+        today: date | None = None,
+        due: DueLookup | None = None,
     ) -> Transition:
         """Take ``event`` on ``model`` (anything with ``state``, ``fields``, ``legal_basis``,
         ``executing_authority_code``, ``kind``) and set ``model.state``.
 
         Requires: ``parties`` — the parties the caller acts as on this request; ``role`` — the
         caller's role. Guarantees: on return ``model.state`` is the transition's target; on an
-        exception ``model.state`` is unchanged. Storing ``to_field`` inputs, deadlines and
-        history is the caller's job. Raises, in this order of checks:
+        exception ``model.state`` is unchanged. ``today``: the actor's local date, after which
+        ``past`` date inputs are refused (default: ``now``'s UTC date); ``due``: the deadline
+        service's answer for the guards that ask whether a deadline has fallen due. Storing
+        ``to_field`` inputs, deadlines and history is the caller's job. Raises, in this
+        order of checks:
         :class:`Invalid` (field ``event``) for an unknown event; :class:`Conflict` when the
         event is not open from the current state; :class:`NotAllowed` for the wrong party or
         too low a role; :class:`Invalid` naming each bad ``inputs.<name>``; :class:`Conflict`
-        with the guard's reason when a guard blocks.
+        with the guard's reason when a guard blocks or an ``extends`` event's deadline is not
+        running or already extended.
         """
         if event not in self._events:
             raise Invalid(FieldError("event", f"{event!r} is not an event of {self.workflow.name}"))
@@ -159,24 +172,36 @@ class Engine:
         denied = self.denied(t, parties, role)
         if denied:
             raise NotAllowed(denied)
-        errors = input_errors(t, self.workflow, model.legal_basis, inputs)
+        errors = input_errors(
+            t, self.workflow, model.legal_basis, inputs, now.date() if today is None else today
+        )
         if errors:
             raise Invalid(errors)
         ctx = GuardContext(
-            request=model, inputs=inputs, workflow=self.workflow, now=now, transition=t
+            request=model, inputs=inputs, workflow=self.workflow, now=now, transition=t, due=due
         )
+        refused = extension_refused(ctx, t.extends) if t.extends and due is not None else None
+        if refused:
+            raise Conflict(refused)
         if not self.machine.events[event].trigger(model, ctx):
             reason = "; ".join(r for _, r in ctx.blocked) or f"{event} did not happen"
             raise Conflict(reason)
         return t
 
     def available(
-        self, model: Any, *, parties: frozenset[str], role: str, now: datetime
+        self,
+        model: Any,
+        *,
+        parties: frozenset[str],
+        role: str,
+        now: datetime,
+        due: DueLookup | None = None,
     ) -> list[Availability]:
         """Events open from ``model.state`` to any of ``parties``, in definition order.
 
         Guards that judge inputs (``INPUT_GUARDS``) are left to :meth:`fire`; the others are
-        evaluated on the request as it stands.
+        evaluated on the request as it stands (``preview``: what the event's own inputs can
+        bring is not yet missing).
         """
         out: list[Availability] = []
         for t in self.workflow.transitions_from(model.state):
@@ -185,9 +210,17 @@ class Engine:
             reason = self.denied(t, parties, role)
             if reason is None:
                 ctx = GuardContext(
-                    request=model, inputs={}, workflow=self.workflow, now=now, transition=t
+                    request=model,
+                    inputs={},
+                    workflow=self.workflow,
+                    now=now,
+                    transition=t,
+                    due=due,
+                    preview=True,
                 )
-                for name in t.guards:
+                if t.extends and due is not None:
+                    reason = extension_refused(ctx, t.extends)
+                for name in t.guards if reason is None else ():
                     if name not in INPUT_GUARDS:
                         reason = GUARDS[name](ctx)
                         if reason is not None:

@@ -54,15 +54,15 @@ _CODE = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 TOP_KEYS = {"name", "version", "labels", "fields", "legal_bases", "states", "initial"}
 TOP_KEYS |= {"transitions", "targets"}
 FIELD_KEYS = {"name", "type", "required", "choices", "labels", "help", "required_in"}
-FIELD_KEYS |= {"required_unless", "bases"}
+FIELD_KEYS |= {"required_unless", "bases", "past"}
 BASIS_KEYS = {"code", "labels", "refusal_grounds", "figures"}
 STATE_KEYS = {"name", "owner", "final", "initial", "kind", "labels", "deadlines", "clock_stops"}
 DEADLINE_KEYS = {"name", "within", "anchor", "labels", "escalation", "runs_through"}
-DEADLINE_KEYS |= {"extension", "when"}
+DEADLINE_KEYS |= {"extension", "when", "party"}
 STEP_KEYS = {"at", "to"}
 TRANSITION_KEYS = {"event", "sources", "dest", "stay", "by", "roles", "guards", "inputs"}
 TRANSITION_KEYS |= {"labels", "extends"}
-INPUT_KEYS = {"name", "type", "required", "choices", "labels", "to_field"}
+INPUT_KEYS = {"name", "type", "required", "choices", "labels", "to_field", "past"}
 CHOICE_KEYS = {"code", "labels"}
 
 
@@ -194,6 +194,13 @@ class _Builder:
             self.err(line, f"{where} must not be negative")
         return Duration(amount, unit)  # type: ignore[arg-type]
 
+    def past(self, m: LineMap, kind: str, where: str) -> bool:
+        """``past: true``: only a date (or date and time) can be required to lie in the past."""
+        past = self.flag(m, "past", where)
+        if past and kind not in ("date", "datetime"):
+            self.err(m.line_of("past"), f"'past' of {where} applies only to a date")
+        return past
+
     def choices(self, m: LineMap, key: str, where: str) -> tuple[Choice, ...]:
         def build(c: LineMap, w: str) -> Choice:
             self.keys(c, CHOICE_KEYS, ("code", "labels"), f"a choice of {w}")
@@ -225,6 +232,7 @@ class _Builder:
             required_in=self.names(m, "required_in", where),
             required_unless=unless,
             bases=self.names(m, "bases", where),
+            past=self.past(m, ftype, where),
             line=m.line,
         )
 
@@ -289,6 +297,7 @@ class _Builder:
             runs_through=self.names(m, "runs_through", where),
             extension=extension,
             when=when if isinstance(when, str) else None,
+            party=self.enum(m, "party", PARTIES, where, None),
             line=m.line,
         )
 
@@ -330,6 +339,7 @@ class _Builder:
             choices=choices,
             choices_from=choices_from,
             to_field=m.get("to_field") if isinstance(m.get("to_field"), str) else None,
+            past=self.past(m, itype, where),
             line=m.line,
         )
 

@@ -27,7 +27,17 @@ FIELD_TYPES = (
     "integer",
     "persons",
 )
-INPUT_TYPES = ("text", "longtext", "choice", "multichoice", "date", "authority", "boolean")
+# ``attachments``: ids of attachments of the request (documents an event brings with it).
+INPUT_TYPES = (
+    "text",
+    "longtext",
+    "choice",
+    "multichoice",
+    "date",
+    "authority",
+    "boolean",
+    "attachments",
+)
 UNITS = ("calendar_days", "business_days", "hours")
 RECIPIENTS = ("assignee", "clerks", "supervisors", "admins", "counterpart")
 STATE_KINDS = ("consultation", "refusal", "postponement")
@@ -99,6 +109,10 @@ class Deadline:
       like urgency and confidentiality), when that is set.
     - ``when``: a boolean field; the deadline runs only when that field is true.
     - ``extension``: it may be extended once by this much (a transition with ``extends``).
+    - ``party``: the party that must meet it, when not the declaring state's owner (a
+      detention clock the requested state keeps while the requesting state holds the
+      request); its authority's calendar and time zone count it and its people are escalated
+      to, ``counterpart`` being the other side.
     """
 
     name: str
@@ -109,6 +123,7 @@ class Deadline:
     runs_through: tuple[str, ...] = ()
     extension: Duration | None = None
     when: str | None = None
+    party: str | None = None
     line: int = dc_field(default=0, compare=False, repr=False)
 
     @property
@@ -121,7 +136,8 @@ class Field:
     """A request field. Required when ``required`` and the basis is in ``bases`` (empty: all),
     unless every value of a field named in ``required_unless`` is among the listed codes
     (e.g. facts are not needed when the only assistance sought is service of documents).
-    ``required_in`` names checkpoints (e.g. ``provisional_arrest``) with their own guard."""
+    ``required_in`` names checkpoints (e.g. ``provisional_arrest``) with their own guard.
+    ``past``: a date that must not be later than today (the date of an arrest, of receipt)."""
 
     name: str
     type: str
@@ -132,6 +148,7 @@ class Field:
     required_in: tuple[str, ...] = ()
     required_unless: Mapping[str, tuple[str, ...]] = dc_field(default_factory=dict)
     bases: tuple[str, ...] = ()
+    past: bool = False
     line: int = dc_field(default=0, compare=False, repr=False)
 
 
@@ -163,7 +180,8 @@ class State:
 class Input:
     """What the actor gives when firing an event. ``choices_from`` = ``refusal_grounds`` means
     the request's legal basis's closed list. ``to_field``: the service stores the value into
-    ``request.fields[to_field]`` (e.g. the arrest date that anchors a deadline)."""
+    ``request.fields[to_field]`` (e.g. the arrest date that anchors a deadline); given on a
+    ``stay`` event it corrects a recorded value. ``past``: a date not later than today."""
 
     name: str
     type: str
@@ -172,6 +190,7 @@ class Input:
     choices: tuple[Choice, ...] = ()
     choices_from: str | None = None
     to_field: str | None = None
+    past: bool = False
     line: int = dc_field(default=0, compare=False, repr=False)
 
 

@@ -10,17 +10,34 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from mla.workflow.model import Transition, Workflow
 from mla.workflow.values import as_date, field_errors
 
 
+@dataclass(frozen=True, slots=True)
+class RunningDeadline:
+    """The deadline service's answer about a running deadline of the request: when it falls
+    due, in the time zone of the authority whose calendar counts it, and whether its one
+    extension has been used."""
+
+    due: datetime
+    extended: bool
+
+
+# None: the deadline of that name is not running (never started, closed or paused).
+DueLookup = Callable[[str], RunningDeadline | None]
+
+
 @dataclass
 class GuardContext:
     """Everything a guard may look at. ``blocked`` collects (guard, reason) pairs as the
-    machine evaluates conditions, so the engine can report why a transition did not happen."""
+    machine evaluates conditions, so the engine can report why a transition did not happen.
+    ``due`` asks the deadline service about the request's deadlines (a guard never counts
+    days itself). ``preview``: the engine is listing what is open, before the actor has
+    given any inputs."""
 
     request: Any
     inputs: Mapping[str, Any]
@@ -28,6 +45,8 @@ class GuardContext:
     now: datetime
     transition: Transition | None = None
     blocked: list[tuple[str, str]] = field(default_factory=list)
+    due: DueLookup | None = None
+    preview: bool = False
 
 
 Guard = Callable[[GuardContext], str | None]
@@ -64,37 +83,57 @@ def _text(ctx: GuardContext, name: str) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def _figure(ctx: GuardContext, name: str) -> int | None:
-    return ctx.workflow.figures(ctx.request.legal_basis).get(name)
-
-
-def _lapsed(ctx: GuardContext, field_name: str, figure: str, what: str) -> str | None:
-    start = as_date(ctx.request.fields.get(field_name))
-    days = _figure(ctx, figure)
-    if start is None:
-        return f"the {field_name.replace('_', ' ')} is not recorded"
-    if days is None:
-        return f"legal basis {ctx.request.legal_basis!r} sets no {figure}"
-    # Treaty periods are counted in calendar days; the period ends at the end of its last day.
-    ends = start + timedelta(days=days)
-    if ctx.now.date() <= ends:
-        return f"the {what} runs until {ends.isoformat()}"
+def _fallen_due(ctx: GuardContext, deadline: str) -> str | None:
+    """None once the running deadline ``deadline`` has fallen due, as the deadline service
+    counts it (the owning authority's calendar and time zone, to the end of the last day)."""
+    what = deadline.replace("_", " ")
+    running = ctx.due(deadline) if ctx.due is not None else None
+    if running is None:
+        return f"the deadline {what} is not running"
+    if ctx.now <= running.due:
+        return f"the deadline {what} runs until {running.due.strftime('%Y-%m-%d %H:%M %Z')}"
     return None
+
+
+def extension_refused(ctx: GuardContext, deadline: str) -> str | None:
+    """Why the deadline ``deadline`` cannot be extended now (not running, or its one
+    extension already used), or None. The engine asks it of every ``extends`` event."""
+    what = deadline.replace("_", " ")
+    running = ctx.due(deadline) if ctx.due is not None else None
+    if running is None:
+        return f"the deadline {what} is not running"
+    if running.extended:
+        return f"the deadline {what} has already been extended once"
+    return None
+
+
+def _contents(ctx: GuardContext, checkpoint: str | None) -> list[Any]:
+    """What is missing or wrong in the request's contents, counting the values this event's
+    inputs store (``to_field``): an event may bring the contents it needs. Listing what is
+    open (``preview``), a field an input of the event can set is not yet held against it."""
+    values = dict(ctx.request.fields)
+    settable = set()
+    for i in ctx.transition.inputs if ctx.transition else ():
+        if i.to_field is not None:
+            settable.add(i.to_field)
+            if ctx.inputs.get(i.name) not in (None, "", []):
+                values[i.to_field] = ctx.inputs[i.name]
+    errors = field_errors(ctx.workflow, ctx.request.legal_basis, values, checkpoint=checkpoint)
+    return [e for e in errors if not (ctx.preview and e.field in settable)]
 
 
 @guard("complete")
 def complete(ctx: GuardContext) -> str | None:
-    """Every required field of the request's basis is present and valid."""
-    errors = field_errors(ctx.workflow, ctx.request.legal_basis, ctx.request.fields)
+    """Every required field of the request's basis is present and valid (counting the
+    values this event's inputs bring)."""
+    errors = _contents(ctx, None)
     return f"the request is incomplete: {_summarise(errors)}" if errors else None
 
 
 @guard("provisional_arrest_complete")
 def provisional_arrest_complete(ctx: GuardContext) -> str | None:
     """The fields a provisional arrest request needs (``required_in: [provisional_arrest]``)."""
-    errors = field_errors(
-        ctx.workflow, ctx.request.legal_basis, ctx.request.fields, checkpoint="provisional_arrest"
-    )
+    errors = _contents(ctx, "provisional_arrest")
     return f"the provisional arrest request is incomplete: {_summarise(errors)}" if errors else None
 
 
@@ -151,12 +190,12 @@ def resume_date_set(ctx: GuardContext) -> str | None:
 
 @guard("formal_request_deadline_passed")
 def formal_request_deadline_passed(ctx: GuardContext) -> str | None:
-    """The period for the formal request after a provisional arrest has run out
-    (the basis's ``formal_request_days`` from the arrest date)."""
-    return _lapsed(ctx, "arrest_date", "formal_request_days", "period for the formal request")
+    """The deadline ``formal_request`` (the period for the formal request after a provisional
+    arrest) has fallen due on its calendar."""
+    return _fallen_due(ctx, "formal_request")
 
 
 @guard("surrender_window_passed")
 def surrender_window_passed(ctx: GuardContext) -> str | None:
-    """The surrender window (the basis's ``surrender_days``) has run out uncollected."""
-    return _lapsed(ctx, "surrender_window_start", "surrender_days", "surrender window")
+    """The deadline ``surrender_window`` has fallen due on its calendar, uncollected."""
+    return _fallen_due(ctx, "surrender_window")

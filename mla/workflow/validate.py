@@ -186,7 +186,7 @@ def _deadlines(wf: Workflow, err: Report) -> None:
         for name in state.clock_stops:
             if name not in owners:
                 err(state.line, f"state {state.name!r} stops unknown deadline {name!r}")
-            elif owners[name][0].owner == state.owner:
+            elif (owners[name][1].party or owners[name][0].owner) == state.owner:
                 err(
                     state.line,
                     f"state {state.name!r} stops deadline {name!r} of its own party "

@@ -83,6 +83,11 @@ def type_error(kind: str, value: Any, choices: tuple[Choice, ...]) -> str | None
         if unknown:
             return f"{', '.join(map(str, unknown))} not among {', '.join(sorted(codes))}"
         return "must not repeat a code" if len(set(value)) != len(value) else None
+    if kind == "attachments":
+        ids_ok = isinstance(value, list | tuple) and all(
+            isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value
+        )
+        return None if ids_ok else "must be a list of attachment ids"
     if kind == "persons":
         return _persons_error(value)
     return f"has unknown type {kind}"
@@ -104,6 +109,15 @@ def _persons_error(value: Any) -> str | None:
     return None
 
 
+def past_error(past: bool, value: Any, today: date | None) -> str | None:
+    """Why a ``past`` date ``value`` is refused on ``today`` (the acting authority's local
+    date), or None. Without ``today`` nothing is checked (the caller has no calendar)."""
+    when = as_date(value)
+    if not past or today is None or when is None or when <= today:
+        return None
+    return f"must not be in the future (today is {today.isoformat()})"
+
+
 def is_required(f: Field, basis: str, values: Mapping[str, Any]) -> bool:
     """Whether field ``f`` must be filled for a request on ``basis`` with ``values``."""
     if not f.required or (f.bases and basis not in f.bases):
@@ -123,12 +137,13 @@ def field_errors(
     *,
     partial: bool = False,
     checkpoint: str | None = None,
+    today: date | None = None,
 ) -> list[FieldError]:
     """Every problem with a request's ``values`` under ``wf`` and ``basis``.
 
     ``partial``: a draft being edited — only types and unknown names are checked.
     ``checkpoint``: check the fields whose ``required_in`` names it (e.g. provisional arrest)
-    instead of the generally required ones.
+    instead of the generally required ones. ``today``: refuse ``past`` dates after it.
     """
     errors: list[FieldError] = []
     if basis not in wf.legal_bases:
@@ -143,7 +158,7 @@ def field_errors(
             if required and not partial:
                 errors.append(FieldError(f.name, "is required"))
             continue
-        problem = type_error(f.type, value, f.choices)
+        problem = type_error(f.type, value, f.choices) or past_error(f.past, value, today)
         if problem:
             errors.append(FieldError(f.name, problem))
     return errors
@@ -155,9 +170,14 @@ def input_choices(i: Input, wf: Workflow, basis: str) -> tuple[Choice, ...]:
 
 
 def input_errors(
-    t: Transition, wf: Workflow, basis: str, inputs: Mapping[str, Any]
+    t: Transition,
+    wf: Workflow,
+    basis: str,
+    inputs: Mapping[str, Any],
+    today: date | None = None,
 ) -> list[FieldError]:
-    """Every problem with ``inputs`` for transition ``t``; fields are named ``inputs.<name>``."""
+    """Every problem with ``inputs`` for transition ``t``; fields are named ``inputs.<name>``.
+    ``today``: refuse ``past`` dates after it."""
     declared = {i.name: i for i in t.inputs}
     errors = [
         FieldError(f"inputs.{name}", f"is not an input of {t.event}")
@@ -170,7 +190,9 @@ def input_errors(
             if i.required:
                 errors.append(FieldError(f"inputs.{i.name}", "is required"))
             continue
-        problem = type_error(i.type, value, input_choices(i, wf, basis))
+        problem = type_error(i.type, value, input_choices(i, wf, basis)) or past_error(
+            i.past, value, today
+        )
         if problem:
             errors.append(FieldError(f"inputs.{i.name}", problem))
     return errors
