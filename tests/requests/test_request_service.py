@@ -285,12 +285,19 @@ def test_extradition_formal_request_clock_runs_from_the_arrest(session, service,
     )
     assert request.fields["arrest_date"] == "2026-03-02"
     formal = deadlines(session, request)["formal_request"]
-    # 60 calendar days from the arrest, to the end of that day in Buenos Aires (UTC-3).
-    assert formal.due_at == datetime(2026, 5, 2, 2, 59, 59, 999999, tzinfo=UTC)
+    # The person is held in Mexico: 60 calendar days from the arrest, to the end of that day
+    # in Mexico City (UTC-6), on the requested authority's calendar, while Argentina holds
+    # the request (the formal request is its to send).
+    assert formal.due_at == datetime(2026, 5, 2, 5, 59, 59, 999999, tzinfo=UTC)
+    assert formal.authority_id == world.mex.id
     assert request.holder_authority is world.arg
-    with pytest.raises(Conflict, match="runs until 2026-05-01"):
+    with pytest.raises(Conflict, match="runs until 2026-05-01 23:59"):
         service.fire(request, "release_for_lapse", world.actor(world.mex_clerk))
-    clock.now = datetime(2026, 5, 3, 12, tzinfo=UTC)
+    # Hours before the end of the last day in Mexico (already 2 May in UTC): still running.
+    clock.now = datetime(2026, 5, 2, 3, tzinfo=UTC)
+    with pytest.raises(Conflict, match="runs until"):
+        service.fire(request, "release_for_lapse", world.actor(world.mex_clerk))
+    clock.now = datetime(2026, 5, 2, 6, tzinfo=UTC)
     service.fire(request, "release_for_lapse", world.actor(world.mex_clerk))
     assert deadlines(session, request)["formal_request"].outcome.value == "missed"
 
