@@ -236,6 +236,55 @@ class Clocks:
         self._start(request, wf, request.state, now)
         self.session.flush()
 
+    def on_migrate(
+        self, request: Request, old: Workflow, new: Workflow, now: datetime
+    ) -> dict[str, str]:
+        """Bring ``request``'s deadlines in line with workflow ``new`` after its state has
+        been mapped into it (``request.state`` is already the new state).
+
+        A running deadline the new version also runs in this state keeps its start, pauses
+        and extension: it moves by as much as its count moved (new figures, anchor, party
+        and calendar) and is escalated to the new party. Any other is cancelled (nobody owes
+        it under the new version). Deadlines the new state declares that are not running
+        start now. Returns ``{deadline name: kept|cancelled|started}``. Flushes."""
+        here = new.states[request.state]
+        done: dict[str, str] = {}
+        for deadline in self.open_deadlines(request):
+            try:
+                declaring, definition = new.deadline(deadline.name)
+                _, before_def = old.deadline(deadline.name)
+            except KeyError:
+                declaring = None
+            runs = declaring is not None and (
+                request.state == declaring.name
+                or request.state in definition.runs_through
+                or (deadline.paused_at is not None and deadline.name in here.clock_stops)
+            )
+            if declaring is None or not runs:
+                deadline.closed_at, deadline.outcome = now, Outcome.CANCELLED
+                deadline.next_step_at = None
+                done[deadline.name] = "cancelled"
+                continue
+            before_cal = self.calendar(self.session.get_one(Authority, deadline.authority_id))
+            before = self._due(request, old, before_def, before_cal, deadline.started_at)
+            authority = party_authority(request, definition.party or declaring.owner)
+            cal = self.calendar(authority)
+            after = self._due(request, new, definition, cal, deadline.started_at)
+            if before is not None and after is not None:
+                deadline.due_at += after - before
+            deadline.authority_id = authority.id
+            deadline.state = declaring.name
+            self._next_step(deadline, definition, cal)
+            done[deadline.name] = "kept"
+        self.session.flush()
+        running = {d.name for d in self.open_deadlines(request)}
+        self._start(request, new, request.state, now)
+        self.session.flush()
+        for d in self.open_deadlines(request):
+            if d.name not in running:
+                done[d.name] = "started"
+        return done
+
     def extend(self, request: Request, wf: Workflow, name: str, now: datetime) -> Deadline:
         """Extend the open deadline ``name`` once by its definition's ``extension``."""
         _declaring, definition = wf.deadline(name)

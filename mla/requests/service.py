@@ -33,7 +33,13 @@ from mla.requests.scope import Actor as Actor  # callers take the Actor with the
 from mla.workflow.engine import Availability, Engine, Engines
 
 # Events that change what a request is (as opposed to reads recorded for the audit).
-CHANGES = (EventKind.CREATED, EventKind.TRANSITION, EventKind.FIELDS_CHANGED, EventKind.ASSIGNED)
+CHANGES = (
+    EventKind.CREATED,
+    EventKind.TRANSITION,
+    EventKind.FIELDS_CHANGED,
+    EventKind.ASSIGNED,
+    EventKind.WORKFLOW_MIGRATED,
+)
 # Status polling runs this on every read; built once, since building it costs more than running it.
 _VERSION_OF = select(Request.id, Request.version_id).where(
     scope.party_of(bindparam("authority_id")), Request.reference == bindparam("reference")
