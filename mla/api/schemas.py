@@ -214,6 +214,9 @@ class DeadlineOut(Out):
     name: str
     label: str
     due_at: datetime
+    authority: str = Field(
+        description="code of the authority that must meet it; its calendar counts the days"
+    )
     status: Literal["met", "missed", "cancelled", "paused", "overdue", "running"]
 
 

@@ -98,8 +98,15 @@ def status(
             name = label(wf.deadline(d.name)[1].labels, lang)
         except KeyError:
             name = d.name
+        owner = parties.get(d.authority_id) or svc.session.get_one(Authority, d.authority_id)
         deadlines.append(
-            s.DeadlineOut(name=d.name, label=name, due_at=d.due_at, status=d.status(now))
+            s.DeadlineOut(
+                name=d.name,
+                label=name,
+                due_at=d.due_at,
+                authority=owner.code,
+                status=d.status(now),
+            )
         )
     events = []
     executing: tuple[Choice, ...] | None = None
