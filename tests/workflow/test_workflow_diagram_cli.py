@@ -63,7 +63,11 @@ def test_list(runner, tmp_path):
     result = runner.invoke(workflows_cli, ["list"])
     assert result.exit_code == 0
     rows = [line.split("\t") for line in result.output.splitlines()]
-    assert [(r[0], r[1]) for r in rows] == [("extradition", "1"), ("extradition", "2"), ("mla", "1")]
+    assert [(r[0], r[1]) for r in rows] == [
+        ("extradition", "1"),
+        ("extradition", "2"),
+        ("mla", "1"),
+    ]
     assert rows[2][3] == str(tmp_path / "mla.yaml")
 
 
