@@ -440,7 +440,11 @@ EXTRADITION_SCENARIOS: list[tuple[Any, ...]] = [
             "laws_text": "Art. 9: prisión de 40 a 80 años; imprescriptible.",
             "identification": "Fotografías y huellas dactilares adjuntas.",
         },
-        [("transmit_formal_request", {}, 0), ("acknowledge", {}, 3), ("refer_to_court", {}, 10)],
+        [
+            ("transmit_formal_request", {}, 0),
+            ("acknowledge", {}, 3),
+            ("refer_to_court", {"executing_authority": "COL-DECLA"}, 10),
+        ],
     ),
 ]
 
