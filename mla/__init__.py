@@ -26,11 +26,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     Database(app)
     # An invalid workflow definition stops the start: requests must never run on one. Dead
-    # ends (liveness) are logged: `mla workflows check` is their gate, and an old version kept
-    # for its open requests must not lock them away.
+    # ends (liveness) of a newest version are logged, not fatal: `mla workflows check` is
+    # their gate. Those of a superseded version, kept for its open requests, are not news.
     loaded = load_all(settings["MLA_WORKFLOWS_DIR"])
     for finding in loaded.findings:
-        logging.getLogger("mla.workflow").warning("%s", finding)
+        if not finding.warning:
+            logging.getLogger("mla.workflow").warning("%s", finding)
     app.extensions["mla.engines"] = Engines(loaded)
 
     # A row id in a URL larger than the database can hold is a 404, not an overflow.
