@@ -73,7 +73,7 @@ def _sets_authority(t: Transition, *, only_if_required: bool) -> bool:
     )
 
 
-def blocked(wf: Workflow, t: Transition, basis: str, facts: Facts) -> list[str]:
+def _blocked(wf: Workflow, t: Transition, basis: str, facts: Facts) -> list[str]:
     """Why ``t`` can never fire for a request with ``facts`` on ``basis``; empty if it can."""
     why = []
     if t.by == "executing" and not facts.authority:
@@ -111,7 +111,7 @@ def blocked(wf: Workflow, t: Transition, basis: str, facts: Facts) -> list[str]:
     return why
 
 
-def after(wf: Workflow, t: Transition, basis: str, facts: Facts, dest: str) -> Facts:
+def _after(wf: Workflow, t: Transition, basis: str, facts: Facts, dest: str) -> Facts:
     """The facts of a request with ``facts`` once ``t`` has fired into ``dest``."""
     held = set(facts.held) | set(required_fields(wf, t, basis, {}))
     held |= {i.to_field for i in t.inputs if i.to_field is not None and i.required}
@@ -122,7 +122,7 @@ def after(wf: Workflow, t: Transition, basis: str, facts: Facts, dest: str) -> F
     )
 
 
-def escapes(wf: Workflow) -> set[int]:
+def _escapes(wf: Workflow) -> set[int]:
     """The ids of transitions open from every open state (``sources: "*"``, which the
     loader expands): they end a request, they do not move it on."""
     open_states = {s.name for s in wf.states.values() if not s.final}
@@ -148,21 +148,21 @@ def explore(wf: Workflow, basis: str) -> _Graph:
         Facts(frozenset(), False, wf.states[wf.initial].owner == "requesting"),
     )
     graph = _Graph({start: None}, {}, {}, {})
-    escape = escapes(wf)
+    escape = _escapes(wf)
     queue = deque([start])
     while queue:
         node = queue.popleft()
         state, facts = node
         graph.edges[node], graph.stopped[node], graph.escaping[node] = [], [], []
         for t in wf.transitions_from(state):
-            why = blocked(wf, t, basis, facts)
+            why = _blocked(wf, t, basis, facts)
             escaping = id(t) in escape
             if why:
                 if not escaping:
                     graph.stopped[node].append((t, why))
                 continue
             dest = t.target(state)
-            nxt = (dest, after(wf, t, basis, facts, dest))
+            nxt = (dest, _after(wf, t, basis, facts, dest))
             if escaping:
                 graph.escaping[node].append((t.event, nxt))
             else:

@@ -30,8 +30,8 @@ class Needs:
     ``bases``, ``required_unless``). ``checkpoint``: the fields whose ``required_in`` names it.
     ``fields``: these fields by name. ``executing_authority``: an executing authority, on the
     request already or given as the event's ``executing_authority`` input. ``inputs``: inputs
-    the actor must give with the event (the event must declare them). ``waits``: it passes
-    only once a period has run out, which time alone brings about.
+    the actor must give with the event (the event must declare them). A guard that waits
+    for a period to run out declares only its date field: time brings the rest about.
     """
 
     required_fields: bool = False
@@ -39,7 +39,6 @@ class Needs:
     fields: tuple[str, ...] = ()
     executing_authority: bool = False
     inputs: tuple[str, ...] = ()
-    waits: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,14 +197,14 @@ def resume_date_set(ctx: GuardContext) -> str | None:
     return None if when > today else "the date to resume must be in the future"
 
 
-@guard("formal_request_deadline_passed", needs=Needs(fields=("arrest_date",), waits=True))
+@guard("formal_request_deadline_passed", needs=Needs(fields=("arrest_date",)))
 def formal_request_deadline_passed(ctx: GuardContext) -> str | None:
     """The period for the formal request after a provisional arrest has run out
     (the basis's ``formal_request_days`` from the arrest date)."""
     return _lapsed(ctx, "arrest_date", "formal_request_days", "period for the formal request")
 
 
-@guard("surrender_window_passed", needs=Needs(fields=("surrender_window_start",), waits=True))
+@guard("surrender_window_passed", needs=Needs(fields=("surrender_window_start",)))
 def surrender_window_passed(ctx: GuardContext) -> str | None:
     """The surrender window (the basis's ``surrender_days``) has run out uncollected."""
     return _lapsed(ctx, "surrender_window_start", "surrender_days", "surrender window")
