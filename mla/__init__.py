@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -24,8 +25,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = None  # evidence uploads enforce their own limit
 
     Database(app)
-    # An invalid workflow definition stops the start: requests must never run on one.
-    app.extensions["mla.engines"] = Engines(load_all(settings["MLA_WORKFLOWS_DIR"]))
+    # An invalid workflow definition stops the start: requests must never run on one. Dead
+    # ends (liveness) of a newest version are logged, not fatal: `mla workflows check` is
+    # their gate. Those of a superseded version, kept for its open requests, are not news.
+    loaded = load_all(settings["MLA_WORKFLOWS_DIR"])
+    for finding in loaded.findings:
+        if not finding.warning:
+            logging.getLogger("mla.workflow").warning("%s", finding)
+    app.extensions["mla.engines"] = Engines(loaded)
 
     # A row id in a URL larger than the database can hold is a 404, not an overflow.
     app.url_map.converters["int"] = RowIdConverter

@@ -81,6 +81,14 @@ class FieldOut(Out):
     required: bool
     label: str
     choices: list[ChoiceOut] | None = _optional()
+    required_in: list[str] = Field(
+        default_factory=list,
+        description="checkpoints whose own guard requires it (e.g. provisional_arrest); "
+        "each transition's requires says which event asks for what",
+    )
+    bases: list[str] | None = _optional(
+        description="the field applies (and is required) only under these legal bases"
+    )
 
 
 class DeadlineDef(Out):
@@ -99,6 +107,9 @@ class StateOut(Out):
     deadlines: list[DeadlineDef]
 
 
+TO_FIELD = "the request field the value is stored in; it counts for the event's own guards"
+
+
 class InputOut(Out):
     name: str
     type: str
@@ -106,6 +117,19 @@ class InputOut(Out):
     label: str
     choices: list[ChoiceOut] | None = _optional(
         description="the codes accepted; for refusal grounds, those of the request's basis"
+    )
+    to_field: str | None = _optional(description=TO_FIELD)
+
+
+class RequirementOut(Out):
+    """A request field a transition's guards require before it can fire."""
+
+    field: str
+    bases: list[str] | None = _optional(
+        description="required only under these legal bases (absent: under every basis)"
+    )
+    unless: dict[str, list[str]] | None = _optional(
+        description="not required when every value of the named field is among these codes"
     )
 
 
@@ -117,6 +141,10 @@ class TransitionOut(Out):
     by: Literal["requesting", "requested", "executing"]
     roles: list[str]
     inputs: list[InputOut]
+    requires: list[RequirementOut] = Field(
+        description="the request fields its guards require: fill them while the request may "
+        "still be edited, or give them as an input whose to_field names them"
+    )
 
 
 class LegalBasisOut(Out):
@@ -232,6 +260,7 @@ class EventInputOut(Out):
     required: bool
     label: str
     choices: list[ChoiceOut] | None = _optional()
+    to_field: str | None = _optional(description=TO_FIELD)
 
 
 class AvailableEvent(Out):
@@ -240,6 +269,10 @@ class AvailableEvent(Out):
     allowed: bool
     reason: str | None = Field(description="why it is not allowed now (role or guard)")
     inputs: list[EventInputOut]
+    missing: list[str] = Field(
+        description="fields its guards require that the request lacks now and its inputs do "
+        "not supply: add them to the request before firing it"
+    )
 
 
 class RequestStatus(RequestSummary):

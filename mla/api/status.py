@@ -119,6 +119,7 @@ def status(
                     required=i.required,
                     label=label(i.labels, lang),
                     choices=choices(options, lang) if options else None,
+                    to_field=i.to_field,
                 )
             )
         events.append(
@@ -128,6 +129,7 @@ def status(
                 allowed=a.allowed,
                 reason=a.reason,
                 inputs=inputs,
+                missing=list(a.missing),
             )
         )
     return s.RequestStatus(

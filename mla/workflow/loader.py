@@ -39,12 +39,17 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class DefinitionError:
+    """A rule a definition breaks, at ``file``:``line``. ``warning``: reported, not fatal (a
+    liveness finding in a superseded version, kept only for the requests opened under it)."""
+
     file: str
     line: int
     reason: str
+    warning: bool = False
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.reason}"
+        severity = "warning: " if self.warning else ""
+        return f"{self.file}:{self.line}: {severity}{self.reason}"
 
 
 _DURATION = re.compile(r"^([+-]?\d+)\s+(?:(calendar|business)\s+days?|(hours?))$")

@@ -17,7 +17,8 @@ from mla.workflow.model import PERSON_KEYS, Choice, Field, Input, Transition, Wo
 _AUTHORITY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 
 
-def _missing(value: Any) -> bool:
+def is_blank(value: Any) -> bool:
+    """Whether ``value`` counts as not given (None, empty, or only spaces)."""
     return (
         value is None
         or (isinstance(value, str | list | tuple) and not value)
@@ -138,7 +139,7 @@ def field_errors(
             errors.append(FieldError(name, "is not a field of this kind of request"))
     for f in wf.fields:
         value = values.get(f.name)
-        if _missing(value):
+        if is_blank(value):
             required = checkpoint in f.required_in if checkpoint else is_required(f, basis, values)
             if required and not partial:
                 errors.append(FieldError(f.name, "is required"))
@@ -166,7 +167,7 @@ def input_errors(
     ]
     for i in t.inputs:
         value = inputs.get(i.name)
-        if _missing(value):
+        if is_blank(value):
             if i.required:
                 errors.append(FieldError(f"inputs.{i.name}", "is required"))
             continue

@@ -39,6 +39,9 @@ def runner(monkeypatch, tmp_path):
     return CliRunner()
 
 
+@pytest.mark.xfail(
+    strict=True, reason="extradition v1 has dead ends (liveness); fixed by extradition v2"
+)
 def test_check_all_ok(runner):
     result = runner.invoke(workflows_cli, ["check"])
     assert result.exit_code == 0, result.output
