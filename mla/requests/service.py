@@ -294,6 +294,10 @@ class RequestService:
         if state.final:
             request.closed_at = now
             request.outcome = dest
+        elif request.closed_at is not None:
+            # An after-closure event (18.19 consent) opens the request again for a while.
+            request.closed_at = None
+            request.outcome = None
         try:
             self.session.flush()
         except (StaleDataError, OperationalError) as exc:

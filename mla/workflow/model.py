@@ -26,14 +26,18 @@ FIELD_TYPES = (
     "boolean",
     "integer",
     "persons",
+    # A language code, checked against the requested authority's accepted languages.
+    "language",
+    # A treaty code from the directory of bilateral treaties.
+    "treaty",
 )
 INPUT_TYPES = ("text", "longtext", "choice", "multichoice", "date", "authority", "boolean")
-UNITS = ("calendar_days", "business_days", "hours")
+UNITS = ("calendar_days", "business_days", "hours", "months")
 RECIPIENTS = ("assignee", "clerks", "supervisors", "admins", "counterpart")
 STATE_KINDS = ("consultation", "refusal", "postponement")
 PERSON_KEYS = ("name", "nationality", "location", "role")
 
-Unit = Literal["calendar_days", "business_days", "hours"]
+Unit = Literal["calendar_days", "business_days", "hours", "months"]
 Labels = Mapping[str, str]
 
 
@@ -99,6 +103,8 @@ class Deadline:
       like urgency and confidentiality), when that is set.
     - ``when``: a boolean field; the deadline runs only when that field is true.
     - ``extension``: it may be extended once by this much (a transition with ``extends``).
+    - ``party``: the party that must meet it (its calendar counts, its people are told);
+      default the declaring state's owner.
     """
 
     name: str
@@ -109,6 +115,9 @@ class Deadline:
     runs_through: tuple[str, ...] = ()
     extension: Duration | None = None
     when: str | None = None
+    # The party that must meet it, when not the declaring state's owner (e.g. the requesting
+    # state's follow-up reminders while the requested side holds the request).
+    party: str | None = None
     line: int = dc_field(default=0, compare=False, repr=False)
 
     @property
@@ -193,6 +202,9 @@ class Transition:
     guards: tuple[str, ...] = ()
     inputs: tuple[Input, ...] = ()
     extends: str | None = None
+    # Leaves a final state (e.g. consent to use the evidence further, asked after closure):
+    # the request is open again until it comes back to a final state.
+    after_closure: bool = False
     line: int = dc_field(default=0, compare=False, repr=False)
 
     @property
