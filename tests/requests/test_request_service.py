@@ -21,7 +21,7 @@ def test_create_opens_a_draft_held_by_the_requesting_authority(session, world, n
     request = new_mla(their_reference="FF3-1234/2026")
     assert request.reference == "MLA-ARG-2026-00001"
     assert request.state == "draft" and request.holder_authority is world.arg
-    assert request.workflow_version == 1
+    assert request.workflow_version == 2  # new requests take the newest version
     second = new_mla()
     assert second.reference == "MLA-ARG-2026-00002"
     [created] = chain_events(session, request)
@@ -60,7 +60,13 @@ def test_a_request_moves_from_draft_to_closed(session, service, world, received,
     mex, court = world.actor(world.mex_clerk), world.actor(world.court_clerk)
     assert received.state == "received" and received.holder_authority is world.mex
     running = deadlines(session, received)
-    assert set(running) == {"acknowledgement", "decision"}
+    assert {n for n, d in running.items() if d.authority_id == world.mex.id} == {
+        "acknowledgement",
+        "decision",
+    }
+    # The requesting state's follow-up reminders run meanwhile, on its own calendar.
+    follow_ups = {n for n, d in running.items() if d.authority_id == world.arg.id}
+    assert follow_ups == {"follow_up_first", "follow_up_second", "follow_up_third"}
 
     clock.advance(days=1)
     service.fire(received, "acknowledge", mex)
@@ -197,7 +203,8 @@ def test_withdrawal_cancels_the_other_partys_deadlines(session, service, world, 
         received, "withdraw", world.actor(world.arg_clerk), {"reasons": "Causa archivada."}
     )
     assert received.state == "withdrawn"
-    assert {d.outcome.value for d in deadlines(session, received).values()} == {"cancelled"}
+    theirs = [d for d in deadlines(session, received).values() if d.authority_id == world.mex.id]
+    assert {d.outcome.value for d in theirs} == {"cancelled"}
 
 
 def test_assigning_an_unknown_or_foreign_authority_is_refused(service, world, received):
