@@ -164,6 +164,19 @@ class CreateRequest(In):
         max_length=32,
         description="only when recording an external authority's request on its behalf",
     )
+    received_on: date | None = Field(
+        default=None,
+        description="external authority's request: the date it was received (not in the future)",
+    )
+    channel: Literal["diplomatic_note", "email", "courier", "interpol", "post"] | None = Field(
+        default=None, description="external authority's request: how it arrived"
+    )
+    received_as: str | None = Field(
+        default=None,
+        max_length=64,
+        description="external authority's request: the state it starts in, one a "
+        "transmission reaches (default the first, e.g. received)",
+    )
 
 
 class FireEvent(In):

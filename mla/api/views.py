@@ -149,7 +149,12 @@ def _status_response(
 )
 def create_request() -> Response:
     """Open a request; the caller's authority is the requesting authority. It starts in the
-    workflow's initial state (a draft): fire its events to transmit it. 422 names each
+    workflow's initial state (a draft): fire its events to transmit it. With
+    ``requesting_authority`` naming an external authority (not on mla), the caller, its
+    requested authority, records that authority's request as received instead
+    (``received_on``, ``channel``): it starts with the requested side, its clocks counted
+    from the day it arrived; attach the document received with
+    ``POST /requests/{reference}/attachments``. 422 names each
     invalid or missing field."""
     body = json_body(s.CreateRequest)
     svc = request_service()

@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from datetime import date, datetime
 
+from zoneinfo import ZoneInfo
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -53,6 +55,11 @@ class Clocks:
         self.session = session
         self._calendars: dict[int, Calendar] = {}
         self._treaties: dict[str, dict[str, int]] = {}
+
+    @staticmethod
+    def local_today(authority: Authority, now: datetime) -> date:
+        """The date on ``authority``'s wall clock at ``now``."""
+        return now.astimezone(ZoneInfo(authority.timezone or "UTC")).date()
 
     def figures(self, request: Request, wf: Workflow, authority: Authority) -> dict[str, int]:
         """The figures ``authority``'s deadlines on ``request`` count with, weakest first:

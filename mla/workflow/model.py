@@ -269,6 +269,20 @@ class Workflow:
                 return t.event
         return None
 
+    def intake_states(self) -> tuple[str, ...]:
+        """The states a requesting state's transmission reaches (a requesting-party event from
+        a state it holds into one the requested side holds), in definition order: where a
+        request received from a state not on mla is recorded as starting."""
+        out: list[str] = []
+        for t in self.transitions:
+            if t.by != "requesting" or t.dest is None or t.dest in out:
+                continue
+            if self.states[t.dest].owner != "requested" or self.states[t.dest].final:
+                continue
+            if any(self.states[s].owner == "requesting" for s in t.sources if s in self.states):
+                out.append(t.dest)
+        return tuple(out)
+
     def figures(self, basis: str) -> dict[str, int]:
         """The deadline figures in force for ``basis``: the targets, overridden by the basis's
         own figures. An authority's own overrides are applied by the deadlines service."""

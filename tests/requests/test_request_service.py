@@ -241,6 +241,8 @@ def test_steps_of_an_external_authority_are_recorded_on_its_behalf(session, serv
         requesting_authority="PER-UCJIE",
         requested_authority="MEX-FGR",
         legal_basis="untoc-18",
+        received_on=date(2026, 2, 27),
+        channel="diplomatic_note",
         fields={
             "conducting_authority": "Fiscalía Provincial de Lima",
             "proceeding_type": "investigation",
@@ -252,12 +254,14 @@ def test_steps_of_an_external_authority_are_recorded_on_its_behalf(session, serv
             "language": "es",
         },
     )
-    assert request.requesting_authority is peru and request.holder_authority is peru
-    event = None
-    for name in ("submit_for_review", "sign", "transmit"):
-        event = service.fire(request, name, Actor.for_user(world.mex_supervisor))
-    assert event is not None and event.on_behalf_of_id == peru.id
+    # Recorded as received, with the requested side: nobody drafts or signs it for Peru.
+    assert request.requesting_authority is peru and request.holder_authority is world.mex
     assert request.state == "received"
+    service.fire(request, "acknowledge", mex)
+    service.fire(request, "request_information", mex, {"questions": "¿Qué testigo?"})
+    event = service.fire(request, "provide_information", mex, {"answer": "El contador."})
+    assert event.on_behalf_of_id == peru.id
+    assert request.state == "formal_review"
     # An authority on mla records its own steps: nobody records them for it.
     with pytest.raises(Invalid, match="requesting_authority"):
         service.create(
@@ -323,6 +327,7 @@ def test_only_the_counterpart_records_for_an_external_authority(session, service
     request = service.create(
         mex, kind="mla", requesting_authority="PER-UCJIE", requested_authority="MEX-FGR",
         legal_basis="untoc-18", fields={"subject": "Cohecho"},
+        received_on=date(2026, 3, 2), channel="email",
     )  # fmt: skip
     assert set(service.parties(request, mex)) == {"requested", "requesting"}
     request.executing_authority = world.mex_court
