@@ -70,6 +70,18 @@ class AuthorityList(Out):
     items: list[AuthorityOut]
 
 
+class TreatyOut(Out):
+    code: str = Field(description="what a request on the bilateral basis names in 'treaty'")
+    name: str
+    states: list[str] = Field(description="the two parties, ISO 3166-1 alpha-2")
+    figures: dict[str, int] = Field(description="its deadline figures, over the basis defaults")
+    reference: str | None
+
+
+class TreatyList(Out):
+    items: list[TreatyOut]
+
+
 class ChoiceOut(Out):
     code: str
     label: str
@@ -77,10 +89,16 @@ class ChoiceOut(Out):
 
 class FieldOut(Out):
     name: str
-    type: str
+    type: str = Field(
+        description="language: a code among the requested authority's languages; "
+        "treaty: a code from GET /treaties"
+    )
     required: bool
     label: str
     choices: list[ChoiceOut] | None = _optional()
+    bases: list[str] | None = _optional(
+        description="the legal bases it applies to (and is required under); absent: all"
+    )
 
 
 class DeadlineDef(Out):

@@ -11,6 +11,7 @@ from mla.api import schemas as s
 from mla.api.cache import RecentReads, StatusCache
 from mla.api.routing import actor, after_commit, json_body, operation, query_args
 from mla.authorities.service import list_authorities
+from mla.authorities.treaties import list_treaties
 from mla.db import get_session, utcnow
 from mla.requests.models import Request
 from mla.requests.service import RequestService, request_service
@@ -89,6 +90,22 @@ def list_directory() -> Response:
     kind, languages it accepts requests in, contact points."""
     items = [catalog.authority(a) for a in list_authorities(get_session())]
     return json_response(s.AuthorityList(items=items))
+
+
+@operation(
+    bp,
+    "GET",
+    "/treaties",
+    summary="The bilateral treaties",
+    tag="directory",
+    scope=READ,
+    responses={200: s.TreatyList},
+)
+def list_treaty_directory() -> Response:
+    """Every bilateral treaty: its code (what a request on the ``bilateral`` basis names in
+    its ``treaty`` field), the two states, and its deadline figures."""
+    items = [catalog.treaty(t) for t in list_treaties(get_session())]
+    return json_response(s.TreatyList(items=items))
 
 
 # --- requests --------------------------------------------------------------------------------

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from datetime import date, datetime
-
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select

@@ -9,7 +9,6 @@ from mla.audit import chain
 from mla.authorities import service as authorities
 from mla.deadlines.models import Deadline
 from mla.errors import Conflict, Invalid, NotAllowed, NotFound
-from mla.requests.service import Actor
 
 
 def deadlines(session, request) -> dict[str, Deadline]:
