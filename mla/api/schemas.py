@@ -255,6 +255,10 @@ class HistoryEntry(Out):
     to: str
     by: str | None = Field(description="code of the authority that acted")
     party: str
+    recorded_by: str | None = _optional(
+        description="code of the authority that recorded this step on behalf of 'by', an "
+        "external authority (not on mla)"
+    )
 
 
 class EventInputOut(Out):

@@ -270,16 +270,26 @@ class Workflow:
         return None
 
     def intake_states(self) -> tuple[str, ...]:
-        """The states a requesting state's transmission reaches (a requesting-party event from
-        a state it holds into one the requested side holds), in definition order: where a
-        request received from a state not on mla is recorded as starting."""
+        """The states a requesting state's transmission reaches: a requesting-party event from
+        a state of its preparation (reached from the initial state through states it holds)
+        into one the requested side holds, in definition order. Where a request received
+        from a state not on mla is recorded as starting."""
+        preparing = {self.initial}
+        frontier = [self.initial]
+        while frontier:
+            for t in self.transitions_from(frontier.pop()):
+                dest = t.dest
+                if dest in self.states and dest not in preparing:
+                    if self.states[dest].owner == "requesting" and not self.states[dest].final:
+                        preparing.add(dest)
+                        frontier.append(dest)
         out: list[str] = []
         for t in self.transitions:
             if t.by != "requesting" or t.dest is None or t.dest in out:
                 continue
             if self.states[t.dest].owner != "requested" or self.states[t.dest].final:
                 continue
-            if any(self.states[s].owner == "requesting" for s in t.sources if s in self.states):
+            if preparing.intersection(t.sources):
                 out.append(t.dest)
         return tuple(out)
 
