@@ -278,11 +278,12 @@ class Workflow:
         frontier = [self.initial]
         while frontier:
             for t in self.transitions_from(frontier.pop()):
-                dest = t.dest
-                if dest in self.states and dest not in preparing:
-                    if self.states[dest].owner == "requesting" and not self.states[dest].final:
-                        preparing.add(dest)
-                        frontier.append(dest)
+                state = self.states.get(t.dest or "")
+                if state is None or state.name in preparing:
+                    continue
+                if state.owner == "requesting" and not state.final:
+                    preparing.add(state.name)
+                    frontier.append(state.name)
         out: list[str] = []
         for t in self.transitions:
             if t.by != "requesting" or t.dest is None or t.dest in out:
