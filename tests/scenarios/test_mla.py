@@ -210,3 +210,15 @@ def test_bilateral_treaty_sets_the_decision_deadline(api, session):
     transmit(api, ref)
     due = date.fromisoformat(deadlines(api.mex, ref)["decision"]["due_at"][:10])
     assert 17 <= (due - date.today()).days <= 19
+
+
+def test_an_authority_sets_its_own_targets(api, session, world, workflows):
+    # MEX-FGR's admin shortens its own decision target; ARG's follow-ups keep the default.
+    treaties.set_target(session, world.mex, workflows.latest("mla"), "decide_days", 20)
+    treaties.set_target(session, world.arg, workflows.latest("mla"), "follow_up_first_days", 14)
+    ref = draft(api)
+    transmit(api, ref)
+    due = {n: date.fromisoformat(d["due_at"][:10]) for n, d in deadlines(api.mex, ref).items()}
+    assert 19 <= (due["decision"] - date.today()).days <= 21
+    assert 6 <= (due["acknowledgement"] - date.today()).days <= 8  # not overridden
+    assert 13 <= (due["follow_up_first"] - date.today()).days <= 15
