@@ -493,11 +493,16 @@ def _ensure_requests(session: Session, engines: Any, now: datetime) -> None:
             fields=values,
             their_reference=their_ref,
             urgency="urgent" if kind == "extradition" else "normal",
+            # Recorded as received: it starts with the requested side.
+            received_on=clock.at.date() if external else None,
+            channel="diplomatic_note" if external else None,
         )
         engine = service.engine(request)
         for event, inputs, later in steps:
             clock.at += timedelta(days=later, hours=2)
             t = engine.transition(request.state, event)
+            if t is None and external and request.state in (engine.workflow.intake_states()):
+                continue  # a preparation step of the external state: it arrived prepared
             assert t is not None, f"demo: {event} is not open from {request.state}"
             values = {
                 k: (clock.at.date() + timedelta(days=v)).isoformat() if isinstance(v, int) else v
