@@ -17,6 +17,7 @@ from flask import current_app
 
 from mla.api import tokens
 from mla.authorities import service as authorities
+from mla.authorities import treaties
 from mla.authorities.models import AuthorityKind, Role
 from mla.commandline import Group, open_app, table, with_app
 from mla.db import get_session, unit_of_work
@@ -93,6 +94,79 @@ def authorities_list() -> None:
         for a in authorities.list_authorities(get_session())
     ]
     table(rows, ("CODE", "STATE", "KIND", "PARENT", "NAME"))
+
+
+@authorities_group.command("target")
+@click.argument("code")
+@click.argument("workflow")
+@click.argument("name")
+@click.argument("days", required=False, type=int)
+@with_app
+def authorities_target(code: str, workflow: str, name: str, days: int | None) -> None:
+    """Set the authority CODE's own target NAME of WORKFLOW to DAYS (e.g. MEX-FGR mla
+    decide_days 20) for its deadlines from now on; without DAYS, drop the override."""
+    engines = current_app.extensions["mla.engines"]
+    with unit_of_work() as session:
+        authority = authorities.get_authority(session, code)
+        own = treaties.set_target(
+            session, authority, engines.workflows.latest(workflow), name, days
+        )
+    shown = ", ".join(f"{k}={v}" for k, v in sorted(own.items())) or "none"
+    click.echo(f"{authority.code} targets for {workflow}: {shown}")
+
+
+# --- treaties ---------------------------------------------------------------------------
+
+
+@cli.group(cls=Group, name="treaties")
+def treaties_group() -> None:
+    """Bilateral treaties and their deadline figures."""
+
+
+@treaties_group.command("add")
+@click.argument("code")
+@click.option("--name", required=True)
+@click.option("--states", required=True, help="the two parties, ISO 3166-1 alpha-2: AR,MX")
+@click.option(
+    "--figure", "figures", multiple=True, help="a deadline figure NAME=DAYS, e.g. decide_days=18"
+)
+@click.option("--reference", help="where its text is published")
+@with_app
+def treaties_add(
+    code: str, name: str, states: str, figures: tuple[str, ...], reference: str | None
+) -> None:
+    """Record a bilateral treaty; requests on the bilateral basis name it by CODE."""
+    pair = [c.strip() for c in states.split(",")]
+    parsed: dict[str, Any] = {}
+    for item in figures:
+        key, _, value = item.partition("=")
+        parsed[key.strip()] = int(value) if value.strip().isdigit() else value
+    with unit_of_work() as session:
+        treaty = treaties.add_treaty(
+            session,
+            code,
+            name=name,
+            states=(pair[0], pair[1]) if len(pair) == 2 else (states, states),
+            figures=parsed,
+            reference=reference,
+        )
+    click.echo(f"added treaty {treaty.code}: {treaty.name}")
+
+
+@treaties_group.command("list")
+@with_app
+def treaties_list() -> None:
+    """List the treaties with their figures."""
+    rows = [
+        (
+            t.code,
+            f"{t.state_a}-{t.state_b}",
+            " ".join(f"{k}={v}" for k, v in sorted(t.figures.items())),
+            t.name,
+        )
+        for t in treaties.list_treaties(get_session())
+    ]
+    table(rows, ("CODE", "STATES", "FIGURES", "NAME"))
 
 
 # --- users ------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mla.api import schemas as s
-from mla.authorities.models import Authority
+from mla.authorities.models import Authority, Treaty
 from mla.workflow.model import Choice, Input, Workflow, label
 from mla.workflow.registry import requirements
 
@@ -90,6 +90,16 @@ def workflow(wf: Workflow, lang: str) -> s.WorkflowOut:
             )
             for b in wf.legal_bases.values()
         ],
+    )
+
+
+def treaty(t: Treaty) -> s.TreatyOut:
+    return s.TreatyOut(
+        code=t.code,
+        name=t.name,
+        states=[t.state_a, t.state_b],
+        figures=dict(t.figures),
+        reference=t.reference,
     )
 
 

@@ -70,6 +70,18 @@ class AuthorityList(Out):
     items: list[AuthorityOut]
 
 
+class TreatyOut(Out):
+    code: str = Field(description="what a request on the bilateral basis names in 'treaty'")
+    name: str
+    states: list[str] = Field(description="the two parties, ISO 3166-1 alpha-2")
+    figures: dict[str, int] = Field(description="its deadline figures, over the basis defaults")
+    reference: str | None
+
+
+class TreatyList(Out):
+    items: list[TreatyOut]
+
+
 class ChoiceOut(Out):
     code: str
     label: str
@@ -77,7 +89,10 @@ class ChoiceOut(Out):
 
 class FieldOut(Out):
     name: str
-    type: str
+    type: str = Field(
+        description="language: a code among the requested authority's languages; "
+        "treaty: a code from GET /treaties"
+    )
     required: bool
     label: str
     choices: list[ChoiceOut] | None = _optional()
@@ -192,6 +207,19 @@ class CreateRequest(In):
         max_length=32,
         description="only when recording an external authority's request on its behalf",
     )
+    received_on: date | None = Field(
+        default=None,
+        description="external authority's request: the date it was received (not in the future)",
+    )
+    channel: Literal["diplomatic_note", "email", "courier", "interpol", "post"] | None = Field(
+        default=None, description="external authority's request: how it arrived"
+    )
+    received_as: str | None = Field(
+        default=None,
+        max_length=64,
+        description="external authority's request: the state it starts in, one a "
+        "transmission reaches (default the first, e.g. received)",
+    )
 
 
 class FireEvent(In):
@@ -252,6 +280,10 @@ class HistoryEntry(Out):
     to: str
     by: str | None = Field(description="code of the authority that acted")
     party: str
+    recorded_by: str | None = _optional(
+        description="code of the authority that recorded this step on behalf of 'by', an "
+        "external authority (not on mla)"
+    )
 
 
 class EventInputOut(Out):

@@ -75,21 +75,39 @@ def status(
         if a is not None
     }
     history = []
+
+    def code(authority_id: int | None) -> str | None:
+        if authority_id is None:
+            return None
+        who = parties.get(authority_id) or svc.session.get(Authority, authority_id)
+        return who.code if who else None
+
     for e in svc.history(request):
+        recorded_by = code(e.actor_authority_id) if e.on_behalf_of_id else None
+        if e.kind == EventKind.CREATED and "received_on" in e.data:
+            # An external state's request recorded as received: its arrival is its first step.
+            history.append(
+                s.HistoryEntry(
+                    at=e.at,
+                    event="received",
+                    from_=e.data["state"],
+                    to=e.data["state"],
+                    by=code(e.on_behalf_of_id),
+                    party="requesting",
+                    recorded_by=recorded_by,
+                )
+            )
         if e.kind != EventKind.TRANSITION:
             continue  # creation, assignment and reads are not state changes
-        who_id = e.on_behalf_of_id or e.actor_authority_id
-        who = parties.get(who_id) if who_id is not None else None
-        if who is None and who_id is not None:
-            who = svc.session.get(Authority, who_id)
         history.append(
             s.HistoryEntry(
                 at=e.at,
                 event=e.data["event"],
                 from_=e.data["from"],
                 to=e.data["to"],
-                by=who.code if who else None,
+                by=code(e.on_behalf_of_id or e.actor_authority_id),
                 party=e.data["by"],
+                recorded_by=recorded_by,
             )
         )
     deadlines = []

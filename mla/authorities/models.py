@@ -4,7 +4,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mla.db import Base, JSONType, StrEnumType, utcnow
@@ -58,6 +58,12 @@ class Authority(Base):
         default=False,
         comment="not on mla: the other party's clerks record its steps on its behalf",
     )
+    target_overrides: Mapped[dict[str, Any]] = mapped_column(
+        JSONType,
+        default=dict,
+        server_default="{}",
+        comment="its own service-level targets per workflow, e.g. {mla: {decide_days: 20}}",
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     parent: Mapped[Authority | None] = relationship(remote_side=[id])
@@ -91,3 +97,36 @@ class User(Base):
 
     def __repr__(self) -> str:
         return f"<User {self.username}>"
+
+
+class Treaty(Base):
+    """A bilateral treaty between two states, with its own deadline figures (LEGAL.md: "18
+    days extendable to 40", "two months"). A request on the ``bilateral`` basis names one;
+    its deadlines take these figures over the basis's and the targets."""
+
+    __tablename__ = "treaty"
+    __table_args__ = (UniqueConstraint("code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(
+        String(32), comment="short stable code requests name it by, e.g. ARG-MEX-1990"
+    )
+    name: Mapped[str] = mapped_column(String(300))
+    state_a: Mapped[str] = mapped_column(String(2), comment="ISO 3166-1 alpha-2 of one party")
+    state_b: Mapped[str] = mapped_column(String(2), comment="ISO 3166-1 alpha-2 of the other")
+    figures: Mapped[dict[str, Any]] = mapped_column(
+        JSONType,
+        default=dict,
+        comment="its deadline figures by name (e.g. decide_days: 18), over the basis defaults",
+    )
+    reference: Mapped[str | None] = mapped_column(
+        Text, comment="where its text is published (official gazette, treaty series)"
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def between(self, country: str, other: str) -> bool:
+        """Whether the treaty binds exactly these two states (either order)."""
+        return {self.state_a, self.state_b} == {country.upper(), other.upper()}
+
+    def __repr__(self) -> str:
+        return f"<Treaty {self.code}>"

@@ -66,6 +66,8 @@ class DemoRequest(_Data):
     requested: str
     legal_basis: str
     urgency: Literal["normal", "urgent"] = "normal"
+    # How the request of an external state (not on mla) arrived; it is recorded as received.
+    channel: str | None = None
     started_days_ago: int
     fields: dict[str, Any]
     steps: list[Step]
@@ -176,7 +178,8 @@ def _ensure_requests(session: Session, engines: Engines, now: datetime) -> None:
         if r.their_reference in existing:
             continue
         clock.at = now - timedelta(days=r.started_days_ago)
-        # An external requesting authority's request is recorded by the requested one.
+        # An external requesting authority's request is recorded as received by the requested
+        # one, on the day it arrived.
         external = authorities.get_authority(session, r.requesting).external
         request = service.create(
             _user_of(authorities.get_authority(session, r.requested if external else r.requesting)),
@@ -187,6 +190,8 @@ def _ensure_requests(session: Session, engines: Engines, now: datetime) -> None:
             fields={**data().defaults.get(r.kind, {}), **r.fields},
             their_reference=r.their_reference,
             urgency=r.urgency,
+            received_on=clock.at.date() if external else None,
+            channel=r.channel if external else None,
         )
         engine = service.engine(request)
         for step in r.steps:

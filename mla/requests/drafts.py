@@ -17,6 +17,7 @@ from mla.audit import chain
 from mla.audit.models import Event, EventKind
 from mla.deadlines.service import Clocks
 from mla.errors import Conflict, FieldError, Invalid, NotAllowed, NotFound
+from mla.requests import creation
 from mla.requests.models import Request, Urgency
 from mla.workflow.values import field_errors
 
@@ -111,6 +112,9 @@ def update(
         else:
             values[name] = value
     errors += field_errors(wf, request.legal_basis, values, partial=True)
+    errors += creation.directory_errors(
+        svc.session, wf, request.requesting_authority, request.requested_authority, values
+    )
     if errors:
         raise Invalid(errors)
     changed = sorted(

@@ -133,14 +133,22 @@ class RequestService:
         their_reference: str | None = None,
         confidential: bool = False,
         requesting_authority: str | None = None,
+        received_on: date | None = None,
+        channel: str | None = None,
+        received_as: str | None = None,
     ) -> Request:
         """Open a request of workflow ``kind`` (its newest version) in its initial state.
 
         The actor's authority is the requesting authority, unless ``requesting_authority``
         names an external one, whose request the actor (then the requested authority) records
-        on its behalf. Fields are checked for type and name; completeness is the workflow's
-        gate on transmission. Raises Invalid naming every bad field, NotFound for an unknown
-        authority.
+        on its behalf as received: ``received_on`` (the date it arrived, not in the future),
+        ``channel`` (diplomatic_note, email, courier, interpol, post) and optionally
+        ``received_as`` (a state a transmission reaches; default the first). Such a request
+        starts there, already with the requested side, its clocks counted from the day it
+        arrived; the history says who recorded it for whom. Fields are checked for type and
+        name, and against the directory (the requested authority's languages, the treaty);
+        completeness is the workflow's gate on transmission. Raises Invalid naming every bad
+        field, NotFound for an unknown authority.
         """
         return creation.create(
             self,
@@ -155,6 +163,9 @@ class RequestService:
             their_reference=their_reference,
             confidential=confidential,
             requesting_authority=requesting_authority,
+            received_on=received_on,
+            channel=channel,
+            received_as=received_as,
         )
 
     # --- events ---------------------------------------------------------------------------
@@ -294,6 +305,10 @@ class RequestService:
         if state.final:
             request.closed_at = now
             request.outcome = dest
+        elif request.closed_at is not None:
+            # An after-closure event (18.19 consent) opens the request again for a while.
+            request.closed_at = None
+            request.outcome = None
         try:
             self.session.flush()
         except (StaleDataError, OperationalError) as exc:

@@ -147,7 +147,8 @@ class Engine:
         now: datetime,
     ) -> Transition:
         """Take ``event`` on ``model`` (anything with ``state``, ``fields``, ``legal_basis``,
-        ``executing_authority_code``, ``kind``) and set ``model.state``.
+        ``executing_authority_code``, ``requested_authority_code``, ``requested_languages``,
+        ``kind``) and set ``model.state``.
 
         Requires: ``parties`` — the parties the caller acts as on this request; ``role`` — the
         caller's role. Guarantees: on return ``model.state`` is the transition's target; on an

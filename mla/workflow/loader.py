@@ -52,7 +52,7 @@ class DefinitionError:
         return f"{self.file}:{self.line}: {severity}{self.reason}"
 
 
-_DURATION = re.compile(r"^([+-]?\d+)\s+(?:(calendar|business)\s+days?|(hours?))$")
+_DURATION = re.compile(r"^([+-]?\d+)\s+(?:(calendar|business)\s+days?|(hours?)|(months?))$")
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _CODE = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 
@@ -63,10 +63,10 @@ FIELD_KEYS |= {"required_unless", "bases"}
 BASIS_KEYS = {"code", "labels", "refusal_grounds", "figures"}
 STATE_KEYS = {"name", "owner", "final", "initial", "kind", "labels", "deadlines", "clock_stops"}
 DEADLINE_KEYS = {"name", "within", "anchor", "labels", "escalation", "runs_through"}
-DEADLINE_KEYS |= {"extension", "when"}
+DEADLINE_KEYS |= {"extension", "when", "party"}
 STEP_KEYS = {"at", "to"}
 TRANSITION_KEYS = {"event", "sources", "dest", "stay", "by", "roles", "guards", "inputs"}
-TRANSITION_KEYS |= {"labels", "extends"}
+TRANSITION_KEYS |= {"labels", "extends", "after_closure"}
 INPUT_KEYS = {"name", "type", "required", "choices", "labels", "to_field"}
 CHOICE_KEYS = {"code", "labels"}
 
@@ -194,7 +194,12 @@ class _Builder:
             self.err(line, f"{where} must be a duration such as {example}, got {value!r}")
             return None
         amount = int(match.group(1))
-        unit = "hours" if match.group(3) else f"{match.group(2)}_days"
+        if match.group(3):
+            unit = "hours"
+        elif match.group(4):
+            unit = "months"
+        else:
+            unit = f"{match.group(2)}_days"
         if amount < 0 and not signed:
             self.err(line, f"{where} must not be negative")
         return Duration(amount, unit)  # type: ignore[arg-type]
@@ -294,6 +299,7 @@ class _Builder:
             runs_through=self.names(m, "runs_through", where),
             extension=extension,
             when=when if isinstance(when, str) else None,
+            party=self.enum(m, "party", PARTIES, where, None),
             line=m.line,
         )
 
@@ -357,6 +363,7 @@ class _Builder:
             guards=self.names(m, "guards", where),
             inputs=tuple(self.items(m, "inputs", where, self.input)),
             extends=m.get("extends") if isinstance(m.get("extends"), str) else None,
+            after_closure=self.flag(m, "after_closure", where),
             line=m.line,
         )
 

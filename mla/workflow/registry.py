@@ -137,6 +137,20 @@ def complete(ctx: GuardContext) -> str | None:
     return f"the request is incomplete: {_summarise(errors)}" if errors else None
 
 
+@guard("language_accepted", needs=Needs(fields=("language",)))
+def language_accepted(ctx: GuardContext) -> str | None:
+    """The request is in a language the requested authority accepts (Palermo 18.14), as
+    its directory entry lists them."""
+    language = ctx.request.fields.get("language")
+    accepted = ctx.request.requested_languages
+    if not accepted or language in accepted:
+        return None
+    return (
+        f"{ctx.request.requested_authority_code} does not accept requests in {language!r}; "
+        f"it accepts {', '.join(accepted)} (18.14)"
+    )
+
+
 @guard("provisional_arrest_complete", needs=Needs(checkpoint="provisional_arrest"))
 def provisional_arrest_complete(ctx: GuardContext) -> str | None:
     """The fields a provisional arrest request needs (``required_in: [provisional_arrest]``)."""

@@ -15,6 +15,7 @@ from mla.errors import FieldError
 from mla.workflow.model import PERSON_KEYS, Choice, Field, Input, Transition, Workflow
 
 _AUTHORITY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
+_LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
 
 
 def is_blank(value: Any) -> bool:
@@ -57,6 +58,12 @@ def _codes(choices: tuple[Choice, ...]) -> set[str]:
 
 def type_error(kind: str, value: Any, choices: tuple[Choice, ...]) -> str | None:
     """Why ``value`` is not a valid ``kind`` (a field or input type), or None."""
+    if kind == "language":
+        ok = isinstance(value, str) and _LANGUAGE.match(value) is not None
+        return None if ok else "must be a language code such as es or en"
+    if kind == "treaty":
+        code_ok = isinstance(value, str) and _AUTHORITY.match(value) is not None
+        return None if code_ok else "must be a treaty code"
     if kind in ("text", "longtext"):
         if not isinstance(value, str):
             return "must be text"
