@@ -221,8 +221,9 @@ def audit_group() -> None:
 )
 @with_app
 def audit_verify(anchors: tuple[str, ...]) -> None:
-    """Recompute every request's hash chain, and check it against each anchor given; name
-    the first broken link and exit 1."""
+    """Recompute every request's hash chain, replay each history to check the request row,
+    and check each history against each anchor given; name the first broken link or the
+    first part of a row its history does not give, and exit 1."""
     from mla.audit import anchor
     from mla.audit.chain import verify_all
 
@@ -233,15 +234,24 @@ def audit_verify(anchors: tuple[str, ...]) -> None:
             documents.append((path, anchor.load(Path(path).read_text("utf-8"))))
         except (OSError, UnicodeDecodeError) as exc:
             raise MLAError(f"cannot read the anchor {path}: {exc}") from None
-    checked = 0
-    for _request, broken in verify_all(session):
-        if broken is not None:
-            raise MLAError(f"broken history: {broken}")
+    checked = partial = 0
+    for result in verify_all(session):
+        if result.broken is not None:
+            raise MLAError(f"broken history: {result.broken}")
         checked += 1
+        partial += result.partial
     for path, document in documents:
         for broken in anchor.check(session, document):
             raise MLAError(f"broken history: {broken} ({path})")
-    click.echo(f"{checked} request histories verified, no broken link")
+    click.echo(
+        f"{checked} request histories verified, no broken link; each request row is what "
+        "its history says"
+    )
+    if partial:
+        click.echo(
+            f"({partial} of them checked in part: their histories began before mla recorded "
+            "the values each change left, so only what those events tell was compared)"
+        )
     for path, document in documents:
         click.echo(
             f"{len(document['heads'])} still hold at the anchor {path} of "

@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from mla.audit import chain
+from mla.audit import chain, replay
 from mla.audit.models import EventKind
 from mla.authorities.models import Authority, AuthorityKind
 from mla.authorities.service import get_authority
@@ -153,7 +153,13 @@ def create(
         actor_user_id=actor.user_id,
         actor_authority_id=actor.authority.id,
         on_behalf_of_id=on_behalf_of,
-        data={"state": request.state, "workflow": f"{wf.name}.v{wf.version}"},
+        data={
+            "state": request.state,
+            "workflow": f"{wf.name}.v{wf.version}",
+            replay.ROW: replay.recorded(
+                svc.session, request, replay.COLUMNS, fields=dict(request.fields)
+            ),
+        },
         at=now,
     )
     NotificationService(svc.session, svc.engines).on_status_change(request, created)
