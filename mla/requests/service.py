@@ -350,9 +350,9 @@ class RequestService:
         named keep their value. Header arguments left out keep theirs. Checked like
         :meth:`create` (types and names; completeness waits for transmission). Guarantees:
         the changes and one ``fields_changed`` history event naming what changed and
-        recording the new values are written together, with the running deadlines counted from what changed
-        (``needed_by``, an anchor field, a ``when`` field) brought in line; nothing is written
-        when nothing changed (returns None).
+        recording the new values are written together, with the running deadlines counted
+        from what changed (``needed_by``, an anchor field, a ``when`` field) brought in line;
+        nothing is written when nothing changed (returns None).
         Raises NotFound if the actor is no party; Conflict if the request changed since
         ``expected_version`` (naming who and when); NotAllowed once transmitted, for the
         requested or executing side, or in a state the other side owns; Invalid naming each

@@ -7,7 +7,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
@@ -243,9 +242,7 @@ def test_mla_audit_verify_names_each_column_changed_behind_the_history(
         assert line.startswith(f"error: broken history: {reference}: event "), line
         assert reason in line, (change, line)
         with engine.begin() as conn:
-            conn.execute(
-                update(REQUEST).where(where).values(**{k: original[k] for k in change})
-            )
+            conn.execute(update(REQUEST).where(where).values(**{k: original[k] for k in change}))
         assert mla("audit", "verify").exit_code == 0, change
 
     # A history written before values were recorded: verified for what it tells, and said so.
