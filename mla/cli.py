@@ -151,7 +151,13 @@ def tokens_group() -> None:
 
 @tokens_group.command("create")
 @click.argument("code")
-@click.option("--days", type=click.IntRange(min=1), help="expire after this many days")
+@click.option(
+    "--days",
+    type=click.IntRange(min=1),
+    default=tokens.DEFAULT_VALIDITY_DAYS,
+    show_default=True,
+    help="expire after this many days",
+)
 @click.option(
     "--role",
     type=click.Choice([r.value for r in Role]),
@@ -160,17 +166,16 @@ def tokens_group() -> None:
     help="role the system acts with; supervisor lets it sign (a deliberate delegation)",
 )
 @with_app
-def tokens_create(code: str, days: int | None, role: str) -> None:
+def tokens_create(code: str, days: int, role: str) -> None:
     """Issue a token for authority CODE. It is shown once; only its digest is kept."""
     from datetime import timedelta
 
     with unit_of_work() as session:
         authority = authorities.get_authority(session, code)
-        row, token = tokens.create(
-            session, authority, valid_for=timedelta(days=days) if days else None, role=role
-        )
+        row, token = tokens.create(session, authority, valid_for=timedelta(days=days), role=role)
     click.echo(
-        f"token {row.id} for {authority.code} as {row.role} (shown once, store it now): {token}"
+        f"token {row.id} for {authority.code} as {row.role}, expires {row.expires_at:%Y-%m-%d} "
+        f"(shown once, store it now): {token}"
     )
 
 
