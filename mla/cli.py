@@ -233,6 +233,10 @@ def audit_verify(anchors: tuple[str, ...]) -> None:
     from mla.audit.chain import verify_all
 
     session = get_session()
+    if session.get_bind().dialect.name == "postgresql":
+        # One snapshot for the whole check: a change committed while it runs must not read
+        # as a request row ahead of (or behind) its history. SQLite's read is one already.
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     documents = []
     for path in anchors:
         try:

@@ -230,9 +230,7 @@ def verify_request(session: Session, request: Request) -> Break | None:
         select(*_EVENT_COLUMNS).where(Event.request_id == request.id).order_by(Event.seq)
     ):
         walk.step(event)
-    names = replay.Names(session)
-    names.load_users([request.assignee_id])
-    return walk.finish(names).broken
+    return walk.finish(replay.Names(session)).broken
 
 
 def verify_all(session: Session) -> Iterator[Verified]:

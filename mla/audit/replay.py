@@ -125,12 +125,16 @@ class Names:
             rows = self.session.execute(select(User.id, User.username).where(User.id.in_(wanted)))
             self.usernames.update({user_id: username for user_id, username in rows})
 
+    def _code(self, authority_id: int) -> str:
+        if authority_id not in self.codes:  # added while verify runs
+            self.codes[authority_id] = self.session.get_one(Authority, authority_id).code
+        return self.codes[authority_id]
+
     def observed(self, row: Any) -> dict[str, Any]:
         """Every column of ``row`` the history accounts for, in recorded form, and its
         fields."""
-        values = {
-            n: _value(row, n, self.codes.__getitem__, self.usernames.__getitem__) for n in COLUMNS
-        }
+        self.load_users([row.assignee_id])  # a no-op once its batch is loaded
+        values = {n: _value(row, n, self._code, self.usernames.__getitem__) for n in COLUMNS}
         values["fields"] = dict(row.fields or {})
         return values
 
