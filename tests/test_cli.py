@@ -1,5 +1,6 @@
 """The mla command: one clear line, and a non-zero exit on bad input."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -119,6 +120,19 @@ def test_tokens_create_list_revoke(mla):
     assert "revoked" in mla("tokens", "list").output
     assert "already revoked" in _one_error_line(mla("tokens", "revoke", "1"))
     assert "unknown authority" in _one_error_line(mla("tokens", "create", "NOPE"))
+
+
+def test_tokens_expire_after_a_year_unless_told(mla):
+    mla("authorities", "add", "USA-OIA", "--country", "US", "--name", "OIA")
+    today = utcnow().date()
+    by_default = mla("tokens", "create", "USA-OIA")
+    assert f"expires {today + timedelta(days=365):%Y-%m-%d}" in by_default.output
+    shorter = mla("tokens", "create", "USA-OIA", "--days", "30")
+    assert f"expires {today + timedelta(days=30):%Y-%m-%d}" in shorter.output
+    listing = mla("tokens", "list").output
+    assert f"{today + timedelta(days=365):%Y-%m-%d}" in listing
+    never = mla("tokens", "create", "USA-OIA", "--days", "0")
+    assert never.exit_code != 0 and "'--days'" in never.stderr
 
 
 def test_demo_is_idempotent_and_prints_logins(mla):

@@ -162,24 +162,33 @@ def status(
 # --- ETag -------------------------------------------------------------------------------------
 
 
+def _request_tag(reference: str) -> str:
+    return hashlib.sha256(reference.encode()).hexdigest()[:8]
+
+
 def etag(status: s.RequestStatus, body: bytes) -> str:
-    """``"v<version>-<digest>"``: the version for If-Match, the digest of the rendered body
-    because a deadline can turn overdue, or a guard open, without the request changing.
-    Reads recorded as progress queries are not in the body, so they do not change it."""
-    return f'"v{status.version}-{hashlib.sha256(body).hexdigest()[:24]}"'
+    """``"v<version>-<request>-<digest>"``: the version and the request it belongs to for
+    If-Match, the digest of the rendered body because a deadline can turn overdue, or a
+    guard open, without the request changing. Reads recorded as progress queries are not in
+    the body, so they do not change it."""
+    digest = hashlib.sha256(body).hexdigest()[:24]
+    return f'"v{status.version}-{_request_tag(status.reference)}-{digest}"'
 
 
-_IF_MATCH = re.compile(r'^\s*(?:W/)?"?v?(\d+)(?:-[0-9a-f]*)?"?\s*$')
+_IF_MATCH = re.compile(r'^\s*(?:W/)?"?v?(\d+)(?:-([0-9a-f]{8})-[0-9a-f]+)?"?\s*$')
 
 
-def expected_version(header: str | None) -> int | None:
-    """The request version an ``If-Match`` header names (an ETag from GET, or a bare
-    version number); None when absent or ``*``. Raises Invalid when malformed."""
+def expected_version(header: str | None, reference: str) -> int | None:
+    """The version of request ``reference`` an ``If-Match`` header names (an ETag from GET
+    of that request, or a bare version number); None when absent or ``*``. Raises Invalid
+    when malformed or the ETag of another request (whose version number proves nothing)."""
     if header is None or header.strip() in ("", "*"):
         return None
     match = _IF_MATCH.match(header)
     if not match:
         raise Invalid(FieldError("If-Match", "must be an ETag from GET /requests/{reference}"))
+    if match.group(2) is not None and match.group(2) != _request_tag(reference):
+        raise Invalid(FieldError("If-Match", f"is the ETag of another request, not {reference}"))
     return int(match.group(1))
 
 

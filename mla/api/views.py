@@ -264,7 +264,7 @@ def fire_event(reference: str) -> Response:
     svc = request_service()
     request = svc.get(actor(), reference)  # first: a non-party learns nothing from a 422
     body = json_body(s.FireEvent)
-    expected = status.expected_version(http_request.headers.get("If-Match"))
+    expected = status.expected_version(http_request.headers.get("If-Match"), request.reference)
     svc.fire(
         request,
         body.event,

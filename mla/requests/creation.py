@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from mla.audit import chain
+from mla.audit import chain, replay
 from mla.audit.models import EventKind
 from mla.authorities.models import Authority, AuthorityKind
 from mla.authorities.service import get_authority
@@ -213,7 +213,13 @@ def create(
     svc.session.add(request)
     svc.session.flush()
     Clocks(svc.session).on_create(request, wf, at)
-    data: dict[str, Any] = {"state": request.state, "workflow": f"{wf.name}.v{wf.version}"}
+    data: dict[str, Any] = {
+        "state": request.state,
+        "workflow": f"{wf.name}.v{wf.version}",
+        replay.ROW: replay.recorded(
+            svc.session, request, replay.COLUMNS, fields=dict(request.fields)
+        ),
+    }
     if intake:
         assert received_on is not None
         data |= {"received_on": received_on.isoformat(), "channel": channel}

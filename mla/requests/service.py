@@ -18,7 +18,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from mla.audit import chain
+from mla.audit import chain, replay
 from mla.audit.models import Event, EventKind
 from mla.authorities.models import Authority, AuthorityKind, Role, User
 from mla.authorities.service import get_authority
@@ -325,6 +325,14 @@ class RequestService:
             }
         if comment:
             data["comment"] = comment
+        data[replay.ROW] = replay.recorded(
+            self.session,
+            request,
+            replay.TRANSITION,
+            fields_set={
+                i.to_field: inputs[i.name] for i in t.inputs if i.to_field and i.name in inputs
+            },
+        )
         moved = chain.append(
             self.session,
             request,
@@ -356,10 +364,10 @@ class RequestService:
         ``fields`` maps field names to new values; None or empty removes a field; fields not
         named keep their value. Header arguments left out keep theirs. Checked like
         :meth:`create` (types and names; completeness waits for transmission). Guarantees:
-        the changes and one ``fields_changed`` history event naming what changed (names, not
-        values) are written together, with the running deadlines counted from what changed
-        (``needed_by``, an anchor field, a ``when`` field) brought in line; nothing is written
-        when nothing changed (returns None).
+        the changes and one ``fields_changed`` history event naming what changed and
+        recording the new values are written together, with the running deadlines counted
+        from what changed (``needed_by``, an anchor field, a ``when`` field) brought in line;
+        nothing is written when nothing changed (returns None).
         Raises NotFound if the actor is no party; Conflict if the request changed since
         ``expected_version`` (naming who and when); NotAllowed once transmitted, for the
         requested or executing side, or in a state the other side owns; Invalid naming each
@@ -416,7 +424,11 @@ class RequestService:
             EventKind.ASSIGNED,
             actor_user_id=actor.user_id,
             actor_authority_id=actor.authority.id,
-            data={"from": previous, "to": assignee.username if assignee else None},
+            data={
+                "from": previous,
+                "to": assignee.username if assignee else None,
+                replay.ROW: replay.recorded(self.session, request, ("assignee",)),
+            },
             at=self.clock(),
         )
 

@@ -2,7 +2,8 @@
 
 CSRF: one random token per session, required on every state-changing request to the web
 blueprint (form field ``csrf_token`` or header ``X-CSRF-Token`` for the upload script) and
-compared in constant time. The session cookie is HttpOnly and SameSite=Lax, and Secure when
+compared in constant time. Every response carries the security headers below (HSTS over
+https). The session cookie is HttpOnly and SameSite=Lax, and Secure when
 the UI is served over https (``MLA_BASE_URL``).
 """
 
@@ -33,6 +34,9 @@ HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 }
+# A year; only ever sent over https, where it means something. Not includeSubDomains: other
+# services of the ministry may live under this host's name.
+HSTS = "max-age=31536000"
 
 
 def configure_cookies(app: Flask) -> None:
@@ -62,13 +66,21 @@ def check_csrf() -> None:
         return
     expected = session.get(CSRF_FIELD)
     given = request.form.get(CSRF_FIELD) or request.headers.get(CSRF_HEADER) or ""
-    if not expected or not hmac.compare_digest(str(expected), given):
+    # As bytes: compare_digest refuses str with non-ASCII characters, and a forged token
+    # may well have some.
+    if not expected or not hmac.compare_digest(str(expected).encode(), given.encode()):
         abort(400, description="csrf")
 
 
 def add_headers(response: Response) -> Response:
+    """The security headers, on every response of the application (pages, error pages, the
+    API and its docs); HSTS when the request came over https. Behind a proxy that ends TLS,
+    the server must be told to trust its X-Forwarded-Proto (gunicorn's
+    ``--forwarded-allow-ips``) for the request to count as https."""
     for name, value in HEADERS.items():
         response.headers.setdefault(name, value)
+    if request.is_secure:
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
     if request.endpoint != "web.static":
         # Pages show case files: never keep them in a shared or browser cache.
         response.headers.setdefault("Cache-Control", "no-store")

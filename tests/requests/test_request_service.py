@@ -314,7 +314,8 @@ def test_only_a_supervisor_of_the_holder_assigns(session, service, world, receiv
     with pytest.raises(Invalid):
         service.assign(received, world.arg_clerk, world.actor(world.mex_supervisor))
     event = service.assign(received, other, world.actor(world.mex_supervisor))
-    assert received.assignee is other and event.data == {"from": None, "to": other.username}
+    assert received.assignee is other
+    assert event.data == {"from": None, "to": other.username, "row": {"assignee": other.username}}
     assert chain.verify_request(session, received) is None
 
 

@@ -44,7 +44,9 @@ def _load_user() -> None:
             session.clear()
 
 
-bp.after_request(security.add_headers)
+# The whole application's, not only this blueprint's: error pages for unknown paths, the API
+# and its docs page need them as much.
+bp.after_app_request(security.add_headers)
 
 
 View = Callable[..., ResponseReturnValue]
