@@ -119,7 +119,14 @@ def _walk(engine: Engine, engines: Engines) -> dict[str, Any]:
     with Session(engine) as session, session.begin():
         add = authorities.add_authority
         add(session, "ARG-DAJIN", country="AR", name="DAJIN", timezone="America/Buenos_Aires")
-        add(session, "MEX-FGR", country="MX", name="FGR", timezone="America/Mexico_City")
+        add(
+            session,
+            "MEX-FGR",
+            country="MX",
+            name="FGR",
+            languages=["es"],
+            timezone="America/Mexico_City",
+        )
         add(
             session,
             "MEX-FEMDO",
