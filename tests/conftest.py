@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from mla import create_app, migrate
 from mla.authorities import service as authorities
-from mla.authorities.models import Authority, AuthorityKind, User
+from mla.authorities.models import Authority, AuthorityKind, Role, User
 from mla.config import normalize_database_url
 from mla.db import make_engine
 from mla.requests.models import Request
@@ -237,6 +237,11 @@ class World:
 
     def actor(self, user: User) -> Actor:
         return Actor.for_user(user)
+
+    @staticmethod
+    def admin(authority: Authority) -> Actor:
+        """An admin of ``authority``, as the services that reserve work to admins see one."""
+        return Actor(authority=authority, role=Role.ADMIN)
 
 
 @pytest.fixture

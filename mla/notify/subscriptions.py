@@ -27,14 +27,16 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app, has_app_context
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from mla.authorities.models import Authority
-from mla.db import utcnow
-from mla.errors import ConfigError, FieldError, IntegrityError, Invalid, NotFound
+from mla.authorities.models import Authority, Role
+from mla.config import SETTINGS
+from mla.db import begin_write, utcnow
+from mla.errors import ConfigError, FieldError, IntegrityError, Invalid, NotAllowed, NotFound
 from mla.notify.channels import TargetRefused, parse_target
 from mla.notify.models import WebhookSubscription
+from mla.requests.scope import Actor
 
 #: Event types a subscription may ask for; an empty list or None means all of them.
 EVENTS = ("request.created", "request.state_changed", "deadline.escalated")
@@ -122,17 +124,46 @@ def target_problem(url: str, *, allow_private: bool) -> TargetRefused | None:
 
 
 class SubscriptionService:
-    """Webhook subscriptions of one authority at a time; every method is scoped to it."""
+    """Webhook subscriptions of one authority at a time, managed by its admins (the one rule
+    the API and the web UI both ask: :meth:`managed_by`); every method is scoped to the
+    acting authority."""
 
     def __init__(
-        self, session: Session, *, secret_key: str | None = None, allow_private: bool | None = None
+        self,
+        session: Session,
+        *,
+        secret_key: str | None = None,
+        allow_private: bool | None = None,
+        most: int | None = None,
     ) -> None:
         self.session = session
         self.secret_key = secret_key
         self.allow_private = allow_private_targets(allow_private)
+        if most is None:
+            most = int(
+                current_app.config["MLA_WEBHOOK_MAX_SUBSCRIPTIONS"]
+                if has_app_context() and "MLA_WEBHOOK_MAX_SUBSCRIPTIONS" in current_app.config
+                else SETTINGS["MLA_WEBHOOK_MAX_SUBSCRIPTIONS"][0]
+            )
+        self.most = most
 
-    def list(self, authority: Authority) -> list[WebhookSubscription]:
-        """The authority's active subscriptions, oldest first."""
+    @staticmethod
+    def managed_by(actor: Actor) -> Authority:
+        """The authority whose subscriptions ``actor`` may list, add and remove: its own, if
+        ``actor`` is an admin (a user, or a system through a token issued ``--role admin``).
+        A subscription sends the request's movements to a URL of one's choosing, so it is an
+        admin's decision, not a clerk's. Raises NotAllowed otherwise."""
+        if not actor.role.includes(Role.ADMIN):
+            raise NotAllowed(
+                "webhook subscriptions are managed by the authority's admins "
+                "(a system needs a token issued with --role admin)"
+            )
+        return actor.authority
+
+    def list(self, actor: Actor) -> builtins.list[WebhookSubscription]:
+        """The acting authority's active subscriptions, oldest first. Raises NotAllowed
+        (:meth:`managed_by`)."""
+        authority = self.managed_by(actor)
         return list(
             self.session.scalars(
                 select(WebhookSubscription)
@@ -146,17 +177,21 @@ class SubscriptionService:
 
     def add(
         self,
-        authority: Authority,
+        actor: Actor,
         url: str,
         events: builtins.list[str] | None = None,
         *,
         now: datetime | None = None,
     ) -> tuple[WebhookSubscription, str]:
-        """Subscribe ``url`` to ``events`` (None or empty: all of :data:`EVENTS`).
+        """Subscribe ``url`` to ``events`` (None or empty: all of :data:`EVENTS`) for the
+        acting authority.
 
         Returns the subscription and its signing secret, which is shown this once and kept
-        only sealed. Raises Invalid naming ``url`` or ``events``.
+        only sealed. Raises NotAllowed (:meth:`managed_by`); Invalid naming ``url`` or
+        ``events``, or ``url`` when the authority already has ``MLA_WEBHOOK_MAX_SUBSCRIPTIONS``
+        active subscriptions (each one is a receiver the worker must wait on).
         """
+        authority = self.managed_by(actor)
         url = (url or "").strip()
         problem = target_problem(url, allow_private=self.allow_private)
         if problem is not None:
@@ -166,6 +201,28 @@ class SubscriptionService:
         if unknown:
             raise Invalid(
                 FieldError("events", f"unknown event {unknown[0]!r}; known: {', '.join(EVENTS)}")
+            )
+        # Two admins adding at once must not both pass the count: serialize per authority.
+        begin_write(self.session)
+        if self.session.get_bind().dialect.name == "postgresql":
+            self.session.execute(
+                select(Authority.id).where(Authority.id == authority.id).with_for_update()
+            )
+        active = self.session.scalar(
+            select(func.count())
+            .select_from(WebhookSubscription)
+            .where(
+                WebhookSubscription.authority_id == authority.id,
+                WebhookSubscription.active.is_(True),
+            )
+        )
+        if (active or 0) >= self.most:
+            raise Invalid(
+                FieldError(
+                    "url",
+                    f"{authority.code} already has {active} webhook subscriptions, the most "
+                    "allowed; remove one first",
+                )
             )
         secret = "whsec_" + secrets.token_urlsafe(32)
         subscription = WebhookSubscription(
@@ -181,10 +238,12 @@ class SubscriptionService:
         return subscription, secret
 
     def remove(
-        self, authority: Authority, subscription_id: int, *, now: datetime | None = None
+        self, actor: Actor, subscription_id: int, *, now: datetime | None = None
     ) -> WebhookSubscription:
-        """Stop deliveries to subscription ``subscription_id`` of ``authority``; its queued
-        messages go dead. Raises NotFound for an unknown id or another authority's."""
+        """Stop deliveries to subscription ``subscription_id`` of the acting authority; its
+        queued messages go dead. Raises NotAllowed (:meth:`managed_by`); NotFound for an
+        unknown id or another authority's."""
+        authority = self.managed_by(actor)
         subscription = self.session.get(WebhookSubscription, subscription_id)
         if (
             subscription is None

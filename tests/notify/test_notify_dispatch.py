@@ -170,7 +170,7 @@ def receiver() -> Iterator[tuple[Receiver, str]]:
 def test_webhook_arrives_signed(session, world, service, received, receiver):
     state, url = receiver
     subscriptions = SubscriptionService(session, secret_key=KEY, allow_private=True)
-    _, secret = subscriptions.add(world.arg, url)
+    _, secret = subscriptions.add(world.admin(world.arg), url)
     service.fire(received, "acknowledge", world.actor(world.mex_clerk))
     result = dispatch(session, settings(), datetime.now(UTC))
     assert result.sent == 1
@@ -190,7 +190,7 @@ def test_a_refused_webhook_goes_dead_and_a_removed_subscription_stops(
     state, url = receiver
     state.status = 410
     subscriptions = SubscriptionService(session, secret_key=KEY, allow_private=True)
-    sub, _ = subscriptions.add(world.arg, url)
+    sub, _ = subscriptions.add(world.admin(world.arg), url)
     service.fire(received, "acknowledge", world.actor(world.mex_clerk))
     now = datetime.now(UTC)
     assert dispatch(session, settings(), now).dead == 1
@@ -204,7 +204,7 @@ def test_a_refused_webhook_goes_dead_and_a_removed_subscription_stops(
     assert dispatch(session, strict, now).dead == 1
     assert "non-public address" in row.last_error
     row.status, row.next_attempt_at = Status.PENDING, now
-    subscriptions.remove(world.arg, sub.id)
+    subscriptions.remove(world.admin(world.arg), sub.id)
     assert dispatch(session, settings(), now).dead == 1
     assert "removed" in row.last_error
     assert len(state.received) == 1
@@ -218,7 +218,7 @@ def test_a_dns_answer_changed_after_the_check_cannot_redirect_a_webhook(
     state, url = receiver
     port = int(url.split(":")[2].split("/")[0])
     subscriptions = SubscriptionService(session, secret_key=KEY, allow_private=True)
-    subscriptions.add(world.arg, f"http://rebind.example.org:{port}/hook")
+    subscriptions.add(world.admin(world.arg), f"http://rebind.example.org:{port}/hook")
     service.fire(received, "acknowledge", world.actor(world.mex_clerk))
 
     answers = iter(["93.184.215.14", "127.0.0.1"])

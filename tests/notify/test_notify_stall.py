@@ -101,7 +101,7 @@ def test_stalled_receivers_neither_hold_the_pass_nor_other_authorities_mail(
         urls = [f"http://127.0.0.1:{drip.server_address[1]}/hook"]
         for _ in range(9):
             urls.append(f"http://127.0.0.1:{stack.enter_context(silent())}/hook")
-        subs = [subscriptions.add(world.arg, url)[0] for url in urls]
+        subs = [subscriptions.add(world.admin(world.arg), url)[0] for url in urls]
         queued = SEVENTH - timedelta(hours=1)
         session.add_all(
             Notification(
