@@ -7,7 +7,8 @@ like an API token. It is sealed with AES-256-GCM under a key derived (HKDF-SHA25
 dead with a message saying so); subscribers re-subscribe.
 
 URL policy: http(s) only, and no target that resolves to a loopback, private, link-local or
-otherwise non-global address (the server would otherwise POST into its own network), unless
+otherwise non-global address, nor to an IPv6 address that embeds one (IPv4-mapped, 6to4,
+NAT64...), since the server would otherwise POST into its own network, unless
 ``MLA_WEBHOOK_ALLOW_PRIVATE`` is on (tests, single-network deployments). The dispatcher checks
 again at each delivery, since DNS can change after subscription, and connects to the
 addresses it checked, so that DNS cannot change between the check and the connection.
@@ -86,6 +87,41 @@ def open_secret(sealed: bytes, authority_id: int, secret_key: str | None = None)
         ) from None
 
 
+#: IPv6 prefixes whose last 32 bits are an IPv4 address the packet may end up at: a gateway
+#: or the host's own stack translates them. IPv4-mapped ``::ffff:0:0/96`` is read by
+#: :attr:`~ipaddress.IPv6Address.ipv4_mapped`, 6to4 by ``sixtofour``, Teredo by ``teredo``.
+_EMBEDDING = [
+    ipaddress.IPv6Network("::/96"),  # IPv4-compatible (deprecated, RFC 4291)
+    ipaddress.IPv6Network("::ffff:0:0:0/96"),  # IPv4-translated (SIIT, RFC 2765)
+    ipaddress.IPv6Network("64:ff9b::/96"),  # NAT64 well-known prefix (RFC 6052)
+]
+#: Local-use NAT64 (RFC 8215): the operator's own translator, wherever it embeds the address.
+_LOCAL_NAT64 = ipaddress.IPv6Network("64:ff9b:1::/48")
+
+
+def public_address(address: str) -> bool:
+    """Whether a webhook may connect to ``address``: a global address, and for an IPv6
+    address that carries an IPv4 one (IPv4-mapped, -compatible or -translated, 6to4, NAT64,
+    Teredo), a global IPv4 address too, since that is where the packet is delivered."""
+    ip = ipaddress.ip_address(address.split("%")[0])
+    if not ip.is_global:
+        return False
+    if not isinstance(ip, ipaddress.IPv6Address):
+        return True
+    if ip in _LOCAL_NAT64:
+        return False
+    embedded: list[ipaddress.IPv4Address] = []
+    if ip.ipv4_mapped is not None:
+        embedded.append(ip.ipv4_mapped)
+    if ip.sixtofour is not None:
+        embedded.append(ip.sixtofour)
+    if ip.teredo is not None:
+        embedded.extend(ip.teredo)
+    if any(ip in network for network in _EMBEDDING):
+        embedded.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    return all(v4.is_global for v4 in embedded)
+
+
 def target_addresses(url: str, *, allow_private: bool) -> list[str]:
     """The addresses a delivery to ``url`` may connect to: all its host resolves to, each
     checked to be global unless ``allow_private``. The delivery connects to these and does
@@ -101,7 +137,7 @@ def target_addresses(url: str, *, allow_private: bool) -> list[str]:
     addresses: list[str] = []
     for info in infos:
         address = str(info[4][0])
-        if not allow_private and not ipaddress.ip_address(address.split("%")[0]).is_global:
+        if not allow_private and not public_address(address):
             raise TargetRefused(
                 f"host {parts.hostname} resolves to a non-public address ({address})"
             )
