@@ -28,7 +28,9 @@ from flask import Flask
 
 from mla.db import unit_of_work, utcnow
 from mla.deadlines.sweeper import sweep
+from mla.evidence.keyring import app_keyring
 from mla.notify.dispatcher import dispatch
+from mla.notify.subscriptions import reseal_secrets
 
 log = logging.getLogger("mla.worker")
 
@@ -48,13 +50,18 @@ class Pass:
 
 
 def run_once(app: Flask, now: datetime | None = None) -> Pass:
-    """Sweep until nothing is due at ``now`` (default: the clock), then dispatch until no
-    message is due or the pass has delivered for ``MLA_WORKER_INTERVAL`` seconds. Each batch
-    commits on its own."""
+    """Seal webhook secrets not yet under the keyring's current key
+    (:func:`~mla.notify.subscriptions.reseal_secrets`), sweep until nothing is due at
+    ``now`` (default: the clock), then dispatch until no message is due or the pass has
+    delivered for ``MLA_WORKER_INTERVAL`` seconds. Each batch commits on its own."""
     now = now or utcnow()
     db = app.extensions["mla.db"]
     engines = app.extensions["mla.engines"]
+    keyring = app_keyring(app)
     fired = skipped = sent = retrying = dead = 0
+    with db.sessionmaker() as session, unit_of_work(session):
+        # Secrets an older version sealed, or sealed under a key rotated out since.
+        reseal_secrets(session, keyring, app.config["MLA_SECRET_KEY"])
     while True:
         with db.sessionmaker() as session, unit_of_work(session):
             s = sweep(session, engines, now, SWEEP_BATCH, base_url=app.config.get("MLA_BASE_URL"))
@@ -64,7 +71,7 @@ def run_once(app: Flask, now: datetime | None = None) -> Pass:
     until = time.monotonic() + float(app.config["MLA_WORKER_INTERVAL"])
     while time.monotonic() < until:
         with db.sessionmaker() as session:  # dispatch commits its claim and each outcome
-            d = dispatch(session, app.config, now, DISPATCH_BATCH, until=until)
+            d = dispatch(session, app.config, now, DISPATCH_BATCH, until=until, keyring=keyring)
         sent, retrying, dead = sent + d.sent, retrying + d.retrying, dead + d.dead
         if d.taken < DISPATCH_BATCH:
             break

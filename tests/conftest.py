@@ -28,6 +28,7 @@ from mla.authorities import service as authorities
 from mla.authorities.models import Authority, AuthorityKind, Role, User
 from mla.config import normalize_database_url
 from mla.db import make_engine
+from mla.evidence.keyring import Keyring
 from mla.requests.models import Request
 from mla.requests.service import Actor, RequestService
 from mla.workflow import Engines, WorkflowSet, load_all
@@ -147,6 +148,12 @@ def app(database_url: str, connection: Connection, tmp_path: Path) -> Iterator[F
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
+
+
+@pytest.fixture
+def keyring(tmp_path: Path) -> Keyring:
+    """A keyring of its own for the test (one key, k1)."""
+    return Keyring.open(tmp_path / "keyring.json")
 
 
 @pytest.fixture(scope="session")

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from mla.authorities.models import Authority, Role, User
 from mla.cli import cli
 from mla.db import make_engine, utcnow
+from mla.evidence.keyring import Keyring
 from mla.notify.models import Channel, Notification
 from mla.notify.subscriptions import SubscriptionService
 from mla.requests.scope import Actor
@@ -81,12 +82,13 @@ def _assert_escaped(output: str) -> None:
 
 
 def test_a_receivers_error_answer_is_escaped_in_the_outbox_listing(
-    mla, fresh_database_url, hostile_receiver
+    mla, fresh_database_url, hostile_receiver, tmp_path
 ):
+    keyring = Keyring.open(tmp_path / "instance" / "keyring.json")
     engine = make_engine(fresh_database_url)
     with Session(engine) as session:
         arg = session.query(Authority).filter_by(code="ARG-DAJIN").one()
-        service = SubscriptionService(session, secret_key="s" * 64, allow_private=True)
+        service = SubscriptionService(session, keyring=keyring, allow_private=True)
         sub, _ = service.add(Actor(authority=arg, role=Role.ADMIN), hostile_receiver)
         session.add(
             Notification(

@@ -44,6 +44,7 @@ from sqlalchemy.orm import Session
 
 from mla.db import begin_write
 from mla.errors import IntegrityError
+from mla.evidence.keyring import Keyring
 from mla.notify.channels import (
     DEFAULT_BUDGET,
     DeliveryError,
@@ -86,6 +87,8 @@ class _Target:
 
     url: str
     secret_sealed: bytes
+    secret_key_id: str | None
+    secret_wrapped_key: bytes | None
     authority_id: int
 
 
@@ -113,7 +116,7 @@ def _budget(settings: Mapping[str, Any]) -> float:
     return float(settings.get("MLA_DELIVERY_TIMEOUT") or DEFAULT_BUDGET)
 
 
-def _deliver(message: _Claimed, settings: Mapping[str, Any]) -> None:
+def _deliver(message: _Claimed, settings: Mapping[str, Any], keyring: Keyring | None) -> None:
     """Deliver ``message`` once; raise DeliveryError saying whether trying again may help."""
     if message.channel == Channel.EMAIL:
         url = settings.get("MLA_SMTP_URL")
@@ -142,9 +145,15 @@ def _deliver(message: _Claimed, settings: Mapping[str, Any]) -> None:
         )
     except TargetRefused as refused:
         raise DeliveryError(f"webhook URL {refused.reason}", retryable=refused.retryable) from None
+    if keyring is None:  # dispatch opens one whenever it claims a webhook
+        raise DeliveryError("no keyring to open the webhook secret with", retryable=True)
     try:
         secret = open_secret(
-            target.secret_sealed, target.authority_id, settings.get("MLA_SECRET_KEY")
+            target.secret_sealed,
+            target.secret_key_id,
+            target.secret_wrapped_key,
+            target.authority_id,
+            keyring,
         )
     except IntegrityError as exc:
         raise DeliveryError(str(exc), retryable=False) from None
@@ -213,7 +222,13 @@ def _claim(session: Session, now: datetime, batch: int) -> list[_Claimed]:
             session.get(WebhookSubscription, row.subscription_id) if row.subscription_id else None
         )
         target = (
-            _Target(subscription.url, subscription.secret_sealed, subscription.authority_id)
+            _Target(
+                subscription.url,
+                subscription.secret_sealed,
+                subscription.secret_key_id,
+                subscription.secret_wrapped_key,
+                subscription.authority_id,
+            )
             if subscription is not None and subscription.active
             else None
         )
@@ -275,13 +290,15 @@ def _release(session: Session, messages: Sequence[_Claimed], now: datetime) -> N
     session.commit()
 
 
-def _attempt(message: _Claimed, settings: Mapping[str, Any], until: float) -> DeliveryError | None:
+def _attempt(
+    message: _Claimed, settings: Mapping[str, Any], keyring: Keyring | None, until: float
+) -> DeliveryError | None:
     """One delivery attempt, run in a pool thread; raises _NotTried when ``until`` has passed
     before it could start."""
     if time.monotonic() >= until:
         raise _NotTried
     try:
-        _deliver(message, settings)
+        _deliver(message, settings, keyring)
     except DeliveryError as exc:
         return exc
     except Exception as exc:  # a poison message must not block the rest of the outbox
@@ -300,13 +317,15 @@ def dispatch(
     batch: int = 50,
     *,
     until: float | None = None,
+    keyring: Keyring | None = None,
 ) -> DispatchResult:
     """Try the pending messages due at ``now``, at most ``batch`` of them, in turns across
     authorities (see :func:`_claim`).
 
     ``settings`` are the app's (``MLA_SMTP_URL``, ``MLA_MAIL_FROM``, ``MLA_SECRET_KEY``,
     ``MLA_DELIVERY_WORKERS``, ``MLA_DELIVERY_TIMEOUT``, optionally
-    ``MLA_WEBHOOK_ALLOW_PRIVATE``). Up to ``MLA_DELIVERY_WORKERS`` deliveries run at once,
+    ``MLA_WEBHOOK_ALLOW_PRIVATE``, and ``MLA_KEYRING_FILE`` unless ``keyring`` is given, to
+    open webhook secrets). Up to ``MLA_DELIVERY_WORKERS`` deliveries run at once,
     each cut off after ``MLA_DELIVERY_TIMEOUT`` seconds. A message whose turn comes after
     ``until`` (a ``time.monotonic()`` value), or after half the lease, is handed back untried,
     so a pass ends at most one delivery timeout after ``until``. Commits the claim and then
@@ -324,9 +343,11 @@ def dispatch(
     untried: list[_Claimed] = []
     if not claimed:
         return DispatchResult(0, 0, 0, 0)
+    if keyring is None and any(m.target is not None for m in claimed):
+        keyring = Keyring.open(settings["MLA_KEYRING_FILE"])
     workers = min(int(settings.get("MLA_DELIVERY_WORKERS") or DEFAULT_WORKERS), len(claimed))
     with ThreadPoolExecutor(workers, thread_name_prefix="mla-delivery") as pool:
-        futures = {pool.submit(_attempt, m, settings, deadline): m for m in claimed}
+        futures = {pool.submit(_attempt, m, settings, keyring, deadline): m for m in claimed}
         try:
             for future in as_completed(futures):
                 message = futures[future]

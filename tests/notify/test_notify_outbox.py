@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from mla.errors import Invalid, NotFound
+from mla.errors import IntegrityError, Invalid, NotFound
 from mla.notify.models import Channel, Notification, Status
 from mla.notify.service import NotificationService, SubscriptionService
 from mla.notify.subscriptions import open_secret
@@ -14,8 +14,8 @@ KEY = "k" * 64
 
 
 @pytest.fixture
-def subscriptions(session) -> SubscriptionService:
-    return SubscriptionService(session, secret_key=KEY, allow_private=True)
+def subscriptions(session, keyring) -> SubscriptionService:
+    return SubscriptionService(session, keyring=keyring, allow_private=True)
 
 
 def _webhooks(session, request) -> list[Notification]:
@@ -93,10 +93,18 @@ def test_the_new_holders_clerks_see_it_in_their_bell(session, engines, world, re
     assert bell.unread(world.mex_clerk) == []
 
 
-def test_subscriptions_are_scoped_and_their_secret_sealed(session, subscriptions, world):
+def test_subscriptions_are_scoped_and_their_secret_sealed(session, subscriptions, world, keyring):
     sub, secret = subscriptions.add(world.admin(world.arg), "https://dajin.example.ar/hook")
     assert secret.startswith("whsec_") and secret.encode() not in sub.secret_sealed
-    assert open_secret(sub.secret_sealed, world.arg.id, KEY) == secret.encode()
+    assert sub.secret_key_id == keyring.current_key_id
+    opened = open_secret(
+        sub.secret_sealed, sub.secret_key_id, sub.secret_wrapped_key, world.arg.id, keyring
+    )
+    assert opened == secret.encode()
+    with pytest.raises(IntegrityError):  # bound to its authority
+        open_secret(
+            sub.secret_sealed, sub.secret_key_id, sub.secret_wrapped_key, world.mex.id, keyring
+        )
     assert subscriptions.list(world.admin(world.arg)) == [sub]
     assert subscriptions.list(world.admin(world.mex)) == []
     with pytest.raises(NotFound):
@@ -117,8 +125,8 @@ def test_subscriptions_are_scoped_and_their_secret_sealed(session, subscriptions
         ("http://10.1.2.3/x", "non-public address"),
     ],
 )
-def test_internal_targets_are_refused_by_default(session, world, url, message):
-    service = SubscriptionService(session, secret_key=KEY, allow_private=False)
+def test_internal_targets_are_refused_by_default(session, world, keyring, url, message):
+    service = SubscriptionService(session, keyring=keyring, allow_private=False)
     with pytest.raises(Invalid, match=message) as caught:
         service.add(world.admin(world.arg), url)
     assert caught.value.errors[0].field == "url"

@@ -16,6 +16,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from mla import worker
+from mla.evidence.keyring import app_keyring
 from mla.notify.dispatcher import dispatch
 from mla.notify.models import Channel, Escalation, Notification, Status
 from mla.notify.subscriptions import SubscriptionService
@@ -93,9 +94,7 @@ def test_stalled_receivers_neither_hold_the_pass_nor_other_authorities_mail(
     _fast_limits(app)
     port = free_port()
     app.config["MLA_SMTP_URL"] = f"smtp://127.0.0.1:{port}?timeout=5"
-    subscriptions = SubscriptionService(
-        session, secret_key=app.config["MLA_SECRET_KEY"], allow_private=True
-    )
+    subscriptions = SubscriptionService(session, keyring=app_keyring(app), allow_private=True)
     with ExitStack() as stack:
         drip = stack.enter_context(dripping(b"HTTP/1.1 200 OK\r\nX-Drip: ", read_first=True))
         urls = [f"http://127.0.0.1:{drip.server_address[1]}/hook"]

@@ -12,7 +12,7 @@ from mla.errors import Invalid
 from mla.notify.dispatcher import dispatch
 from mla.notify.models import Notification, Status
 from mla.notify.subscriptions import SubscriptionService
-from tests.notify.test_notify_dispatch import KEY, settings
+from tests.notify.test_notify_dispatch import settings
 
 EMBEDDED = [
     pytest.param("::127.0.0.1", id="ipv4-compatible"),
@@ -28,30 +28,34 @@ EMBEDDED = [
 
 
 @pytest.mark.parametrize("address", EMBEDDED)
-def test_an_embedded_internal_ipv4_address_is_refused_when_subscribing(session, world, address):
-    service = SubscriptionService(session, secret_key=KEY, allow_private=False)
+def test_an_embedded_internal_ipv4_address_is_refused_when_subscribing(
+    session, world, keyring, address
+):
+    service = SubscriptionService(session, keyring=keyring, allow_private=False)
     with pytest.raises(Invalid, match="non-public address") as caught:
         service.add(world.admin(world.arg), f"http://[{address}]:8080/hook")
     assert caught.value.errors[0].field == "url"
 
 
 @pytest.mark.parametrize("address", ["2002:808:808::1", "64:ff9b::808:808", "::ffff:8.8.8.8"])
-def test_an_embedded_public_ipv4_address_may_be_subscribed(session, world, address):
-    service = SubscriptionService(session, secret_key=KEY, allow_private=False)
+def test_an_embedded_public_ipv4_address_may_be_subscribed(session, world, keyring, address):
+    service = SubscriptionService(session, keyring=keyring, allow_private=False)
     sub, _secret = service.add(world.admin(world.arg), f"https://[{address}]/hook")
     assert sub.active
 
 
 @pytest.mark.parametrize("address", EMBEDDED)
 def test_an_embedded_internal_ipv4_address_is_refused_at_delivery(
-    session, world, service, received, address
+    session, world, service, received, keyring, address
 ):
     # Subscribed while private targets were allowed (or DNS said otherwise then): the
     # delivery checks again, and gives up for good without connecting.
-    lenient = SubscriptionService(session, secret_key=KEY, allow_private=True)
+    lenient = SubscriptionService(session, keyring=keyring, allow_private=True)
     sub, _ = lenient.add(world.admin(world.arg), f"http://[{address}]:8080/hook")
     service.fire(received, "acknowledge", world.actor(world.mex_clerk))
-    result = dispatch(session, settings(MLA_WEBHOOK_ALLOW_PRIVATE=False), datetime.now(UTC))
+    result = dispatch(
+        session, settings(MLA_WEBHOOK_ALLOW_PRIVATE=False), datetime.now(UTC), keyring=keyring
+    )
     assert (result.sent, result.dead) == (0, 1)
     (row,) = session.scalars(select(Notification).where(Notification.subscription_id == sub.id))
     assert row.status == Status.DEAD and "non-public address" in row.last_error

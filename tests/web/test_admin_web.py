@@ -8,6 +8,7 @@ import pytest
 from mla.authorities.models import Role
 from mla.db import utcnow
 from mla.deadlines import service as deadlines
+from mla.evidence.keyring import app_keyring
 from mla.notify.models import Channel, Notification, Status, WebhookSubscription
 from mla.notify.subscriptions import SubscriptionService
 
@@ -110,7 +111,7 @@ def test_an_admin_cannot_demote_themself_nor_touch_another_authority(
 def test_webhooks_add_with_a_secret_shown_once_then_remove(
     app, client, world, login, admin, session
 ):
-    subscriptions = SubscriptionService(session, secret_key=app.config["MLA_SECRET_KEY"])
+    subscriptions = SubscriptionService(session, keyring=app_keyring(app))
     token = login(admin)
     response = client.post(
         "/admin/webhooks",
