@@ -37,10 +37,17 @@ def cli() -> None:
 def init() -> None:
     """Create or upgrade the database to the current schema (safe to run on every start)."""
     from mla import migrate as migrations
+    from mla.evidence.keyring import app_keyring
+    from mla.notify.subscriptions import reseal_secrets
 
     with open_app(migrate=True) as app:
         engine = app.extensions["mla.db"].engine
         click.echo(f"database at revision {migrations.current_revision(engine)}: {engine.url!r}")
+        with unit_of_work() as session:
+            # Before MLA_SECRET_KEY may change: webhook secrets older versions sealed under it.
+            resealed = reseal_secrets(session, app_keyring(app), app.config["MLA_SECRET_KEY"])
+        if resealed:
+            click.echo(f"{resealed} webhook secret(s) sealed again under the keyring")
 
 
 cli.add_command(workflows_group)

@@ -10,7 +10,7 @@ import sys
 
 import click
 
-from mla.commandline import table, with_app
+from mla.commandline import printable, table, with_app
 from mla.db import get_session, unit_of_work
 from mla.evidence.service import evidence_service
 
@@ -126,9 +126,9 @@ def evidence_verify(check_all: bool, ids: tuple[int, ...]) -> None:
         _attachment, error = item
         checked += 1
         if error is not None:
-            click.echo(f"FAILED {error}", err=True)
+            click.echo(f"FAILED {printable(error)}", err=True)
             first_error = first_error or error
     if first_error is not None:
-        click.echo(f"error: {first_error}", err=True)
+        click.echo(f"error: {printable(first_error)}", err=True)
         sys.exit(1)
     click.echo(f"{checked} attachment(s) verified: every tag and digest holds")

@@ -34,9 +34,10 @@ from mla.errors import FieldError, IntegrityError, Invalid, NotAllowed, NotFound
 from mla.evidence.blobs import track_blob
 from mla.evidence.crypto import SEGMENT_SIZE, Encryptor, decrypt_stream, read_exact
 from mla.evidence.intake import SNIFF_BYTES, sanitize_filename, sniff_media_type
-from mla.evidence.keyring import Keyring
+from mla.evidence.keyring import Keyring, app_keyring
 from mla.evidence.models import Attachment
 from mla.evidence.storage import EvidenceStore, FilesystemStore, new_storage_key
+from mla.notify.models import WebhookSubscription
 from mla.requests.models import Request
 from mla.requests.service import Actor, RequestService, request_service
 
@@ -384,8 +385,15 @@ class EvidenceService:
 
     def retire_key(self, key_id: str) -> None:
         """Erase key ``key_id``'s material. Raises Conflict while any attachment's data key
-        is wrapped under it (run ``mla keys rotate`` first) or if it is the current key."""
-        self.keyring.retire(key_id, in_use_count=self.key_usage().get(key_id, 0))
+        is wrapped under it (run ``mla keys rotate`` first), or a webhook secret's (the
+        worker moves them to the current key on its next pass), or if it is the current key."""
+        secrets = self.session.scalar(
+            select(func.count())
+            .select_from(WebhookSubscription)
+            .where(WebhookSubscription.secret_key_id == key_id)
+        )
+        in_use = self.key_usage().get(key_id, 0) + (secrets or 0)
+        self.keyring.retire(key_id, in_use_count=in_use)
 
     # --- custody -----------------------------------------------------------------------------
 
@@ -423,10 +431,7 @@ def evidence_service() -> EvidenceService:
     with _BUILD_LOCK:
         parts = app.extensions.get("mla.evidence")
         if parts is None:
-            parts = (
-                FilesystemStore(app.config["MLA_EVIDENCE_DIR"]),
-                Keyring.open(app.config["MLA_KEYRING_FILE"]),
-            )
+            parts = (FilesystemStore(app.config["MLA_EVIDENCE_DIR"]), app_keyring(app))
             app.extensions["mla.evidence"] = parts
     store, keyring = parts
     return EvidenceService(

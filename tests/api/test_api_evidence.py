@@ -82,18 +82,19 @@ def public_hooks(app):
     app.config["MLA_WEBHOOK_ALLOW_PRIVATE"] = True  # no DNS in tests
 
 
-def test_subscriptions_are_per_authority(api, public_hooks):
-    created = api.arg.post(
+def test_subscriptions_are_per_authority(api, world, public_hooks):
+    arg, col = api.issue(world.arg, "admin"), api.issue(world.col, "admin")
+    created = arg.post(
         "/subscriptions", json={"url": "https://cms.example.org/hook", "events": None}
     )
     assert created.status_code == 201, created.json
     body = created.json
     assert body["secret"] and body["active"] is True
-    listed = api.arg.get("/subscriptions").json["items"]
+    listed = arg.get("/subscriptions").json["items"]
     assert [s["id"] for s in listed] == [body["id"]] and "secret" not in listed[0]
-    assert api.col.get("/subscriptions").json["items"] == []
-    assert api.col("DELETE", f"/subscriptions/{body['id']}").status_code == 404
-    assert api.arg("DELETE", f"/subscriptions/{body['id']}").status_code == 204
-    assert api.arg.get("/subscriptions").json["items"] == []
-    bad = api.arg.post("/subscriptions", json={"url": "ftp://x", "events": ["nope"]})
+    assert col.get("/subscriptions").json["items"] == []
+    assert col("DELETE", f"/subscriptions/{body['id']}").status_code == 404
+    assert arg("DELETE", f"/subscriptions/{body['id']}").status_code == 204
+    assert arg.get("/subscriptions").json["items"] == []
+    bad = arg.post("/subscriptions", json={"url": "ftp://x", "events": ["nope"]})
     assert bad.status_code == 422
