@@ -30,7 +30,7 @@ from mla.audit import chain
 from mla.audit.models import EventKind
 from mla.authorities.models import Role
 from mla.db import begin_write, get_session, utcnow
-from mla.errors import FieldError, IntegrityError, Invalid, NotAllowed, NotFound
+from mla.errors import FieldError, IntegrityError, Invalid, NotAllowed, NotFound, TooLarge
 from mla.evidence.blobs import track_blob
 from mla.evidence.crypto import SEGMENT_SIZE, Encryptor, decrypt_stream, read_exact
 from mla.evidence.intake import SNIFF_BYTES, sanitize_filename, sniff_media_type
@@ -41,6 +41,14 @@ from mla.requests.models import Request
 from mla.requests.service import Actor, RequestService, request_service
 
 READ_SIZE = SEGMENT_SIZE  # one segment per read: memory stays at about two segments
+
+
+def too_large(max_bytes: int, field: str = "file") -> TooLarge:
+    """The error for a file over the ``max_bytes`` upload limit, naming ``field``."""
+    mib = f"{max_bytes / (1 << 20):g}"
+    message = f"the file is larger than the {mib} MiB limit"
+    return TooLarge(FieldError(field, message), limit=max_bytes)
+
 
 # --- the service -------------------------------------------------------------------------
 
@@ -155,8 +163,9 @@ class EvidenceService:
         :meth:`check_access`). Guarantees, once this returns: the blob is durable in the store,
         the row and an ``evidence_uploaded`` custody event (attachment id, file name, size,
         SHA-256) are flushed. If the transaction then rolls back or its commit fails, the blob
-        is deleted. Raises Invalid on field ``file`` for an empty file, one larger than the
-        limit (checked while streaming, before the excess is written) or an unusable name;
+        is deleted. Raises TooLarge on field ``file`` for a file larger than the limit (checked
+        while streaming: the read that crosses it is the last, nothing of the excess is
+        written), Invalid on ``file`` for an empty file or an unusable name;
         whatever ``stream.read`` raises propagates, leaving nothing behind.
         """
         self.check_access(request, actor)
@@ -167,15 +176,12 @@ class EvidenceService:
         media_type = sniff_media_type(first[:SNIFF_BYTES], name)
         key = new_storage_key()
         enc = Encryptor.create(self.keyring.wrap, key.encode("ascii"))
-        limit_mib = self.max_bytes / (1 << 20)
         with self.store.writer(key) as blob:
             blob.write(enc.header())
             chunk = first
             while chunk:
                 if enc.size + len(chunk) > self.max_bytes:
-                    raise Invalid(
-                        FieldError("file", f"the file is larger than the {limit_mib:g} MiB limit")
-                    )
+                    raise too_large(self.max_bytes)
                 blob.write(enc.update(chunk))
                 chunk = stream.read(READ_SIZE)
             blob.write(enc.finalize())

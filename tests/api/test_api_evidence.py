@@ -57,7 +57,7 @@ def test_upload_errors_are_problems(api, submitted):
 
 def test_upload_streams_without_reading_the_body_whole(api, submitted, monkeypatch):
     """The request body is read in bounded chunks while the evidence service writes."""
-    from mla.api import multipart
+    from mla.evidence import multipart
 
     sizes: list[int] = []
     real = multipart.MultipartFile.__init__
