@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -41,6 +42,11 @@ from mla.requests.models import Request
 from mla.requests.service import Actor, RequestService, request_service
 
 READ_SIZE = SEGMENT_SIZE  # one segment per read: memory stays at about two segments
+# A blob or partial blob untouched this long belongs to no upload in progress: an upload writes
+# its temporary file as the body arrives (servers time out a silent client within minutes) and
+# commits its row moments after the blob is complete.
+LEFTOVER_AGE = 3600.0
+_SWEEP_BATCH = 500
 
 
 def too_large(max_bytes: int, field: str = "file") -> TooLarge:
@@ -105,6 +111,14 @@ class Download:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+
+@dataclass(frozen=True)
+class Leftovers:
+    """What :meth:`EvidenceService.sweep_leftovers` removed (or would remove)."""
+
+    temporaries: list[str]  # partial blobs, by store-relative name
+    orphans: list[str]  # storage keys of complete blobs no row references
 
 
 class EvidenceService:
@@ -392,6 +406,43 @@ class EvidenceService:
         """Erase key ``key_id``'s material. Raises Conflict while any attachment's data key
         is wrapped under it (run ``mla keys rotate`` first) or if it is the current key."""
         self.keyring.retire(key_id, in_use_count=self.key_usage().get(key_id, 0))
+
+    # --- crash leftovers ----------------------------------------------------------------------
+
+    def sweep_leftovers(
+        self, older_than: float = LEFTOVER_AGE, *, dry_run: bool = False
+    ) -> Leftovers:
+        """Remove what uploads cut short by a crash left in the store: partial blobs (an
+        encrypted temporary file) and complete blobs that no attachment references (written
+        just before the process died, or before a commit whose clean-up failed).
+
+        Only what was last written more than ``older_than`` seconds ago is removed, so an
+        upload in progress anywhere, whose blob exists before its row commits, is never
+        touched; a blob an attachment row references is never removed, whatever its age.
+        Blobs hold only ciphertext, so a leftover discloses nothing; this reclaims space.
+        ``dry_run`` reports without removing. Reads the database, changes nothing in it.
+        """
+        temporaries = self.store.remove_stale_temp_files(older_than, dry_run=dry_run)
+        cutoff = time.time() - older_than
+        candidates = []
+        for key in self.store.keys():  # noqa: SIM118 (a store, not a dict)
+            with contextlib.suppress(NotFound):  # removed meanwhile
+                if self.store.modified(key) < cutoff:
+                    candidates.append(key)
+        orphans = []
+        for start in range(0, len(candidates), _SWEEP_BATCH):
+            batch = candidates[start : start + _SWEEP_BATCH]
+            referenced = set(
+                self.session.scalars(
+                    select(Attachment.storage_key).where(Attachment.storage_key.in_(batch))
+                )
+            )
+            for key in batch:
+                if key not in referenced:
+                    if not dry_run:
+                        self.store.delete(key)
+                    orphans.append(key)
+        return Leftovers(temporaries, orphans)
 
     # --- custody -----------------------------------------------------------------------------
 
