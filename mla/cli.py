@@ -399,10 +399,12 @@ def demo() -> None:
 @click.option("--demo", "with_demo", is_flag=True, help="load the demo data first")
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64))
 def serve(host: str, port: int, with_demo: bool, threads: int) -> None:
-    """Upgrade the database and serve mla with a production WSGI server (waitress)."""
-    import waitress
-
+    """Upgrade the database and serve mla with a production WSGI server (cheroot), with the
+    worker in a background thread; Ctrl-C or SIGTERM stops both."""
     from mla import demo as demo_data
+    from mla.evidence.cli import sweep_leftovers
+    from mla.server import make_server, serve_until_stopped
+    from mla.worker import start_background
 
     with open_app(migrate=True) as app:
         logins: list[tuple[str, str, str]] = []
@@ -410,14 +412,19 @@ def serve(host: str, port: int, with_demo: bool, threads: int) -> None:
             with unit_of_work() as session:
                 logins = demo_data.seed(session, app.extensions["mla.engines"])
             get_session().close()
+        sweep_leftovers()
+        server = make_server(app, host, port, threads)
+        server.prepare()  # listening before the line below says so
         click.echo(f"mla is at http://{host}:{port}/")
         if logins:
             click.echo("demo logins (username / password / authority):")
             _print_logins(logins)
-        from mla.worker import start_background
-
-        start_background(app)
-        waitress.serve(app, host=host, port=port, threads=threads, ident="mla")
+        stop_worker = start_background(app)
+        try:
+            serve_until_stopped(server)
+        finally:
+            stop_worker.set()
+        click.echo("mla stopped")
 
 
 cli.add_command(worker_command)

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "5b1f0e7c2a91"
-down_revision: str | None = "0cd021e38fce"
+down_revision: str | None = "5e7a1c9d2b40"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -57,7 +57,7 @@ def test_upload_errors_are_problems(api, submitted):
 
 def test_upload_streams_without_reading_the_body_whole(api, submitted, monkeypatch):
     """The request body is read in bounded chunks while the evidence service writes."""
-    from mla.api import multipart
+    from mla.evidence import multipart
 
     sizes: list[int] = []
     real = multipart.MultipartFile.__init__
@@ -98,3 +98,22 @@ def test_subscriptions_are_per_authority(api, world, public_hooks):
     assert arg.get("/subscriptions").json["items"] == []
     bad = arg.post("/subscriptions", json={"url": "ftp://x", "events": ["nope"]})
     assert bad.status_code == 422
+
+
+def test_a_file_over_the_limit_is_413_naming_the_field(api, app, submitted):
+    app.config["MLA_MAX_UPLOAD_MB"] = 1
+    body = (
+        b'--b\r\nContent-Disposition: form-data; name="file"; filename="big.pdf"\r\n\r\n'
+        + PDF * 20
+        + b"\r\n--b--\r\n"
+    )
+    response = api.arg.post(
+        f"/requests/{submitted}/attachments",
+        data=body,
+        content_type="multipart/form-data; boundary=b",
+    )
+    assert response.status_code == 413 and response.mimetype == "application/problem+json"
+    assert response.json["errors"] == [
+        {"field": "file", "message": "the file is larger than the 1 MiB limit"}
+    ]
+    assert api.arg.get(f"/requests/{submitted}/attachments").json["items"] == []

@@ -31,7 +31,9 @@ from mla.web.i18n import LANGUAGE_NAMES
 
 @bp.before_request
 def _load_user() -> None:
-    if has_nul(request.view_args) or any(has_nul(v) for v in request.values.values()):
+    # A multipart body stays unread here (see security.is_multipart); its view reads it.
+    values = request.args if security.is_multipart() else request.values
+    if has_nul(request.view_args) or any(has_nul(v) for v in values.values()):
         abort(400)  # no text the database could store carries a NUL
     security.check_csrf()
     g.user = None
