@@ -2,6 +2,8 @@
 
 import re
 
+import pytest
+
 from tests.web.conftest import csrf, sign_in
 
 
@@ -100,6 +102,35 @@ def test_one_address_guessing_across_accounts_is_throttled(app, world):
     assert sign_in(guesser, world.mex_clerk.username).status_code == 401
     desk = _from(app.test_client(), "198.51.100.7")
     assert sign_in(desk, world.mex_clerk.username).status_code == 302
+
+
+@pytest.mark.parametrize("proxies", [0, 1])
+def test_the_throttled_address_is_the_one_the_proxies_vouch_for(
+    proxies, database_url, connection, tmp_path, world
+):
+    """Behind one trusted proxy, clients are told apart by X-Forwarded-For; with none, the
+    header is the client's own claim and changes nothing."""
+    from mla import create_app
+    from tests.conftest import _joined_sessionmaker
+
+    app = create_app(
+        {
+            "TESTING": True,
+            "MLA_INSTANCE_DIR": str(tmp_path / "instance"),
+            "MLA_DATABASE_URL": database_url,
+            "MLA_TRUSTED_PROXIES": str(proxies),
+        }
+    )
+    app.extensions["mla.db"].sessionmaker = _joined_sessionmaker(connection)
+    attacker = _from(app.test_client(), "10.0.0.2")  # the proxy's address
+    attacker.environ_base["HTTP_X_FORWARDED_FOR"] = "203.0.113.66"
+    for _ in range(6):
+        sign_in(attacker, world.mex_clerk.username, "guess-guess-1")
+    desk = _from(app.test_client(), "10.0.0.2")
+    desk.environ_base["HTTP_X_FORWARDED_FOR"] = "198.51.100.7"
+    expected = 302 if proxies else 401  # without a trusted proxy, both are 10.0.0.2
+    assert sign_in(desk, world.mex_clerk.username).status_code == expected
+    app.extensions["mla.db"].engine.dispose()
 
 
 def test_a_post_without_the_csrf_token_is_rejected(client, world, login):
