@@ -1,6 +1,9 @@
 """A copied session cookie replayed from another browser, against the live server: it works
 while the session lives, and never again once sign-out, deactivation or a password change
-has ended it (reactivation revives nothing)."""
+has ended it (reactivation revives nothing).
+
+Tests take ``live`` before ``page`` so that the browser closes before the server does (the
+other order races waitress's shutdown against the browser's last requests)."""
 
 from __future__ import annotations
 
@@ -30,9 +33,9 @@ def _is_signed_out(page: Any, live: Any) -> bool:
     return page.url.startswith(f"{live.url}/login")
 
 
-def test_a_copied_cookie_dies_with_sign_out(browser, page, live):
+def test_a_copied_cookie_dies_with_sign_out(browser, live, page):
     sign_in(page, live, "mex_clerk")
-    thief = _copy_into_new_browser(browser, page, live)
+    thief = _copy_into_new_browser(browser, live, page)
     sign_out(page)
     page.wait_for_url(f"{live.url}/login")
     assert _is_signed_out(thief, live)
@@ -40,10 +43,10 @@ def test_a_copied_cookie_dies_with_sign_out(browser, page, live):
 
 
 def test_a_copied_cookie_dies_with_deactivation_and_stays_dead_after_reactivation(
-    browser, page, live
+    browser, live, page
 ):
     sign_in(page, live, "mex_clerk")
-    thief = _copy_into_new_browser(browser, page, live)
+    thief = _copy_into_new_browser(browser, live, page)
     admin = browser.new_context(locale="en-US").new_page()
     sign_in(admin, live, "mex_admin")
     admin.goto(f"{live.url}/admin/users")
@@ -59,9 +62,9 @@ def test_a_copied_cookie_dies_with_deactivation_and_stays_dead_after_reactivatio
     admin.context.close()
 
 
-def test_a_password_change_ends_every_other_session(browser, page, live):
+def test_a_password_change_ends_every_other_session(browser, live, page):
     sign_in(page, live, "mex_clerk")
-    thief = _copy_into_new_browser(browser, page, live)
+    thief = _copy_into_new_browser(browser, live, page)
     page.get_by_role("link", name="Change password").click()
     page.get_by_label("Current password").fill(PASSWORD)
     page.get_by_label("New password", exact=True).fill("a-new-secret-77")
@@ -89,7 +92,7 @@ def _last_seen(live: Any, username: str, set_to: datetime | None = None) -> date
         return row.last_seen_at
 
 
-def test_last_seen_is_written_at_most_once_a_minute(page, live):
+def test_last_seen_is_written_at_most_once_a_minute(live, page):
     sign_in(page, live, "mex_clerk")
     seen = _last_seen(live, "mex_clerk")
     page.goto(f"{live.url}/requests")
