@@ -35,7 +35,7 @@ def _is_signed_out(page: Any, live: Any) -> bool:
 
 def test_a_copied_cookie_dies_with_sign_out(browser, live, page):
     sign_in(page, live, "mex_clerk")
-    thief = _copy_into_new_browser(browser, live, page)
+    thief = _copy_into_new_browser(browser, page, live)
     sign_out(page)
     page.wait_for_url(f"{live.url}/login")
     assert _is_signed_out(thief, live)
@@ -46,7 +46,7 @@ def test_a_copied_cookie_dies_with_deactivation_and_stays_dead_after_reactivatio
     browser, live, page
 ):
     sign_in(page, live, "mex_clerk")
-    thief = _copy_into_new_browser(browser, live, page)
+    thief = _copy_into_new_browser(browser, page, live)
     admin = browser.new_context(locale="en-US").new_page()
     sign_in(admin, live, "mex_admin")
     admin.goto(f"{live.url}/admin/users")
@@ -64,7 +64,7 @@ def test_a_copied_cookie_dies_with_deactivation_and_stays_dead_after_reactivatio
 
 def test_a_password_change_ends_every_other_session(browser, live, page):
     sign_in(page, live, "mex_clerk")
-    thief = _copy_into_new_browser(browser, live, page)
+    thief = _copy_into_new_browser(browser, page, live)
     page.get_by_role("link", name="Change password").click()
     page.get_by_label("Current password").fill(PASSWORD)
     page.get_by_label("New password", exact=True).fill("a-new-secret-77")
