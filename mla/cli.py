@@ -18,7 +18,7 @@ from flask import current_app
 from mla.api import tokens
 from mla.authorities import service as authorities
 from mla.authorities import treaties
-from mla.authorities.models import AuthorityKind, Role
+from mla.authorities.models import AuthorityKind, Role, SessionEnd
 from mla.commandline import Group, open_app, table, with_app
 from mla.db import get_session, unit_of_work
 from mla.errors import MLAError
@@ -209,6 +209,22 @@ def users_add(username: str, authority_code: str, role: str, email: str, **opts:
             language=opts["language"],
         )
     click.echo(f"added user {user.username} ({user.role.value}) to {user.authority.code}")
+
+
+@users_group.command("set-password")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="read the password from standard input")
+@with_app
+def users_set_password(username: str, password_stdin: bool) -> None:
+    """Reset a user's password; every session of theirs ends."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    with unit_of_work() as session:
+        user = authorities.get_user(session, username)
+        authorities.set_password(session, user, password, SessionEnd.PASSWORD_RESET)
+    click.echo(f"password of {user.username} reset; their sessions have ended")
 
 
 @users_group.command("list")

@@ -36,6 +36,7 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "MLA_WEBHOOK_MAX_SUBSCRIPTIONS": ("10", "active webhook subscriptions per authority"),
     "MLA_WEBHOOK_ALLOW_PRIVATE": ("0", "1: webhooks may target loopback and private addresses"),
     "MLA_API_RATE": ("120/minute", "API calls per token, per web process: N/second|minute|hour"),
+    "MLA_TRUSTED_PROXIES": ("0", "reverse proxies in front whose X-Forwarded-For is believed"),
 }
 
 
@@ -53,6 +54,16 @@ def _bounded_int(name: str, raw: Any, most: int) -> int:
     value = _positive_int(name, raw)
     if value > most:
         raise ConfigError(f"{name} must be at most {most}, got {raw!r}")
+    return value
+
+
+def _count(name: str, raw: Any) -> int:
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{name} must be a whole number from 0, got {raw!r}") from None
+    if value < 0:
+        raise ConfigError(f"{name} must be a whole number from 0, got {raw!r}")
     return value
 
 
@@ -157,6 +168,7 @@ def load(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         "MLA_WEBHOOK_MAX_SUBSCRIPTIONS": _positive_int(
             "MLA_WEBHOOK_MAX_SUBSCRIPTIONS", raw("MLA_WEBHOOK_MAX_SUBSCRIPTIONS")
         ),
+        "MLA_TRUSTED_PROXIES": _count("MLA_TRUSTED_PROXIES", raw("MLA_TRUSTED_PROXIES")),
         "MLA_WEBHOOK_ALLOW_PRIVATE": _flag(
             "MLA_WEBHOOK_ALLOW_PRIVATE", raw("MLA_WEBHOOK_ALLOW_PRIVATE")
         ),

@@ -1,4 +1,4 @@
-"""A live mla server (waitress in a thread, loopback, free port) over a migrated database
+"""A live mla server (the server `mla serve` uses, in a thread, loopback, free port) over a migrated database
 seeded with a small world, and a headless Debian chromium driven by Playwright.
 
 The module is skipped, with the reason, when /usr/bin/chromium is absent; Playwright's own

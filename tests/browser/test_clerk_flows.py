@@ -248,6 +248,7 @@ def test_main_pages_have_no_serious_accessibility_violations(page, live):
         "admin-notifications": "/admin/notifications",
         "admin-closures": "/admin/closures",
         "notifications": "/notifications",
+        "account-password": "/account/password",
     }
     found = {}
     for name, path in pages.items():
