@@ -3,8 +3,8 @@
     python bench/signin_timing.py [--rounds 30] [--postgres postgresql://postgres@127.0.0.1/test]
 
 Runs mla under the server `mla serve` uses (cheroot) on a free loopback port over a fresh
-database with one clerk, and times the sign-in POST over HTTP for each kind of refusal, the kinds interleaved so that the
-machine's load falls on all alike: an unknown username, a known one with a wrong password
+database with one clerk, and times the sign-in POST over HTTP for each kind of refusal, the
+kinds interleaved so that the machine's load falls on all alike: an unknown username, a known one with a wrong password
 (both from a new client address each time, so that neither is throttled), and the known one
 with the right password from an address throttled by earlier failures. Client addresses come
 from X-Forwarded-For, believed because the server runs with MLA_TRUSTED_PROXIES=1. Prints the

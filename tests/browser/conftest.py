@@ -1,5 +1,5 @@
-"""A live mla server (the server `mla serve` uses, in a thread, loopback, free port) over a migrated database
-seeded with a small world, and a headless Debian chromium driven by Playwright.
+"""A live mla server (cheroot, as `mla serve` runs, in a thread, loopback, free port) over a
+migrated database seeded with a small world, and a headless Debian chromium driven by Playwright.
 
 The module is skipped, with the reason, when /usr/bin/chromium is absent; Playwright's own
 browser downloads are never used.
