@@ -4,12 +4,13 @@
 
 Runs mla under the server `mla serve` uses (cheroot) on a free loopback port over a fresh
 database with one clerk, and times the sign-in POST over HTTP for each kind of refusal, the
-kinds interleaved so that the machine's load falls on all alike: an unknown username, a known one with a wrong password
-(both from a new client address each time, so that neither is throttled), and the known one
-with the right password from an address throttled by earlier failures. Client addresses come
-from X-Forwarded-For, believed because the server runs with MLA_TRUSTED_PROXIES=1. Prints the
-median and 90th percentile of each and each median against the wrong password's; a ratio
-near 1.0 means the timing does not tell them apart. Prints figures, never asserts.
+kinds interleaved so that the machine's load falls on all alike: an unknown username, a
+known one with a wrong password (both from a new client address each time, so that neither
+is throttled), and the known one with the right password from an address throttled by
+earlier failures. Client addresses come from X-Forwarded-For, believed because the server
+runs with MLA_TRUSTED_PROXIES=1. Prints the median and 90th percentile of each and each
+median against the wrong password's; a ratio near 1.0 means the timing does not tell them
+apart. Prints figures, never asserts.
 """
 
 from __future__ import annotations
