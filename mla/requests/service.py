@@ -18,7 +18,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from mla.audit import chain
+from mla.audit import chain, replay
 from mla.audit.models import Event, EventKind
 from mla.authorities.models import Authority, AuthorityKind, Role, User
 from mla.authorities.service import get_authority
@@ -140,14 +140,22 @@ class RequestService:
         their_reference: str | None = None,
         confidential: bool = False,
         requesting_authority: str | None = None,
+        received_on: date | None = None,
+        channel: str | None = None,
+        received_as: str | None = None,
     ) -> Request:
         """Open a request of workflow ``kind`` (its newest version) in its initial state.
 
         The actor's authority is the requesting authority, unless ``requesting_authority``
         names an external one, whose request the actor (then the requested authority) records
-        on its behalf. Fields are checked for type and name; completeness is the workflow's
-        gate on transmission. Raises Invalid naming every bad field, NotFound for an unknown
-        authority.
+        on its behalf as received: ``received_on`` (the date it arrived, not in the future),
+        ``channel`` (diplomatic_note, email, courier, interpol, post) and optionally
+        ``received_as`` (a state a transmission reaches; default the first). Such a request
+        starts there, already with the requested side, its clocks counted from the day it
+        arrived; the history says who recorded it for whom. Fields are checked for type and
+        name, and against the directory (the requested authority's languages, the treaty);
+        completeness is the workflow's gate on transmission. Raises Invalid naming every bad
+        field, NotFound for an unknown authority.
         """
         return creation.create(
             self,
@@ -162,6 +170,9 @@ class RequestService:
             their_reference=their_reference,
             confidential=confidential,
             requesting_authority=requesting_authority,
+            received_on=received_on,
+            channel=channel,
+            received_as=received_as,
         )
 
     # --- events ---------------------------------------------------------------------------
@@ -341,6 +352,10 @@ class RequestService:
         if state.final:
             request.closed_at = now
             request.outcome = dest
+        elif request.closed_at is not None:
+            # An after-closure event (18.19 consent) opens the request again for a while.
+            request.closed_at = None
+            request.outcome = None
         try:
             self.session.flush()
         except (StaleDataError, OperationalError) as exc:
@@ -360,6 +375,14 @@ class RequestService:
             data["corrected"] = corrected
         if comment:
             data["comment"] = comment
+        data[replay.ROW] = replay.recorded(
+            self.session,
+            request,
+            replay.TRANSITION,
+            fields_set={
+                i.to_field: inputs[i.name] for i in t.inputs if i.to_field and i.name in inputs
+            },
+        )
         moved = chain.append(
             self.session,
             request,
@@ -391,10 +414,10 @@ class RequestService:
         ``fields`` maps field names to new values; None or empty removes a field; fields not
         named keep their value. Header arguments left out keep theirs. Checked like
         :meth:`create` (types and names; completeness waits for transmission). Guarantees:
-        the changes and one ``fields_changed`` history event naming what changed (names, not
-        values) are written together, with the running deadlines counted from what changed
-        (``needed_by``, an anchor field, a ``when`` field) brought in line; nothing is written
-        when nothing changed (returns None).
+        the changes and one ``fields_changed`` history event naming what changed and
+        recording the new values are written together, with the running deadlines counted
+        from what changed (``needed_by``, an anchor field, a ``when`` field) brought in line;
+        nothing is written when nothing changed (returns None).
         Raises NotFound if the actor is no party; Conflict if the request changed since
         ``expected_version`` (naming who and when); NotAllowed once transmitted, for the
         requested or executing side, or in a state the other side owns; Invalid naming each
@@ -451,7 +474,11 @@ class RequestService:
             EventKind.ASSIGNED,
             actor_user_id=actor.user_id,
             actor_authority_id=actor.authority.id,
-            data={"from": previous, "to": assignee.username if assignee else None},
+            data={
+                "from": previous,
+                "to": assignee.username if assignee else None,
+                replay.ROW: replay.recorded(self.session, request, ("assignee",)),
+            },
             at=self.clock(),
         )
 

@@ -29,8 +29,11 @@ from mla.workflow.registry import (
     Guard,
     GuardContext,
     extension_refused,
+    missing,
+    required_fields,
+    supplied,
 )
-from mla.workflow.values import input_errors
+from mla.workflow.values import input_errors, is_blank
 
 
 def _condition(name: str, guard: Guard) -> Callable[[Any], bool]:
@@ -71,12 +74,14 @@ class RegistryMachine(Machine):
 @dataclass(frozen=True, slots=True)
 class Availability:
     """An event open from the current state to the caller's party; ``allowed`` False with a
-    ``reason`` when its role or a guard on the request stops it now."""
+    ``reason`` when its role or a guard on the request stops it now. ``missing``: the fields
+    its guards require that the request lacks and its inputs do not supply."""
 
     event: str
     transition: Transition
     allowed: bool
     reason: str | None
+    missing: tuple[str, ...] = ()
 
 
 def _role_rank(role: str) -> int:
@@ -146,7 +151,8 @@ class Engine:
         due: DueLookup | None = None,
     ) -> Transition:
         """Take ``event`` on ``model`` (anything with ``state``, ``fields``, ``legal_basis``,
-        ``executing_authority_code``, ``kind``) and set ``model.state``.
+        ``executing_authority_code``, ``requested_authority_code``, ``requested_languages``,
+        ``kind``) and set ``model.state``.
 
         Requires: ``parties`` — the parties the caller acts as on this request; ``role`` — the
         caller's role. Guarantees: on return ``model.state`` is the transition's target; on an
@@ -199,34 +205,37 @@ class Engine:
     ) -> list[Availability]:
         """Events open from ``model.state`` to any of ``parties``, in definition order.
 
-        Guards that judge inputs (``INPUT_GUARDS``) are left to :meth:`fire`; the others are
-        evaluated on the request as it stands (``preview``: what the event's own inputs can
-        bring is not yet missing).
+        Guards that judge inputs (``INPUT_GUARDS``) are left to :meth:`fire`, and so is a
+        guard whose only lacking fields the event's own inputs supply (``to_field``); the
+        others are evaluated on the request as it stands.
         """
+        wf = self.workflow
         out: list[Availability] = []
-        for t in self.workflow.transitions_from(model.state):
+        for t in wf.transitions_from(model.state):
             if t.by not in parties:
                 continue
             reason = self.denied(t, parties, role)
             if reason is None:
                 ctx = GuardContext(
-                    request=model,
-                    inputs={},
-                    workflow=self.workflow,
-                    now=now,
-                    transition=t,
-                    due=due,
-                    preview=True,
+                    request=model, inputs={}, workflow=wf, now=now, transition=t, due=due
                 )
                 if t.extends and due is not None:
                     reason = extension_refused(ctx, t.extends)
                 for name in t.guards if reason is None else ():
-                    if name not in INPUT_GUARDS:
-                        reason = GUARDS[name](ctx)
-                        if reason is not None:
-                            break
-            out.append(Availability(t.event, t, reason is None, reason))
+                    if name in INPUT_GUARDS or self._supplied_by_inputs(t, name, model):
+                        continue
+                    reason = GUARDS[name](ctx)
+                    if reason is not None:
+                        break
+            lacking = tuple(missing(wf, t, model.legal_basis, model.fields))
+            out.append(Availability(t.event, t, reason is None, reason, lacking))
         return out
+
+    def _supplied_by_inputs(self, t: Transition, guard: str, model: Any) -> bool:
+        """Whether ``guard`` lacks fields on ``model`` and ``t``'s inputs supply every one."""
+        required = required_fields(self.workflow, t, model.legal_basis, model.fields, (guard,))
+        lacking = {f for f in required if is_blank(model.fields.get(f))}
+        return bool(lacking) and lacking <= supplied(t)
 
 
 class Engines:

@@ -39,15 +39,20 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class DefinitionError:
+    """A rule a definition breaks, at ``file``:``line``. ``warning``: reported, not fatal (a
+    liveness finding in a superseded version, kept only for the requests opened under it)."""
+
     file: str
     line: int
     reason: str
+    warning: bool = False
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.reason}"
+        severity = "warning: " if self.warning else ""
+        return f"{self.file}:{self.line}: {severity}{self.reason}"
 
 
-_DURATION = re.compile(r"^([+-]?\d+)\s+(?:(calendar|business)\s+days?|(hours?))$")
+_DURATION = re.compile(r"^([+-]?\d+)\s+(?:(calendar|business)\s+days?|(hours?)|(months?))$")
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _CODE = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 
@@ -61,7 +66,7 @@ DEADLINE_KEYS = {"name", "within", "anchor", "labels", "escalation", "runs_throu
 DEADLINE_KEYS |= {"extension", "when", "party"}
 STEP_KEYS = {"at", "to"}
 TRANSITION_KEYS = {"event", "sources", "dest", "stay", "by", "roles", "guards", "inputs"}
-TRANSITION_KEYS |= {"labels", "extends"}
+TRANSITION_KEYS |= {"labels", "extends", "after_closure"}
 INPUT_KEYS = {"name", "type", "required", "choices", "labels", "to_field", "past"}
 CHOICE_KEYS = {"code", "labels"}
 
@@ -189,7 +194,12 @@ class _Builder:
             self.err(line, f"{where} must be a duration such as {example}, got {value!r}")
             return None
         amount = int(match.group(1))
-        unit = "hours" if match.group(3) else f"{match.group(2)}_days"
+        if match.group(3):
+            unit = "hours"
+        elif match.group(4):
+            unit = "months"
+        else:
+            unit = f"{match.group(2)}_days"
         if amount < 0 and not signed:
             self.err(line, f"{where} must not be negative")
         return Duration(amount, unit)  # type: ignore[arg-type]
@@ -362,6 +372,7 @@ class _Builder:
             guards=self.names(m, "guards", where),
             inputs=tuple(self.items(m, "inputs", where, self.input)),
             extends=m.get("extends") if isinstance(m.get("extends"), str) else None,
+            after_closure=self.flag(m, "after_closure", where),
             line=m.line,
         )
 

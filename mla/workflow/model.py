@@ -26,6 +26,10 @@ FIELD_TYPES = (
     "boolean",
     "integer",
     "persons",
+    # A language code, checked against the requested authority's accepted languages.
+    "language",
+    # A treaty code from the directory of bilateral treaties.
+    "treaty",
 )
 # ``attachments``: ids of attachments of the request (documents an event brings with it).
 INPUT_TYPES = (
@@ -38,12 +42,12 @@ INPUT_TYPES = (
     "boolean",
     "attachments",
 )
-UNITS = ("calendar_days", "business_days", "hours")
+UNITS = ("calendar_days", "business_days", "hours", "months")
 RECIPIENTS = ("assignee", "clerks", "supervisors", "admins", "counterpart")
 STATE_KINDS = ("consultation", "refusal", "postponement")
 PERSON_KEYS = ("name", "nationality", "location", "role")
 
-Unit = Literal["calendar_days", "business_days", "hours"]
+Unit = Literal["calendar_days", "business_days", "hours", "months"]
 Labels = Mapping[str, str]
 
 
@@ -212,6 +216,9 @@ class Transition:
     guards: tuple[str, ...] = ()
     inputs: tuple[Input, ...] = ()
     extends: str | None = None
+    # Leaves a final state (e.g. consent to use the evidence further, asked after closure):
+    # the request is open again until it comes back to a final state.
+    after_closure: bool = False
     line: int = dc_field(default=0, compare=False, repr=False)
 
     @property
@@ -275,6 +282,31 @@ class Workflow:
             if "complete" in t.guards and not t.inputs and t.by == "requesting":
                 return t.event
         return None
+
+    def intake_states(self) -> tuple[str, ...]:
+        """The states a requesting state's transmission reaches: a requesting-party event from
+        a state of its preparation (reached from the initial state through states it holds)
+        into one the requested side holds, in definition order. Where a request received
+        from a state not on mla is recorded as starting."""
+        preparing = {self.initial}
+        frontier = [self.initial]
+        while frontier:
+            for t in self.transitions_from(frontier.pop()):
+                state = self.states.get(t.dest or "")
+                if state is None or state.name in preparing:
+                    continue
+                if state.owner == "requesting" and not state.final:
+                    preparing.add(state.name)
+                    frontier.append(state.name)
+        out: list[str] = []
+        for t in self.transitions:
+            if t.by != "requesting" or t.dest is None or t.dest in out:
+                continue
+            if self.states[t.dest].owner != "requested" or self.states[t.dest].final:
+                continue
+            if preparing.intersection(t.sources):
+                out.append(t.dest)
+        return tuple(out)
 
     def figures(self, basis: str) -> dict[str, int]:
         """The deadline figures in force for ``basis``: the targets, overridden by the basis's

@@ -15,9 +15,11 @@ from mla.errors import FieldError
 from mla.workflow.model import PERSON_KEYS, Choice, Field, Input, Transition, Workflow
 
 _AUTHORITY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
+_LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
 
 
-def _missing(value: Any) -> bool:
+def is_blank(value: Any) -> bool:
+    """Whether ``value`` counts as not given (None, empty, or only spaces)."""
     return (
         value is None
         or (isinstance(value, str | list | tuple) and not value)
@@ -56,6 +58,12 @@ def _codes(choices: tuple[Choice, ...]) -> set[str]:
 
 def type_error(kind: str, value: Any, choices: tuple[Choice, ...]) -> str | None:
     """Why ``value`` is not a valid ``kind`` (a field or input type), or None."""
+    if kind == "language":
+        ok = isinstance(value, str) and _LANGUAGE.match(value) is not None
+        return None if ok else "must be a language code such as es or en"
+    if kind == "treaty":
+        code_ok = isinstance(value, str) and _AUTHORITY.match(value) is not None
+        return None if code_ok else "must be a treaty code"
     if kind in ("text", "longtext"):
         if not isinstance(value, str):
             return "must be text"
@@ -153,7 +161,7 @@ def field_errors(
             errors.append(FieldError(name, "is not a field of this kind of request"))
     for f in wf.fields:
         value = values.get(f.name)
-        if _missing(value):
+        if is_blank(value):
             required = checkpoint in f.required_in if checkpoint else is_required(f, basis, values)
             if required and not partial:
                 errors.append(FieldError(f.name, "is required"))
@@ -186,7 +194,7 @@ def input_errors(
     ]
     for i in t.inputs:
         value = inputs.get(i.name)
-        if _missing(value):
+        if is_blank(value):
             if i.required:
                 errors.append(FieldError(f"inputs.{i.name}", "is required"))
             continue

@@ -31,7 +31,7 @@ def admin_webhooks(actor: Actor) -> ResponseReturnValue:
         values = {"url": request.form.get("url", ""), "events": request.form.getlist("events")}
         try:
             _row, secret = subscriptions.add(
-                actor.authority, str(values["url"]), request.form.getlist("events") or None
+                actor, str(values["url"]), request.form.getlist("events") or None
             )
             db.commit()
         except Invalid as exc:
@@ -42,7 +42,7 @@ def admin_webhooks(actor: Actor) -> ResponseReturnValue:
     # The secret is shown once, in this response, and kept only sealed: no redirect here.
     return render_template(
         "admin/webhooks.html",
-        subscriptions=subscriptions.list(actor.authority),
+        subscriptions=subscriptions.list(actor),
         secret=secret,
         errors=errors,
         values=values,
@@ -55,7 +55,7 @@ def admin_webhooks(actor: Actor) -> ResponseReturnValue:
 def remove_webhook(actor: Actor, subscription_id: int) -> ResponseReturnValue:
     db = get_session()
     # NotFound (another authority's, or none) becomes the 404 page: existence is not told.
-    removed = SubscriptionService(db).remove(actor.authority, subscription_id)
+    removed = SubscriptionService(db).remove(actor, subscription_id)
     db.commit()
     flash(_("Webhook to %(url)s removed.", url=removed.url), "success")
     return redirect(url_for("web.admin_webhooks"), 303)

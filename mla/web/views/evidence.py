@@ -10,10 +10,10 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from mla.db import get_session
-from mla.errors import Invalid, NotAllowed
+from mla.errors import FieldError, Invalid, NotAllowed, TooLarge
 from mla.requests.models import Request
 from mla.requests.service import Actor, request_service
-from mla.web import bp
+from mla.web import bp, security
 from mla.web.views.auth import login_required
 
 
@@ -32,25 +32,40 @@ def _wants_json() -> bool:
     return request.headers.get("Accept", "").startswith("application/json")
 
 
+def _reason(exc: Invalid | NotAllowed) -> str:
+    if isinstance(exc, TooLarge) and exc.limit is not None:
+        return str(_("the file is larger than the %(limit)s MiB limit", limit=exc.limit >> 20))
+    return exc.message
+
+
 @bp.post("/requests/<reference>/evidence")
+@security.streams_body
 @login_required
 def upload_evidence(actor: Actor, reference: str) -> ResponseReturnValue:
+    from mla.evidence.http import UnsupportedMediaType, open_upload
     from mla.evidence.service import evidence_service
 
     req = request_service().get(actor, reference)
     db = get_session()
-    file = request.files.get("file")
     page = url_for("web.request_page", reference=req.reference, _anchor="evidence")
+    service = evidence_service()
     try:
+        # Streamed from the socket like the API's upload: request.files would spool it to disk.
+        try:
+            file = open_upload(request, service.max_bytes)
+        except UnsupportedMediaType:
+            file = None
+        if file is not None:
+            security.check_csrf_in_body(file.fields)
         if file is None or not file.filename:
-            raise Invalid("file: choose a file to upload")
-        attachment = evidence_service().upload(req, actor, file.filename, file.stream)
+            raise Invalid(FieldError("file", _("choose a file to upload")))
+        attachment = service.upload(req, actor, file.filename, file)  # type: ignore[arg-type]
         db.commit()
     except (Invalid, NotAllowed) as exc:
         db.rollback()
         if _wants_json():
-            return jsonify(ok=False, error=exc.message), exc.status
-        flash(_("Not uploaded: %(reason)s", reason=exc.message), "error")
+            return jsonify(ok=False, error=_reason(exc)), exc.status
+        flash(_("Not uploaded: %(reason)s", reason=_reason(exc)), "error")
         return redirect(page, 303)
     message = _("Uploaded %(name)s.", name=attachment.filename)
     if _wants_json():
