@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -31,14 +30,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops)  # type: ignore[method-assign]
 
     Database(app)
-    # An invalid workflow definition stops the start: requests must never run on one. Dead
-    # ends (liveness) of a newest version are logged, not fatal: `mla workflows check` is
-    # their gate. Those of a superseded version, kept for its open requests, are not news.
-    loaded = load_all(settings["MLA_WORKFLOWS_DIR"])
-    for finding in loaded.findings:
-        if not finding.warning:
-            logging.getLogger("mla.workflow").warning("%s", finding)
-    app.extensions["mla.engines"] = Engines(loaded)
+    # An invalid workflow definition, or a dead end in the newest version of one, stops the
+    # start: requests must never run on one.
+    app.extensions["mla.engines"] = Engines(load_all(settings["MLA_WORKFLOWS_DIR"]))
 
     # A row id in a URL larger than the database can hold is a 404, not an overflow.
     app.url_map.converters["int"] = RowIdConverter

@@ -20,7 +20,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mla.audit import chain
+from mla.audit import chain, replay
 from mla.audit.models import Event, EventKind
 from mla.db import begin_write
 from mla.deadlines.service import Clocks, party_authority
@@ -158,6 +158,9 @@ def apply(
                 "from": move.source,
                 "to": move.dest,
                 "deadlines": deadlines,
+                replay.ROW: replay.recorded(
+                    session, request, ("workflow_version", *replay.TRANSITION)
+                ),
             },
             at=now,
         )

@@ -5,8 +5,8 @@ stay beside it as ``<name>.v<N>.yaml`` because a request keeps the version it wa
 
 Liveness findings (:mod:`mla.workflow.liveness`) are errors in the newest version of a
 workflow and warnings in a superseded one: an old version is kept only so that the requests
-opened under it stay readable, and refusing it would lock those requests away. At start
-(:func:`load_all`) they are never fatal; the gate is ``mla workflows check``.
+opened under it stay readable, and refusing it would lock those requests away. The newest
+version's stop the start (:func:`load_all`) as ``mla workflows check`` does.
 """
 
 from __future__ import annotations
@@ -150,8 +150,8 @@ def check_all(paths: Iterable[str | Path]) -> tuple[list[Workflow], list[Definit
 
 @dataclass(frozen=True)
 class WorkflowSet:
-    """Every loaded workflow version, keyed by (name, version), and the liveness findings
-    they were loaded with (not fatal at start; see the module)."""
+    """Every loaded workflow version, keyed by (name, version), and the dead ends found in
+    superseded versions (warnings, not fatal at start)."""
 
     workflows: dict[tuple[str, int], Workflow]
     findings: tuple[DefinitionError, ...] = field(default=(), compare=False)
@@ -182,8 +182,11 @@ class WorkflowSet:
 
 def load_all(directory: str | Path) -> WorkflowSet:
     """Load every definition in ``directory``; raises :class:`WorkflowInvalid` if any breaks a
-    structural rule. Liveness findings do not stop the load: they are in ``findings``."""
+    structural rule or the newest version of a workflow has a dead end. A superseded
+    version's dead ends (it stays for the requests opened under it, which an operator moves
+    on with ``mla workflows migrate``) do not stop the load: they are in ``findings``."""
     workflows, errors, findings = _check_set(definition_files(directory))
+    errors += [f for f in findings if not f.warning]
     if errors:
         raise WorkflowInvalid(errors)
     return WorkflowSet({wf.key: wf for wf in workflows}, tuple(findings))

@@ -53,7 +53,7 @@ def ok(response, status: int = 200) -> dict:
     return response.json
 
 
-def create(api: Callers, fields: dict) -> str:
+def create(requesting: Api, fields: dict) -> str:
     body = {
         "kind": "extradition",
         "requested_authority": "MEX-FGR",
@@ -61,7 +61,7 @@ def create(api: Callers, fields: dict) -> str:
         "fields": fields,
         "urgency": "urgent",
     }
-    return ok(api.arg.post("/requests", json=body), 201)["reference"]
+    return ok(requesting.post("/requests", json=body), 201)["reference"]
 
 
 def walk(reference: str, *steps: tuple[Api, str, dict]) -> dict:
@@ -77,7 +77,7 @@ def available(caller: Api, reference: str) -> dict[str, dict]:
 
 def to_court(api: Callers) -> str:
     """A formal request sent without a provisional arrest, reviewed and before the court."""
-    ref = create(api, FORMAL)
+    ref = create(api.arg, FORMAL)
     status = walk(
         ref,
         (api.arg, "transmit_formal_request", {}),
@@ -89,7 +89,7 @@ def to_court(api: Callers) -> str:
 
 
 def test_provisional_arrest_to_surrender(api):
-    ref = create(api, PROVISIONAL)
+    ref = create(api.arg, PROVISIONAL)
     walk(ref, (api.arg, "request_provisional_arrest", {}))
 
     tomorrow = (today() + timedelta(days=2)).isoformat()
@@ -203,7 +203,7 @@ def test_not_extraditable_national_is_prosecuted_at_home(api):
 
 
 def test_no_grant_before_the_court_has_ruled(api):
-    ref = create(api, FORMAL)
+    ref = create(api.arg, FORMAL)
     walk(
         ref,
         (api.arg, "transmit_formal_request", {}),
@@ -260,7 +260,7 @@ def test_released_when_not_collected_in_the_window(api):
 
 
 def test_provisional_arrest_refused_or_not_located_then_withdrawn(api):
-    refused = create(api, PROVISIONAL)
+    refused = create(api.arg, PROVISIONAL)
     walk(refused, (api.arg, "request_provisional_arrest", {}))
     assert api.mex.fire(refused, "refuse_provisional_arrest", reasons=REASONS).status_code == 403
     status = walk(refused, (api.mex_supervisor, "refuse_provisional_arrest", {"reasons": REASONS}))
@@ -268,7 +268,7 @@ def test_provisional_arrest_refused_or_not_located_then_withdrawn(api):
     status = walk(refused, (api.arg, "withdraw", {"reasons": "No longer sought."}))
     assert status["outcome"] == "withdrawn"
 
-    lost = create(api, PROVISIONAL)
+    lost = create(api.arg, PROVISIONAL)
     status = walk(
         lost,
         (api.arg, "request_provisional_arrest", {}),
@@ -335,7 +335,7 @@ def test_release_for_lapse_at_the_deadline(live):
     app, callers, mla = live
     arg, mex = callers["arg"], callers["mex"]
     with app.app_context():
-        ref = create(Callers(arg, arg, mex, mex, mex, mex), PROVISIONAL)  # type: ignore[arg-type]
+        ref = create(arg, PROVISIONAL)
         walk(ref, (arg, "request_provisional_arrest", {}))
         arrested = today() - timedelta(days=60)
         status = walk(ref, (mex, "record_arrest", {"arrest_date": arrested.isoformat()}))

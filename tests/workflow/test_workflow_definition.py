@@ -17,16 +17,7 @@ INVALID = Path(__file__).resolve().parents[1] / "workflows" / "invalid"
 INVALID_FILES = sorted(INVALID.glob("*.yaml"))
 
 
-# Extradition v1 has dead ends the liveness check finds (see README "Liveness"); its v2 fixes
-# them. The lead removes this mark when v2 lands (strict: it fails loudly once it passes).
-EXTRADITION_V1_DEAD_ENDS = pytest.mark.xfail(
-    strict=True, reason="extradition v1 has dead ends (liveness); fixed by extradition v2"
-)
-
-
-@pytest.mark.parametrize(
-    "name", ["mla.yaml", pytest.param("extradition.yaml", marks=EXTRADITION_V1_DEAD_ENDS)]
-)
+@pytest.mark.parametrize("name", ["mla.yaml", "extradition.yaml"])
 def test_real_definitions_are_valid(name):
     assert check(WORKFLOWS / name) == []
 

@@ -12,6 +12,7 @@ from workflow_support import NOW, WORKFLOWS, Req
 from mla.errors import Conflict
 from mla.workflow import Engine, check, check_all, load, load_all
 from mla.workflow.cli import workflows as workflows_cli
+from mla.workflow.definition import WorkflowInvalid
 from mla.workflow.registry import Requirement, missing, requirements
 
 INVALID = Path(__file__).resolve().parents[1] / "workflows" / "invalid"
@@ -100,14 +101,14 @@ def test_dead_ends_of_a_superseded_version_are_warnings(tmp_path, monkeypatch):
     assert loaded.findings == tuple(errors)
 
 
-def test_dead_ends_of_the_newest_version_fail_the_check_but_not_the_start(tmp_path, monkeypatch):
+def test_dead_ends_of_the_newest_version_fail_the_check_and_the_start(tmp_path, monkeypatch):
     write(tmp_path / "tiny.yaml", FROZEN)
     monkeypatch.setenv("MLA_WORKFLOWS_DIR", str(tmp_path))
     result = CliRunner().invoke(workflows_cli, ["check"])
     assert result.exit_code == 1
     assert result.output.startswith(f"{tmp_path / 'tiny.yaml'}:16: state 'corrections'")
-    loaded = load_all(tmp_path)
-    assert [f.warning for f in loaded.findings] == [False]
+    with pytest.raises(WorkflowInvalid, match=r"tiny\.yaml:16: state 'corrections'"):
+        load_all(tmp_path)
 
 
 def _extradition_v1() -> Path:

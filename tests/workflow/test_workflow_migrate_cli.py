@@ -3,7 +3,6 @@ operator, on a database of its own (both backends)."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -21,6 +20,7 @@ from mla.db import make_engine
 from mla.deadlines.models import Deadline
 from mla.requests.models import Request
 from mla.requests.service import Actor, RequestService
+from mla.workflow import Engines, WorkflowSet, load_all
 
 WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows"
 FIELDS = {
@@ -39,11 +39,11 @@ FIELDS = {
 @pytest.fixture
 def v1_requests(fresh_database_url, tmp_path):
     """Three open requests opened while version 1 was the current one: one arrested, one in
-    the consultation a "not extraditable" ruling led to, one in document review."""
-    old = tmp_path / "v1"
-    old.mkdir()
-    shutil.copy(WORKFLOWS / "mla.yaml", old / "mla.yaml")
-    shutil.copy(WORKFLOWS / "extradition.v1.yaml", old / "extradition.yaml")
+    the consultation a "not extraditable" ruling led to, one in document review. (An app
+    would no longer start with version 1 as the newest, for its dead ends: the requests are
+    opened through engines of version 1 alone.)"""
+    every = load_all(WORKFLOWS).workflows
+    v1 = Engines(WorkflowSet({("extradition", 1): every[("extradition", 1)]}))
     engine = make_engine(fresh_database_url)
     migrate.upgrade(engine)
     engine.dispose()
@@ -51,7 +51,7 @@ def v1_requests(fresh_database_url, tmp_path):
         {
             "MLA_DATABASE_URL": fresh_database_url,
             "MLA_INSTANCE_DIR": str(tmp_path / "instance"),
-            "MLA_WORKFLOWS_DIR": str(old),
+            "MLA_WORKFLOWS_DIR": str(WORKFLOWS),
         }
     )
     with app.app_context():
@@ -63,7 +63,7 @@ def v1_requests(fresh_database_url, tmp_path):
         court = add(session, "MEX-FEMDO", country="MX", name="FEMDO",
                     timezone="America/Mexico_City", kind=AuthorityKind.EXECUTING,
                     parent_code="MEX-FGR")  # fmt: skip
-        svc = RequestService(session, app.extensions["mla.engines"])
+        svc = RequestService(session, v1)
         a, m = Actor(arg, Role.CLERK), Actor(mex, Role.CLERK)
         refs = []
         for _ in range(3):
