@@ -17,7 +17,8 @@ from flask import current_app
 
 from mla.api import tokens
 from mla.authorities import service as authorities
-from mla.authorities.models import AuthorityKind, Role
+from mla.authorities import treaties
+from mla.authorities.models import AuthorityKind, Role, SessionEnd
 from mla.commandline import Group, open_app, table, with_app
 from mla.db import get_session, unit_of_work
 from mla.errors import MLAError
@@ -36,10 +37,17 @@ def cli() -> None:
 def init() -> None:
     """Create or upgrade the database to the current schema (safe to run on every start)."""
     from mla import migrate as migrations
+    from mla.evidence.keyring import app_keyring
+    from mla.notify.subscriptions import reseal_secrets
 
     with open_app(migrate=True) as app:
         engine = app.extensions["mla.db"].engine
         click.echo(f"database at revision {migrations.current_revision(engine)}: {engine.url!r}")
+        with unit_of_work() as session:
+            # Before MLA_SECRET_KEY may change: webhook secrets older versions sealed under it.
+            resealed = reseal_secrets(session, app_keyring(app), app.config["MLA_SECRET_KEY"])
+        if resealed:
+            click.echo(f"{resealed} webhook secret(s) sealed again under the keyring")
 
 
 cli.add_command(workflows_group)
@@ -95,6 +103,79 @@ def authorities_list() -> None:
     table(rows, ("CODE", "STATE", "KIND", "PARENT", "NAME"))
 
 
+@authorities_group.command("target")
+@click.argument("code")
+@click.argument("workflow")
+@click.argument("name")
+@click.argument("days", required=False, type=int)
+@with_app
+def authorities_target(code: str, workflow: str, name: str, days: int | None) -> None:
+    """Set the authority CODE's own target NAME of WORKFLOW to DAYS (e.g. MEX-FGR mla
+    decide_days 20) for its deadlines from now on; without DAYS, drop the override."""
+    engines = current_app.extensions["mla.engines"]
+    with unit_of_work() as session:
+        authority = authorities.get_authority(session, code)
+        own = treaties.set_target(
+            session, authority, engines.workflows.latest(workflow), name, days
+        )
+    shown = ", ".join(f"{k}={v}" for k, v in sorted(own.items())) or "none"
+    click.echo(f"{authority.code} targets for {workflow}: {shown}")
+
+
+# --- treaties ---------------------------------------------------------------------------
+
+
+@cli.group(cls=Group, name="treaties")
+def treaties_group() -> None:
+    """Bilateral treaties and their deadline figures."""
+
+
+@treaties_group.command("add")
+@click.argument("code")
+@click.option("--name", required=True)
+@click.option("--states", required=True, help="the two parties, ISO 3166-1 alpha-2: AR,MX")
+@click.option(
+    "--figure", "figures", multiple=True, help="a deadline figure NAME=DAYS, e.g. decide_days=18"
+)
+@click.option("--reference", help="where its text is published")
+@with_app
+def treaties_add(
+    code: str, name: str, states: str, figures: tuple[str, ...], reference: str | None
+) -> None:
+    """Record a bilateral treaty; requests on the bilateral basis name it by CODE."""
+    pair = [c.strip() for c in states.split(",")]
+    parsed: dict[str, Any] = {}
+    for item in figures:
+        key, _, value = item.partition("=")
+        parsed[key.strip()] = int(value) if value.strip().isdigit() else value
+    with unit_of_work() as session:
+        treaty = treaties.add_treaty(
+            session,
+            code,
+            name=name,
+            states=(pair[0], pair[1]) if len(pair) == 2 else (states, states),
+            figures=parsed,
+            reference=reference,
+        )
+    click.echo(f"added treaty {treaty.code}: {treaty.name}")
+
+
+@treaties_group.command("list")
+@with_app
+def treaties_list() -> None:
+    """List the treaties with their figures."""
+    rows = [
+        (
+            t.code,
+            f"{t.state_a}-{t.state_b}",
+            " ".join(f"{k}={v}" for k, v in sorted(t.figures.items())),
+            t.name,
+        )
+        for t in treaties.list_treaties(get_session())
+    ]
+    table(rows, ("CODE", "STATES", "FIGURES", "NAME"))
+
+
 # --- users ------------------------------------------------------------------------------
 
 
@@ -130,6 +211,22 @@ def users_add(username: str, authority_code: str, role: str, email: str, **opts:
     click.echo(f"added user {user.username} ({user.role.value}) to {user.authority.code}")
 
 
+@users_group.command("set-password")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="read the password from standard input")
+@with_app
+def users_set_password(username: str, password_stdin: bool) -> None:
+    """Reset a user's password; every session of theirs ends."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    with unit_of_work() as session:
+        user = authorities.get_user(session, username)
+        authorities.set_password(session, user, password, SessionEnd.PASSWORD_RESET)
+    click.echo(f"password of {user.username} reset; their sessions have ended")
+
+
 @users_group.command("list")
 @with_app
 def users_list() -> None:
@@ -151,7 +248,13 @@ def tokens_group() -> None:
 
 @tokens_group.command("create")
 @click.argument("code")
-@click.option("--days", type=click.IntRange(min=1), help="expire after this many days")
+@click.option(
+    "--days",
+    type=click.IntRange(min=1),
+    default=tokens.DEFAULT_VALIDITY_DAYS,
+    show_default=True,
+    help="expire after this many days",
+)
 @click.option(
     "--role",
     type=click.Choice([r.value for r in Role]),
@@ -160,17 +263,16 @@ def tokens_group() -> None:
     help="role the system acts with; supervisor lets it sign (a deliberate delegation)",
 )
 @with_app
-def tokens_create(code: str, days: int | None, role: str) -> None:
+def tokens_create(code: str, days: int, role: str) -> None:
     """Issue a token for authority CODE. It is shown once; only its digest is kept."""
     from datetime import timedelta
 
     with unit_of_work() as session:
         authority = authorities.get_authority(session, code)
-        row, token = tokens.create(
-            session, authority, valid_for=timedelta(days=days) if days else None, role=role
-        )
+        row, token = tokens.create(session, authority, valid_for=timedelta(days=days), role=role)
     click.echo(
-        f"token {row.id} for {authority.code} as {row.role} (shown once, store it now): {token}"
+        f"token {row.id} for {authority.code} as {row.role}, expires {row.expires_at:%Y-%m-%d} "
+        f"(shown once, store it now): {token}"
     )
 
 
@@ -221,27 +323,41 @@ def audit_group() -> None:
 )
 @with_app
 def audit_verify(anchors: tuple[str, ...]) -> None:
-    """Recompute every request's hash chain, and check it against each anchor given; name
-    the first broken link and exit 1."""
+    """Recompute every request's hash chain, replay each history to check the request row,
+    and check each history against each anchor given; name the first broken link or the
+    first part of a row its history does not give, and exit 1."""
     from mla.audit import anchor
     from mla.audit.chain import verify_all
 
     session = get_session()
+    if session.get_bind().dialect.name == "postgresql":
+        # One snapshot for the whole check: a change committed while it runs must not read
+        # as a request row ahead of (or behind) its history. SQLite's read is one already.
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     documents = []
     for path in anchors:
         try:
             documents.append((path, anchor.load(Path(path).read_text("utf-8"))))
         except (OSError, UnicodeDecodeError) as exc:
             raise MLAError(f"cannot read the anchor {path}: {exc}") from None
-    checked = 0
-    for _request, broken in verify_all(session):
-        if broken is not None:
-            raise MLAError(f"broken history: {broken}")
+    checked = partial = 0
+    for result in verify_all(session):
+        if result.broken is not None:
+            raise MLAError(f"broken history: {result.broken}")
         checked += 1
+        partial += result.partial
     for path, document in documents:
         for broken in anchor.check(session, document):
             raise MLAError(f"broken history: {broken} ({path})")
-    click.echo(f"{checked} request histories verified, no broken link")
+    click.echo(
+        f"{checked} request histories verified, no broken link; each request row is what "
+        "its history says"
+    )
+    if partial:
+        click.echo(
+            f"({partial} of them checked in part: their histories began before mla recorded "
+            "the values each change left, so only what those events tell was compared)"
+        )
     for path, document in documents:
         click.echo(
             f"{len(document['heads'])} still hold at the anchor {path} of "
@@ -299,10 +415,12 @@ def demo() -> None:
 @click.option("--demo", "with_demo", is_flag=True, help="load the demo data first")
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64))
 def serve(host: str, port: int, with_demo: bool, threads: int) -> None:
-    """Upgrade the database and serve mla with a production WSGI server (waitress)."""
-    import waitress
-
+    """Upgrade the database and serve mla with a production WSGI server (cheroot), with the
+    worker in a background thread; Ctrl-C or SIGTERM stops both."""
     from mla import demo as demo_data
+    from mla.evidence.cli import sweep_leftovers
+    from mla.server import make_server, serve_until_stopped
+    from mla.worker import start_background
 
     with open_app(migrate=True) as app:
         logins: list[tuple[str, str, str]] = []
@@ -310,14 +428,19 @@ def serve(host: str, port: int, with_demo: bool, threads: int) -> None:
             with unit_of_work() as session:
                 logins = demo_data.seed(session, app.extensions["mla.engines"])
             get_session().close()
+        sweep_leftovers()
+        server = make_server(app, host, port, threads)
+        server.prepare()  # listening before the line below says so
         click.echo(f"mla is at http://{host}:{port}/")
         if logins:
             click.echo("demo logins (username / password / authority):")
             _print_logins(logins)
-        from mla.worker import start_background
-
-        start_background(app)
-        waitress.serve(app, host=host, port=port, threads=threads, ident="mla")
+        stop_worker = start_background(app)
+        try:
+            serve_until_stopped(server)
+        finally:
+            stop_worker.set()
+        click.echo("mla stopped")
 
 
 cli.add_command(worker_command)

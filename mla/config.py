@@ -31,8 +31,12 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "MLA_SMTP_URL": (None, "smtp://host:25, smtps://user:pass@host:465, ?starttls=1"),
     "MLA_MAIL_FROM": ("mla@localhost", "sender address of notification e-mail"),
     "MLA_WORKER_INTERVAL": ("30", "seconds between the worker's sweeps"),
+    "MLA_DELIVERY_TIMEOUT": ("30", "seconds one e-mail or webhook delivery may take, in all"),
+    "MLA_DELIVERY_WORKERS": ("8", "deliveries the worker makes at once"),
+    "MLA_WEBHOOK_MAX_SUBSCRIPTIONS": ("10", "active webhook subscriptions per authority"),
     "MLA_WEBHOOK_ALLOW_PRIVATE": ("0", "1: webhooks may target loopback and private addresses"),
     "MLA_API_RATE": ("120/minute", "API calls per token, per web process: N/second|minute|hour"),
+    "MLA_TRUSTED_PROXIES": ("0", "reverse proxies in front whose X-Forwarded-For is believed"),
 }
 
 
@@ -43,6 +47,23 @@ def _positive_int(name: str, raw: Any) -> int:
         raise ConfigError(f"{name} must be a positive whole number, got {raw!r}") from None
     if value <= 0:
         raise ConfigError(f"{name} must be a positive whole number, got {raw!r}")
+    return value
+
+
+def _bounded_int(name: str, raw: Any, most: int) -> int:
+    value = _positive_int(name, raw)
+    if value > most:
+        raise ConfigError(f"{name} must be at most {most}, got {raw!r}")
+    return value
+
+
+def _count(name: str, raw: Any) -> int:
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{name} must be a whole number from 0, got {raw!r}") from None
+    if value < 0:
+        raise ConfigError(f"{name} must be a whole number from 0, got {raw!r}")
     return value
 
 
@@ -138,6 +159,16 @@ def load(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         "MLA_MAIL_FROM": raw("MLA_MAIL_FROM"),
         "MLA_WORKER_INTERVAL": _positive_int("MLA_WORKER_INTERVAL", raw("MLA_WORKER_INTERVAL")),
         "MLA_API_RATE": _api_rate(raw("MLA_API_RATE")),
+        "MLA_DELIVERY_TIMEOUT": _bounded_int(
+            "MLA_DELIVERY_TIMEOUT", raw("MLA_DELIVERY_TIMEOUT"), 600
+        ),
+        "MLA_DELIVERY_WORKERS": _bounded_int(
+            "MLA_DELIVERY_WORKERS", raw("MLA_DELIVERY_WORKERS"), 64
+        ),
+        "MLA_WEBHOOK_MAX_SUBSCRIPTIONS": _positive_int(
+            "MLA_WEBHOOK_MAX_SUBSCRIPTIONS", raw("MLA_WEBHOOK_MAX_SUBSCRIPTIONS")
+        ),
+        "MLA_TRUSTED_PROXIES": _count("MLA_TRUSTED_PROXIES", raw("MLA_TRUSTED_PROXIES")),
         "MLA_WEBHOOK_ALLOW_PRIVATE": _flag(
             "MLA_WEBHOOK_ALLOW_PRIVATE", raw("MLA_WEBHOOK_ALLOW_PRIVATE")
         ),

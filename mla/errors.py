@@ -58,6 +58,27 @@ class Incomplete(Invalid):
     request): ``errors`` names each missing or wrong field."""
 
 
+class TooLarge(Invalid):
+    """Input is larger than its limit allows (an upload, as the stream crosses it);
+    ``limit`` is that limit in bytes when one number says it."""
+
+    status = 413
+    title = "Content too large"
+
+    def __init__(
+        self, errors: list[FieldError] | FieldError | str, *, limit: int | None = None
+    ) -> None:
+        super().__init__(errors)
+        self.limit = limit
+
+
+class Malformed(Invalid):
+    """A body that cannot be parsed at all (a cut or garbled multipart body)."""
+
+    status = 400
+    title = "Malformed body"
+
+
 class NotFound(MLAError):
     """The thing does not exist, or the caller may not know that it does."""
 

@@ -1,5 +1,11 @@
 """The worker: sweeps due escalation steps, then dispatches the outbox, again and again.
 
+The sweep comes first in every pass, and a pass delivers for at most ``MLA_WORKER_INTERVAL``
+seconds (plus one ``MLA_DELIVERY_TIMEOUT`` for the attempts under way), handing back what it
+has not started. So deadlines escalate at least every two intervals plus one delivery
+timeout, however many receivers stall; the rest of the outbox waits for the next pass. One
+thread doing both in turn is simpler than a sweeper thread of its own, and the bound holds.
+
 ``mla worker`` runs it in the foreground (clean stop on SIGTERM or SIGINT, after the current
 batch); ``mla serve`` runs it in a background thread so that one command runs everything.
 Each batch is its own transaction: the sweeper's notifications commit with the steps that
@@ -13,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,7 +28,9 @@ from flask import Flask
 
 from mla.db import unit_of_work, utcnow
 from mla.deadlines.sweeper import sweep
+from mla.evidence.keyring import app_keyring
 from mla.notify.dispatcher import dispatch
+from mla.notify.subscriptions import reseal_secrets
 
 log = logging.getLogger("mla.worker")
 
@@ -41,21 +50,28 @@ class Pass:
 
 
 def run_once(app: Flask, now: datetime | None = None) -> Pass:
-    """Sweep until nothing is due at ``now`` (default: the clock), then dispatch until no
-    message is due. Each batch commits on its own."""
+    """Seal webhook secrets not yet under the keyring's current key
+    (:func:`~mla.notify.subscriptions.reseal_secrets`), sweep until nothing is due at
+    ``now`` (default: the clock), then dispatch until no message is due or the pass has
+    delivered for ``MLA_WORKER_INTERVAL`` seconds. Each batch commits on its own."""
     now = now or utcnow()
     db = app.extensions["mla.db"]
     engines = app.extensions["mla.engines"]
+    keyring = app_keyring(app)
     fired = skipped = sent = retrying = dead = 0
+    with db.sessionmaker() as session, unit_of_work(session):
+        # Secrets an older version sealed, or sealed under a key rotated out since.
+        reseal_secrets(session, keyring, app.config["MLA_SECRET_KEY"])
     while True:
         with db.sessionmaker() as session, unit_of_work(session):
             s = sweep(session, engines, now, SWEEP_BATCH, base_url=app.config.get("MLA_BASE_URL"))
         fired, skipped = fired + s.fired, skipped + s.skipped
         if s.deadlines < SWEEP_BATCH:
             break
-    while True:
+    until = time.monotonic() + float(app.config["MLA_WORKER_INTERVAL"])
+    while time.monotonic() < until:
         with db.sessionmaker() as session:  # dispatch commits its claim and each outcome
-            d = dispatch(session, app.config, now, DISPATCH_BATCH)
+            d = dispatch(session, app.config, now, DISPATCH_BATCH, until=until, keyring=keyring)
         sent, retrying, dead = sent + d.sent, retrying + d.retrying, dead + d.dead
         if d.taken < DISPATCH_BATCH:
             break

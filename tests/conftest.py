@@ -25,9 +25,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from mla import create_app, migrate
 from mla.authorities import service as authorities
-from mla.authorities.models import Authority, AuthorityKind, User
+from mla.authorities.models import Authority, AuthorityKind, Role, User
 from mla.config import normalize_database_url
 from mla.db import make_engine
+from mla.evidence.keyring import Keyring
 from mla.requests.models import Request
 from mla.requests.service import Actor, RequestService
 from mla.workflow import Engines, WorkflowSet, load_all
@@ -149,6 +150,12 @@ def client(app: Flask) -> FlaskClient:
     return app.test_client()
 
 
+@pytest.fixture
+def keyring(tmp_path: Path) -> Keyring:
+    """A keyring of its own for the test (one key, k1)."""
+    return Keyring.open(tmp_path / "keyring.json")
+
+
 @pytest.fixture(scope="session")
 def workflows() -> WorkflowSet:
     return load_all(Path(__file__).resolve().parent.parent / "workflows")
@@ -237,6 +244,11 @@ class World:
 
     def actor(self, user: User) -> Actor:
         return Actor.for_user(user)
+
+    @staticmethod
+    def admin(authority: Authority) -> Actor:
+        """An admin of ``authority``, as the services that reserve work to admins see one."""
+        return Actor(authority=authority, role=Role.ADMIN)
 
 
 @pytest.fixture

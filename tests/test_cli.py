@@ -1,5 +1,6 @@
 """The mla command: one clear line, and a non-zero exit on bad input."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -107,6 +108,33 @@ def test_users_add_prompts_for_the_password(mla):
     assert result.exit_code == 0, result.output
 
 
+def test_users_set_password_ends_every_session(mla, fresh_database_url, tmp_path):
+    from mla import create_app
+    from tests.web.conftest import sign_in
+
+    mla("authorities", "add", "MEX-FGR", "--country", "MX", "--name", "FGR")
+    mla(
+        "users", "add", "lucia", "--authority", "MEX-FGR", "--role", "clerk",
+        "--email", "lucia@fgr.example.org", "--password-stdin", input="correct-horse-42\n",
+    )  # fmt: skip
+    app = create_app(
+        {"MLA_INSTANCE_DIR": str(tmp_path / "web"), "MLA_DATABASE_URL": fresh_database_url}
+    )
+    browser = app.test_client()
+    assert sign_in(browser, "lucia").status_code == 302
+    weak = mla("users", "set-password", "lucia", "--password-stdin", input="12345\n")
+    assert "password" in _one_error_line(weak)
+    assert browser.get("/").status_code == 200  # a refused reset changes nothing
+    assert "unknown user" in _one_error_line(
+        mla("users", "set-password", "nadie", "--password-stdin", input="a-new-secret-77\n")
+    )
+    result = mla("users", "set-password", "lucia", "--password-stdin", input="a-new-secret-77\n")
+    assert result.exit_code == 0 and "sessions have ended" in result.output
+    assert browser.get("/").status_code == 302
+    assert sign_in(app.test_client(), "lucia", "a-new-secret-77").status_code == 302
+    app.extensions["mla.db"].engine.dispose()
+
+
 def test_tokens_create_list_revoke(mla):
     mla("authorities", "add", "USA-OIA", "--country", "US", "--name", "OIA")
     created = mla("tokens", "create", "USA-OIA")
@@ -119,6 +147,19 @@ def test_tokens_create_list_revoke(mla):
     assert "revoked" in mla("tokens", "list").output
     assert "already revoked" in _one_error_line(mla("tokens", "revoke", "1"))
     assert "unknown authority" in _one_error_line(mla("tokens", "create", "NOPE"))
+
+
+def test_tokens_expire_after_a_year_unless_told(mla):
+    mla("authorities", "add", "USA-OIA", "--country", "US", "--name", "OIA")
+    today = utcnow().date()
+    by_default = mla("tokens", "create", "USA-OIA")
+    assert f"expires {today + timedelta(days=365):%Y-%m-%d}" in by_default.output
+    shorter = mla("tokens", "create", "USA-OIA", "--days", "30")
+    assert f"expires {today + timedelta(days=30):%Y-%m-%d}" in shorter.output
+    listing = mla("tokens", "list").output
+    assert f"{today + timedelta(days=365):%Y-%m-%d}" in listing
+    never = mla("tokens", "create", "USA-OIA", "--days", "0")
+    assert never.exit_code != 0 and "'--days'" in never.stderr
 
 
 def test_demo_is_idempotent_and_prints_logins(mla):

@@ -39,6 +39,8 @@ def test_secret_key_is_generated_once_with_mode_0600(tmp_path: Path):
         ("MLA_WORKFLOWS_DIR", "/nonexistent/workflows", "MLA_WORKFLOWS_DIR"),
         ("MLA_SMTP_URL", "http://mail", "MLA_SMTP_URL must start with smtp://"),
         ("MLA_BASE_URL", "ftp://x", "MLA_BASE_URL must be an http(s) URL"),
+        ("MLA_TRUSTED_PROXIES", "-1", "MLA_TRUSTED_PROXIES must be a whole number from 0"),
+        ("MLA_TRUSTED_PROXIES", "one", "MLA_TRUSTED_PROXIES must be a whole number from 0"),
     ],
 )
 def test_bad_settings_fail_with_one_line(tmp_path: Path, name: str, value: str, message: str):

@@ -6,12 +6,11 @@ from flask import Response
 from flask import request as http_request
 
 from mla.api import schemas as s
-from mla.api.multipart import MultipartFile
 from mla.api.problems import ApiProblem
 from mla.api.routing import actor, operation
 from mla.api.views import bp, json_response
 from mla.db import parse_id
-from mla.evidence.http import download_response
+from mla.evidence.http import UnsupportedMediaType, download_response, open_upload
 from mla.evidence.models import Attachment
 from mla.evidence.service import evidence_service
 from mla.requests.service import request_service
@@ -58,19 +57,17 @@ def list_attachments(reference: str) -> Response:
 )
 def upload_attachment(reference: str) -> Response:
     """``multipart/form-data`` with the file in field ``file``; streamed and encrypted as it
-    arrives, never held whole in memory. 422 for an empty or too large file."""
+    arrives, never held whole in memory nor written in clear to disk. 413 as soon as the file
+    crosses the limit (``MLA_MAX_UPLOAD_MB``); 422 for an empty file."""
     request = request_service().get(actor(), reference)
-    if http_request.mimetype != "multipart/form-data":
-        raise ApiProblem(415, "Unsupported media type", "send multipart/form-data, field file")
-    boundary = http_request.mimetype_params.get("boundary")
-    if not boundary:
-        raise ApiProblem(400, "Malformed multipart body", "the Content-Type has no boundary")
-    limit = evidence_service().max_bytes
-    length = http_request.content_length
-    if length is not None and length > limit + (1 << 20):
-        raise ApiProblem(413, "Content too large", f"evidence files may be {limit >> 20} MiB")
-    upload = MultipartFile(http_request.stream, boundary)
-    attachment = evidence_service().upload(request, actor(), upload.filename, upload)  # type: ignore[arg-type]
+    service = evidence_service()
+    try:
+        upload = open_upload(http_request, service.max_bytes)
+    except UnsupportedMediaType:
+        raise ApiProblem(
+            415, "Unsupported media type", "send multipart/form-data, field file"
+        ) from None
+    attachment = service.upload(request, actor(), upload.filename, upload)  # type: ignore[arg-type]
     return json_response(_out(attachment), 201)
 
 

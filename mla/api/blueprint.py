@@ -30,6 +30,15 @@ def _setup(state) -> None:  # type: ignore[no-untyped-def]
     state.app.extensions["mla.api.ratelimit"] = TokenBuckets(rate)
     state.app.extensions["mla.api.status_cache"] = StatusCache()
     state.app.extensions["mla.api.recent_reads"] = RecentReads()
+    # A method no route under /api/v1 takes (TRACE, PROPFIND...) fails at routing, before
+    # any blueprint is known, so only an application handler can answer it as a problem.
+    state.app.register_error_handler(405, _unroutable_method)
+
+
+def _unroutable_method(exc: MethodNotAllowed) -> Response | HTTPException:
+    if http_request.path == bp.url_prefix or http_request.path.startswith(f"{bp.url_prefix}/"):
+        return from_exception(exc)
+    return exc
 
 
 def _problem(exc: Exception) -> Response | HTTPException:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from mla.api import schemas as s
-from mla.authorities.models import Authority
+from mla.authorities.models import Authority, Treaty
 from mla.workflow.model import Choice, Input, Workflow, label
+from mla.workflow.registry import requirements
 
 
 def choices(items: tuple[Choice, ...], lang: str) -> list[s.ChoiceOut]:
@@ -20,6 +21,7 @@ def _input(i: Input, wf: Workflow, lang: str) -> s.InputOut:
         label=label(i.labels, lang),
         # Refusal grounds depend on the request's basis: listed per request in its status.
         choices=choices(i.choices, lang) if i.choices and not grounds else None,
+        to_field=i.to_field,
     )
 
 
@@ -36,6 +38,8 @@ def workflow(wf: Workflow, lang: str) -> s.WorkflowOut:
                 required=f.required,
                 label=label(f.labels, lang),
                 choices=choices(f.choices, lang) if f.choices else None,
+                required_in=list(f.required_in),
+                bases=list(f.bases) or None,
             )
             for f in wf.fields
         ],
@@ -67,6 +71,14 @@ def workflow(wf: Workflow, lang: str) -> s.WorkflowOut:
                 by=t.by,
                 roles=list(t.roles),
                 inputs=[_input(i, wf, lang) for i in t.inputs],
+                requires=[
+                    s.RequirementOut(
+                        field=r.name,
+                        bases=list(r.bases) or None,
+                        unless={k: list(v) for k, v in r.unless.items()} or None,
+                    )
+                    for r in requirements(wf, t)
+                ],
             )
             for t in wf.transitions
         ],
@@ -78,6 +90,16 @@ def workflow(wf: Workflow, lang: str) -> s.WorkflowOut:
             )
             for b in wf.legal_bases.values()
         ],
+    )
+
+
+def treaty(t: Treaty) -> s.TreatyOut:
+    return s.TreatyOut(
+        code=t.code,
+        name=t.name,
+        states=[t.state_a, t.state_b],
+        figures=dict(t.figures),
+        reference=t.reference,
     )
 
 

@@ -69,7 +69,7 @@ def from_exception(exc: BaseException) -> Response:
     if isinstance(exc, ApiProblem):
         return problem(exc.status, exc.title, exc.detail, errors=exc.errors, headers=exc.headers)
     if isinstance(exc, Invalid):
-        return problem(422, exc.title, exc.message, errors=exc.errors)
+        return problem(exc.status, exc.title, exc.message, errors=exc.errors)
     if isinstance(exc, MLAError) and exc.status < 500:
         return problem(exc.status, exc.title, exc.message)
     if isinstance(exc, HTTPException) and exc.code is not None and exc.code < 500:

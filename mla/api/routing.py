@@ -172,10 +172,13 @@ def _field_errors(exc: ValidationError, prefix: str = "") -> list[FieldError]:
 
 
 def json_body(model: type[M]) -> M:
-    """The request body as ``model``: 415 if it is not JSON, 413 if larger than
+    """The request body as ``model``: 415 if it is not JSON in UTF-8, 413 if larger than
     MAX_JSON_BYTES, 400 if malformed, 422 naming each wrong, missing or unknown field."""
-    if http_request.mimetype != JSON:
-        raise ApiProblem(415, "Unsupported media type", f"send the body as {JSON}")
+    charset = http_request.mimetype_params.get("charset", "utf-8").lower()
+    # JSON between systems is UTF-8 (RFC 8259 8.1); a body declared in another charset would
+    # otherwise be read as UTF-8 and its text silently garbled.
+    if http_request.mimetype != JSON or charset not in ("utf-8", "utf8"):
+        raise ApiProblem(415, "Unsupported media type", f"send the body as {JSON} in UTF-8")
     length = http_request.content_length
     if length is not None and length > MAX_JSON_BYTES:
         raise ApiProblem(413, "Content too large", f"a JSON body may be {MAX_JSON_BYTES} bytes")

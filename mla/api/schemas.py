@@ -70,6 +70,18 @@ class AuthorityList(Out):
     items: list[AuthorityOut]
 
 
+class TreatyOut(Out):
+    code: str = Field(description="what a request on the bilateral basis names in 'treaty'")
+    name: str
+    states: list[str] = Field(description="the two parties, ISO 3166-1 alpha-2")
+    figures: dict[str, int] = Field(description="its deadline figures, over the basis defaults")
+    reference: str | None
+
+
+class TreatyList(Out):
+    items: list[TreatyOut]
+
+
 class ChoiceOut(Out):
     code: str
     label: str
@@ -77,10 +89,21 @@ class ChoiceOut(Out):
 
 class FieldOut(Out):
     name: str
-    type: str
+    type: str = Field(
+        description="language: a code among the requested authority's languages; "
+        "treaty: a code from GET /treaties"
+    )
     required: bool
     label: str
     choices: list[ChoiceOut] | None = _optional()
+    required_in: list[str] = Field(
+        default_factory=list,
+        description="checkpoints whose own guard requires it (e.g. provisional_arrest); "
+        "each transition's requires says which event asks for what",
+    )
+    bases: list[str] | None = _optional(
+        description="the field applies (and is required) only under these legal bases"
+    )
 
 
 class DeadlineDef(Out):
@@ -99,6 +122,9 @@ class StateOut(Out):
     deadlines: list[DeadlineDef]
 
 
+TO_FIELD = "the request field the value is stored in; it counts for the event's own guards"
+
+
 class InputOut(Out):
     name: str
     type: str
@@ -106,6 +132,19 @@ class InputOut(Out):
     label: str
     choices: list[ChoiceOut] | None = _optional(
         description="the codes accepted; for refusal grounds, those of the request's basis"
+    )
+    to_field: str | None = _optional(description=TO_FIELD)
+
+
+class RequirementOut(Out):
+    """A request field a transition's guards require before it can fire."""
+
+    field: str
+    bases: list[str] | None = _optional(
+        description="required only under these legal bases (absent: under every basis)"
+    )
+    unless: dict[str, list[str]] | None = _optional(
+        description="not required when every value of the named field is among these codes"
     )
 
 
@@ -117,6 +156,10 @@ class TransitionOut(Out):
     by: Literal["requesting", "requested", "executing"]
     roles: list[str]
     inputs: list[InputOut]
+    requires: list[RequirementOut] = Field(
+        description="the request fields its guards require: fill them while the request may "
+        "still be edited, or give them as an input whose to_field names them"
+    )
 
 
 class LegalBasisOut(Out):
@@ -163,6 +206,19 @@ class CreateRequest(In):
         default=None,
         max_length=32,
         description="only when recording an external authority's request on its behalf",
+    )
+    received_on: date | None = Field(
+        default=None,
+        description="external authority's request: the date it was received (not in the future)",
+    )
+    channel: Literal["diplomatic_note", "email", "courier", "interpol", "post"] | None = Field(
+        default=None, description="external authority's request: how it arrived"
+    )
+    received_as: str | None = Field(
+        default=None,
+        max_length=64,
+        description="external authority's request: the state it starts in, one a "
+        "transmission reaches (default the first, e.g. received)",
     )
 
 
@@ -214,6 +270,9 @@ class DeadlineOut(Out):
     name: str
     label: str
     due_at: datetime
+    authority: str = Field(
+        description="code of the authority that must meet it; its calendar counts the days"
+    )
     status: Literal["met", "missed", "cancelled", "paused", "overdue", "running"]
 
 
@@ -224,6 +283,10 @@ class HistoryEntry(Out):
     to: str
     by: str | None = Field(description="code of the authority that acted")
     party: str
+    recorded_by: str | None = _optional(
+        description="code of the authority that recorded this step on behalf of 'by', an "
+        "external authority (not on mla)"
+    )
 
 
 class EventInputOut(Out):
@@ -232,6 +295,7 @@ class EventInputOut(Out):
     required: bool
     label: str
     choices: list[ChoiceOut] | None = _optional()
+    to_field: str | None = _optional(description=TO_FIELD)
 
 
 class AvailableEvent(Out):
@@ -240,6 +304,10 @@ class AvailableEvent(Out):
     allowed: bool
     reason: str | None = Field(description="why it is not allowed now (role or guard)")
     inputs: list[EventInputOut]
+    missing: list[str] = Field(
+        description="fields its guards require that the request lacks now and its inputs do "
+        "not supply: add them to the request before firing it"
+    )
 
 
 class RequestStatus(RequestSummary):

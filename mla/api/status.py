@@ -75,21 +75,39 @@ def status(
         if a is not None
     }
     history = []
+
+    def code(authority_id: int | None) -> str | None:
+        if authority_id is None:
+            return None
+        who = parties.get(authority_id) or svc.session.get(Authority, authority_id)
+        return who.code if who else None
+
     for e in svc.history(request):
+        recorded_by = code(e.actor_authority_id) if e.on_behalf_of_id else None
+        if e.kind == EventKind.CREATED and "received_on" in e.data:
+            # An external state's request recorded as received: its arrival is its first step.
+            history.append(
+                s.HistoryEntry(
+                    at=e.at,
+                    event="received",
+                    from_=e.data["state"],
+                    to=e.data["state"],
+                    by=code(e.on_behalf_of_id),
+                    party="requesting",
+                    recorded_by=recorded_by,
+                )
+            )
         if e.kind != EventKind.TRANSITION:
             continue  # creation, assignment and reads are not state changes
-        who_id = e.on_behalf_of_id or e.actor_authority_id
-        who = parties.get(who_id) if who_id is not None else None
-        if who is None and who_id is not None:
-            who = svc.session.get(Authority, who_id)
         history.append(
             s.HistoryEntry(
                 at=e.at,
                 event=e.data["event"],
                 from_=e.data["from"],
                 to=e.data["to"],
-                by=who.code if who else None,
+                by=code(e.on_behalf_of_id or e.actor_authority_id),
                 party=e.data["by"],
+                recorded_by=recorded_by,
             )
         )
     deadlines = []
@@ -98,8 +116,15 @@ def status(
             name = label(wf.deadline(d.name)[1].labels, lang)
         except KeyError:
             name = d.name
+        owner = parties.get(d.authority_id) or svc.session.get_one(Authority, d.authority_id)
         deadlines.append(
-            s.DeadlineOut(name=d.name, label=name, due_at=d.due_at, status=d.status(now))
+            s.DeadlineOut(
+                name=d.name,
+                label=name,
+                due_at=d.due_at,
+                authority=owner.code,
+                status=d.status(now),
+            )
         )
     events = []
     executing: tuple[Choice, ...] | None = None
@@ -119,6 +144,7 @@ def status(
                     required=i.required,
                     label=label(i.labels, lang),
                     choices=choices(options, lang) if options else None,
+                    to_field=i.to_field,
                 )
             )
         events.append(
@@ -128,6 +154,7 @@ def status(
                 allowed=a.allowed,
                 reason=a.reason,
                 inputs=inputs,
+                missing=list(a.missing),
             )
         )
     return s.RequestStatus(
@@ -142,24 +169,33 @@ def status(
 # --- ETag -------------------------------------------------------------------------------------
 
 
+def _request_tag(reference: str) -> str:
+    return hashlib.sha256(reference.encode()).hexdigest()[:8]
+
+
 def etag(status: s.RequestStatus, body: bytes) -> str:
-    """``"v<version>-<digest>"``: the version for If-Match, the digest of the rendered body
-    because a deadline can turn overdue, or a guard open, without the request changing.
-    Reads recorded as progress queries are not in the body, so they do not change it."""
-    return f'"v{status.version}-{hashlib.sha256(body).hexdigest()[:24]}"'
+    """``"v<version>-<request>-<digest>"``: the version and the request it belongs to for
+    If-Match, the digest of the rendered body because a deadline can turn overdue, or a
+    guard open, without the request changing. Reads recorded as progress queries are not in
+    the body, so they do not change it."""
+    digest = hashlib.sha256(body).hexdigest()[:24]
+    return f'"v{status.version}-{_request_tag(status.reference)}-{digest}"'
 
 
-_IF_MATCH = re.compile(r'^\s*(?:W/)?"?v?(\d+)(?:-[0-9a-f]*)?"?\s*$')
+_IF_MATCH = re.compile(r'^\s*(?:W/)?"?v?(\d+)(?:-([0-9a-f]{8})-[0-9a-f]+)?"?\s*$')
 
 
-def expected_version(header: str | None) -> int | None:
-    """The request version an ``If-Match`` header names (an ETag from GET, or a bare
-    version number); None when absent or ``*``. Raises Invalid when malformed."""
+def expected_version(header: str | None, reference: str) -> int | None:
+    """The version of request ``reference`` an ``If-Match`` header names (an ETag from GET
+    of that request, or a bare version number); None when absent or ``*``. Raises Invalid
+    when malformed or the ETag of another request (whose version number proves nothing)."""
     if header is None or header.strip() in ("", "*"):
         return None
     match = _IF_MATCH.match(header)
     if not match:
         raise Invalid(FieldError("If-Match", "must be an ETag from GET /requests/{reference}"))
+    if match.group(2) is not None and match.group(2) != _request_tag(reference):
+        raise Invalid(FieldError("If-Match", f"is the ETag of another request, not {reference}"))
     return int(match.group(1))
 
 

@@ -29,8 +29,9 @@ def _out(sub: WebhookSubscription) -> s.SubscriptionOut:
     responses={200: s.SubscriptionList},
 )
 def list_subscriptions() -> Response:
-    """Active subscriptions of the caller's authority."""
-    subs = SubscriptionService(get_session()).list(actor().authority)
+    """Active subscriptions of the caller's authority; 403 unless the token was issued with
+    ``--role admin``."""
+    subs = SubscriptionService(get_session()).list(actor())
     return json_response(s.SubscriptionList(items=[_out(x) for x in subs]))
 
 
@@ -47,9 +48,10 @@ def list_subscriptions() -> Response:
 def add_subscription() -> Response:
     """Deliveries are POSTs signed with HMAC-SHA256 (``X-MLA-Signature``, see README); the
     secret is in this response only. For a confidential request a delivery carries its
-    reference and state, never its facts."""
+    reference and state, never its facts. 403 unless the token was issued with
+    ``--role admin``; 422 naming ``url`` past ``MLA_WEBHOOK_MAX_SUBSCRIPTIONS``."""
     body = json_body(s.SubscriptionIn)
-    sub, secret = SubscriptionService(get_session()).add(actor().authority, body.url, body.events)
+    sub, secret = SubscriptionService(get_session()).add(actor(), body.url, body.events)
     created = s.SubscriptionCreated(**_out(sub).model_dump(), secret=secret)
     return json_response(created, 201)
 
@@ -64,9 +66,10 @@ def add_subscription() -> Response:
     responses={204: None},
 )
 def remove_subscription(subscription_id: str) -> Response:
-    """Stop deliveries; 404 for another authority's subscription."""
+    """Stop deliveries; 404 for another authority's subscription, 403 unless the token
+    was issued with ``--role admin``."""
     number = parse_id(subscription_id)
     if number is None:
         raise ApiProblem(404, "Not found", f"no webhook subscription {subscription_id}")
-    SubscriptionService(get_session()).remove(actor().authority, number)
+    SubscriptionService(get_session()).remove(actor(), number)
     return Response(status=204)

@@ -24,6 +24,10 @@ DEFAULT_SCOPES = ["requests:read", "requests:write", "evidence:read", "evidence:
 # last_used_at is for humans ("is this token still in use?"); writing it on every call would
 # turn every API read into a database write.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+# A token forgotten in a decommissioned system must not open the API for ever; a year lets
+# the authority's case system renew it with its yearly maintenance. Tokens issued before
+# this default keep the expiry (or none) they were issued with.
+DEFAULT_VALIDITY_DAYS = 365
 
 
 # Built once: every API call looks its token up, and building the statement costs more than
@@ -39,10 +43,11 @@ def create(
     session: Session,
     authority: Authority,
     *,
-    valid_for: timedelta | None = None,
+    valid_for: timedelta = timedelta(days=DEFAULT_VALIDITY_DAYS),
     role: Role | str = Role.CLERK,
 ) -> tuple[ApiToken, str]:
-    """Issue a token for ``authority``; return the row and the token, which is not kept.
+    """Issue a token for ``authority``, valid for ``valid_for`` (a year by default); return
+    the row and the token, which is not kept.
 
     ``role`` is the role the calling system acts with (default clerk). Issuing a supervisor
     token delegates supervisor decisions (e.g. signing a request) to that system; it is a
@@ -59,7 +64,7 @@ def create(
         secret_hash=_digest(token),
         scopes=list(DEFAULT_SCOPES),
         role=role,
-        expires_at=utcnow() + valid_for if valid_for else None,
+        expires_at=utcnow() + valid_for,
     )
     session.add(row)
     session.flush()

@@ -11,6 +11,7 @@ from mla.api import schemas as s
 from mla.api.cache import RecentReads, StatusCache
 from mla.api.routing import actor, after_commit, json_body, operation, query_args
 from mla.authorities.service import list_authorities
+from mla.authorities.treaties import list_treaties
 from mla.db import get_session, utcnow
 from mla.requests.models import Request
 from mla.requests.service import RequestService, request_service
@@ -91,6 +92,22 @@ def list_directory() -> Response:
     return json_response(s.AuthorityList(items=items))
 
 
+@operation(
+    bp,
+    "GET",
+    "/treaties",
+    summary="The bilateral treaties",
+    tag="directory",
+    scope=READ,
+    responses={200: s.TreatyList},
+)
+def list_treaty_directory() -> Response:
+    """Every bilateral treaty: its code (what a request on the ``bilateral`` basis names in
+    its ``treaty`` field), the two states, and its deadline figures."""
+    items = [catalog.treaty(t) for t in list_treaties(get_session())]
+    return json_response(s.TreatyList(items=items))
+
+
 # --- requests --------------------------------------------------------------------------------
 
 
@@ -149,7 +166,12 @@ def _status_response(
 )
 def create_request() -> Response:
     """Open a request; the caller's authority is the requesting authority. It starts in the
-    workflow's initial state (a draft): fire its events to transmit it. 422 names each
+    workflow's initial state (a draft): fire its events to transmit it. With
+    ``requesting_authority`` naming an external authority (not on mla), the caller, its
+    requested authority, records that authority's request as received instead
+    (``received_on``, ``channel``): it starts with the requested side, its clocks counted
+    from the day it arrived; attach the document received with
+    ``POST /requests/{reference}/attachments``. 422 names each
     invalid or missing field."""
     body = json_body(s.CreateRequest)
     svc = request_service()
@@ -242,7 +264,7 @@ def fire_event(reference: str) -> Response:
     svc = request_service()
     request = svc.get(actor(), reference)  # first: a non-party learns nothing from a 422
     body = json_body(s.FireEvent)
-    expected = status.expected_version(http_request.headers.get("If-Match"))
+    expected = status.expected_version(http_request.headers.get("If-Match"), request.reference)
     svc.fire(
         request,
         body.event,

@@ -20,6 +20,7 @@ class EventKind(enum.StrEnum):
     EVIDENCE_VERIFIED = "evidence_verified"
     PROGRESS_QUERY = "progress_query"
     COMMENT = "comment"
+    WORKFLOW_MIGRATED = "workflow_migrated"
 
 
 class Event(Base):

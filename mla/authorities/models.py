@@ -4,7 +4,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mla.db import Base, JSONType, StrEnumType, utcnow
@@ -58,6 +58,12 @@ class Authority(Base):
         default=False,
         comment="not on mla: the other party's clerks record its steps on its behalf",
     )
+    target_overrides: Mapped[dict[str, Any]] = mapped_column(
+        JSONType,
+        default=dict,
+        server_default="{}",
+        comment="its own service-level targets per workflow, e.g. {mla: {decide_days: 20}}",
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     parent: Mapped[Authority | None] = relationship(remote_side=[id])
@@ -82,8 +88,6 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(Text, comment="scrypt hash; never the password")
     language: Mapped[str] = mapped_column(String(8), default="en")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None]
     last_login_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -91,3 +95,79 @@ class User(Base):
 
     def __repr__(self) -> str:
         return f"<User {self.username}>"
+
+
+class Treaty(Base):
+    """A bilateral treaty between two states, with its own deadline figures (LEGAL.md: "18
+    days extendable to 40", "two months"). A request on the ``bilateral`` basis names one;
+    its deadlines take these figures over the basis's and the targets."""
+
+    __tablename__ = "treaty"
+    __table_args__ = (UniqueConstraint("code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(
+        String(32), comment="short stable code requests name it by, e.g. ARG-MEX-1990"
+    )
+    name: Mapped[str] = mapped_column(String(300))
+    state_a: Mapped[str] = mapped_column(String(2), comment="ISO 3166-1 alpha-2 of one party")
+    state_b: Mapped[str] = mapped_column(String(2), comment="ISO 3166-1 alpha-2 of the other")
+    figures: Mapped[dict[str, Any]] = mapped_column(
+        JSONType,
+        default=dict,
+        comment="its deadline figures by name (e.g. decide_days: 18), over the basis defaults",
+    )
+    reference: Mapped[str | None] = mapped_column(
+        Text, comment="where its text is published (official gazette, treaty series)"
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def between(self, country: str, other: str) -> bool:
+        """Whether the treaty binds exactly these two states (either order)."""
+        return {self.state_a, self.state_b} == {country.upper(), other.upper()}
+
+    def __repr__(self) -> str:
+        return f"<Treaty {self.code}>"
+
+
+class SessionEnd(enum.StrEnum):
+    """Why a web session ended before it expired."""
+
+    SIGNED_OUT = "signed_out"
+    DEACTIVATED = "deactivated"
+    PASSWORD_CHANGED = "password_changed"  # noqa: S105 - a reason, not a password
+    PASSWORD_RESET = "password_reset"  # noqa: S105
+
+
+class UserSession(Base):
+    """A signed-in browser: the server-side half of the session cookie.
+
+    The cookie carries a random session id; only its SHA-256 is stored, so a copy of this table
+    signs nobody in. A session is live while ``ended_at`` is empty, ``expires_at`` is ahead and
+    it was seen within the idle limit (:mod:`mla.authorities.sessions`).
+    """
+
+    __tablename__ = "user_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    id_hash: Mapped[str] = mapped_column(
+        String(64), unique=True, comment="SHA-256 of the session id in the cookie; never the id"
+    )
+    created_at: Mapped[datetime] = mapped_column(comment="when the user signed in")
+    last_seen_at: Mapped[datetime] = mapped_column(
+        comment="last request, to within a minute; the idle limit counts from here"
+    )
+    expires_at: Mapped[datetime] = mapped_column(
+        index=True, comment="absolute end, however active the session is"
+    )
+    ended_at: Mapped[datetime | None] = mapped_column(
+        comment="when sign-out, deactivation or a password change ended it"
+    )
+    end_reason: Mapped[SessionEnd | None] = mapped_column(
+        StrEnumType(SessionEnd, "session_end"), comment="why it was ended"
+    )
+
+    user: Mapped[User] = relationship(lazy="joined")

@@ -10,7 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from mla.authorities.models import Authority, AuthorityKind, Role, User
+from mla.authorities import sessions
+from mla.authorities.models import Authority, AuthorityKind, Role, SessionEnd, User
+from mla.db import utcnow
 from mla.errors import Conflict, FieldError, Invalid, NotAllowed, NotFound
 
 MIN_PASSWORD_LENGTH = 12
@@ -266,16 +268,28 @@ def set_role(session: Session, admin: User, user_id: int, role: Role | str) -> U
 def set_active(session: Session, admin: User, user_id: int, active: bool) -> User:
     """Deactivate (``active`` False) or reactivate user ``user_id`` of ``admin``'s authority.
 
-    A deactivated user cannot sign in and is signed out at their next page. Reactivating also
-    lifts a lockout: the admin has vouched for the person. Raises NotFound for a user of
-    another authority, NotAllowed when admins would deactivate themselves. Flushes.
+    Deactivating ends every session of the user at once; reactivating revives none (they
+    sign in again). Raises NotFound for a user of another authority, NotAllowed when admins
+    would deactivate themselves. Flushes.
     """
     user = _colleague(session, admin, user_id)
     if user.id == admin.id and not active:
         raise NotAllowed("you cannot deactivate your own account")
+    if user.active and not active:
+        sessions.end_all(session, user, SessionEnd.DEACTIVATED, utcnow())
     user.active = active
-    if active:
-        user.failed_logins = 0
-        user.locked_until = None
     session.flush()
     return user
+
+
+def set_password(session: Session, user: User, password: str, reason: SessionEnd) -> None:
+    """Give ``user`` the new ``password`` and end every session they have.
+
+    ``reason`` says who did it: ``PASSWORD_CHANGED`` (the user, who has proved the old one)
+    or ``PASSWORD_RESET`` (an operator). Raises Invalid (field ``password``) for a weak
+    password, changing nothing. Flushes.
+    """
+    check_password_strength(password)
+    user.password_hash = hash_password(password)
+    sessions.end_all(session, user, reason, utcnow())
+    session.flush()

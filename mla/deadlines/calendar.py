@@ -22,6 +22,11 @@ Semantics (the API documentation and the UI copy from this list):
   whatever day that is); where a treaty says otherwise, express it in business days.
 * **Hours are elapsed time**: ``start + n hours`` exactly, so 24 hours across a DST change is
   23 or 25 hours on the wall clock.
+* **Months are calendar months** ("two months", as some treaties count): ``n`` months from an
+  instant end at the end of the same day of the local month ``n`` later, or of that month's
+  last day when it is shorter (31 January + 1 month = 28 or 29 February). Like calendar days,
+  the target is not moved off weekends or holidays; a pause shifts it by the calendar days it
+  lasted.
 * **Negative durations** count backwards with the same rules, for reminders before a due time:
   "-2 business days" from a due at the end of Wednesday is the end of Monday, leaving two whole
   business days (Tuesday, Wednesday) to act.
@@ -53,12 +58,12 @@ import holidays
 
 from mla.errors import FieldError, Invalid
 
-Unit = Literal["business_days", "calendar_days", "hours"]
+Unit = Literal["business_days", "calendar_days", "hours", "months"]
 UNITS: tuple[Unit, ...] = get_args(Unit)
 
 # Large enough for any real deadline (ten years), small enough that arithmetic never overflows
 # datetime and a typo such as "100000 days" is caught when the workflow is checked.
-MAX_AMOUNT = {"business_days": 2600, "calendar_days": 3660, "hours": 87840}
+MAX_AMOUNT = {"business_days": 2600, "calendar_days": 3660, "hours": 87840, "months": 120}
 
 # A run of this many consecutive closed days means a misconfigured calendar, not a long holiday.
 _MAX_CLOSED_RUN = 366
@@ -67,10 +72,13 @@ _ONE_US = timedelta(microseconds=1)
 
 _DURATION_RE = re.compile(
     r"""^\s*(?P<sign>[+-]?)\s*(?P<amount>[0-9]{1,6})
-        (?:\s+(?:(?P<kind>business|calendar)\s+)?(?P<unit>days?|hours?))?\s*$""",
+        (?:\s+(?:(?P<kind>business|calendar)\s+)?(?P<unit>days?|hours?|months?))?\s*$""",
     re.IGNORECASE | re.VERBOSE,
 )
-_EXAMPLES = '"10 business days", "7 calendar days", "7 days", "24 hours", "-2 business days" or "0"'
+_EXAMPLES = (
+    '"10 business days", "7 calendar days", "7 days", "24 hours", "2 months", '
+    '"-2 business days" or "0"'
+)
 
 
 @dataclass(frozen=True)
@@ -116,12 +124,14 @@ class Duration:
             if amount != 0:
                 raise Invalid(FieldError(field, f"{text!r} needs a unit; expected {_EXAMPLES}"))
             return cls(0, "hours")
-        if unit_word.startswith("hour"):
+        if unit_word.startswith(("hour", "month")):
             if match["kind"]:
                 raise Invalid(
-                    FieldError(field, f"{text!r}: only plain hours are supported, not by kind")
+                    FieldError(
+                        field, f"{text!r}: only plain hours and months are supported, not by kind"
+                    )
                 )
-            unit: Unit = "hours"
+            unit: Unit = "hours" if unit_word.startswith("hour") else "months"
         elif (match["kind"] or "").lower() == "business":
             unit = "business_days"
         else:
@@ -134,7 +144,12 @@ class Duration:
     def __str__(self) -> str:
         if self.amount == 0:
             return "0"
-        word = {"business_days": "business day", "calendar_days": "calendar day", "hours": "hour"}
+        word = {
+            "business_days": "business day",
+            "calendar_days": "calendar day",
+            "hours": "hour",
+            "months": "month",
+        }
         plural = "" if abs(self.amount) == 1 else "s"
         return f"{self.amount} {word[self.unit]}{plural}"
 
@@ -301,6 +316,8 @@ class Calendar:
         day = self.local_date(start)
         if duration.unit == "calendar_days":
             target = day + timedelta(days=duration.amount)
+        elif duration.unit == "months":
+            target = add_months(day, duration.amount)
         else:
             target = self.step_business_days(day, duration.amount)
         return self.end_of_day(target)
@@ -346,8 +363,9 @@ class Calendar:
             raise ValueError(f"pause ends ({paused_to}) before it starts ({paused_from})")
         if unit == "hours":
             return due.astimezone(UTC) + (paused_to - paused_from)
-        if unit == "calendar_days":
+        if unit in ("calendar_days", "months"):
             days = (self.local_date(paused_to) - self.local_date(paused_from)).days
+            unit = "calendar_days"
         elif unit == "business_days":
             days = self.business_days_between(paused_from, paused_to)
         else:
@@ -365,6 +383,17 @@ class Calendar:
         for paused_from, paused_to in pauses:
             result = self.shift_for_pause(result, paused_from, paused_to, duration.unit)
         return result
+
+
+def add_months(d: date, months: int) -> date:
+    """``d`` moved by ``months`` calendar months (negative: back), clamped to the last day of
+    the target month: 31 January + 1 month is 28 (or 29) February."""
+    index = d.year * 12 + d.month - 1 + months
+    year, month = divmod(index, 12)
+    month += 1
+    following = date(year + month // 12, month % 12 + 1, 1)
+    last = (following - timedelta(days=1)).day
+    return date(year, month, min(d.day, last))
 
 
 def earliest(*moments: datetime | None) -> datetime | None:

@@ -15,11 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mla.authorities.models import Authority
+from mla.authorities.models import Authority, Treaty
+from mla.authorities.treaties import target_overrides
 from mla.deadlines.calendar import Calendar
 from mla.deadlines.calendar import Duration as CalendarDuration
 from mla.deadlines.models import AuthorityClosure, Deadline, Outcome
@@ -27,6 +29,7 @@ from mla.errors import Conflict, FieldError, Invalid, NotFound
 from mla.requests.models import Request
 from mla.workflow.model import Deadline as DeadlineDef
 from mla.workflow.model import Duration, Workflow
+from mla.workflow.registry import DueLookup, RunningDeadline
 from mla.workflow.values import as_date
 
 
@@ -40,7 +43,7 @@ def party_authority(request: Request, party: str) -> Authority:
     return request.requested_authority
 
 
-def _span(duration: Duration, figures: dict[str, int]) -> CalendarDuration:
+def _span(duration: Duration, figures: Mapping[str, int]) -> CalendarDuration:
     amount, unit = duration.resolve(figures)
     return CalendarDuration(amount, unit)
 
@@ -51,6 +54,35 @@ class Clocks:
     def __init__(self, session: Session) -> None:
         self.session = session
         self._calendars: dict[int, Calendar] = {}
+        self._treaties: dict[str, dict[str, int]] = {}
+
+    @staticmethod
+    def local_today(authority: Authority, now: datetime) -> date:
+        """The date on ``authority``'s wall clock at ``now``."""
+        return now.astimezone(ZoneInfo(authority.timezone or "UTC")).date()
+
+    def figures(self, request: Request, wf: Workflow, authority: Authority) -> dict[str, int]:
+        """The figures ``authority``'s deadlines on ``request`` count with, weakest first:
+        the workflow's targets, the authority's own targets (its admin's overrides), the
+        legal basis's figures, then the named bilateral treaty's (law before policy)."""
+        basis = (
+            wf.legal_bases[request.legal_basis].figures
+            if request.legal_basis in wf.legal_bases
+            else {}
+        )
+        own = {k: v for k, v in target_overrides(authority, wf.name).items() if k in wf.targets}
+        return {**wf.targets, **own, **basis, **self.treaty_figures(request)}
+
+    def treaty_figures(self, request: Request) -> dict[str, int]:
+        """The figures of the bilateral treaty ``request`` names (its ``treaty`` field)."""
+        code = request.fields.get("treaty")
+        if request.legal_basis != "bilateral" or not isinstance(code, str) or not code:
+            return {}
+        if code not in self._treaties:
+            treaty = self.session.scalar(select(Treaty).where(Treaty.code == code.upper()))
+            figures = treaty.figures if treaty is not None else {}
+            self._treaties[code] = {k: v for k, v in figures.items() if isinstance(v, int)}
+        return self._treaties[code]
 
     def calendar(self, authority: Authority) -> Calendar:
         cal = self._calendars.get(authority.id)
@@ -92,9 +124,15 @@ class Clocks:
         self._next_step(deadline, definition, cal)
 
     def _due(
-        self, request: Request, wf: Workflow, definition: DeadlineDef, cal: Calendar, now: datetime
+        self,
+        request: Request,
+        wf: Workflow,
+        definition: DeadlineDef,
+        authority: Authority,
+        now: datetime,
     ) -> datetime | None:
-        span = _span(definition.within, wf.figures(request.legal_basis))
+        cal = self.calendar(authority)
+        span = _span(definition.within, self.figures(request, wf, authority))
         field = definition.anchor_field
         if field is not None:
             anchor = as_date(request.fields.get(field))
@@ -114,9 +152,9 @@ class Clocks:
                 continue
             if definition.when and not request.fields.get(definition.when):
                 continue
-            authority = party_authority(request, declared.owner)
+            authority = party_authority(request, definition.party or declared.owner)
             cal = self.calendar(authority)
-            due = self._due(request, wf, definition, cal, now)
+            due = self._due(request, wf, definition, authority, now)
             if due is None:
                 continue
             deadline = Deadline(
@@ -161,7 +199,7 @@ class Clocks:
                     deadline.next_step_at = None
             else:
                 deadline.closed_at = now
-                if entered.final and by != declaring.owner:
+                if entered.final and by != (definition.party or declaring.owner):
                     deadline.outcome = Outcome.CANCELLED
                 elif now <= deadline.due_at:
                     deadline.outcome = Outcome.MET
@@ -172,14 +210,32 @@ class Clocks:
         self._start(request, wf, dest, now)
         self.session.flush()
 
+    def due_lookup(self, request: Request) -> DueLookup:
+        """What guards ask (see :data:`mla.workflow.registry.DueLookup`): the running
+        deadline ``name`` of ``request``, due in its authority's time zone; None when it is
+        not running. Reads the open deadlines once, at the first question."""
+        found: dict[str, RunningDeadline] | None = None
+
+        def due(name: str) -> RunningDeadline | None:
+            nonlocal found
+            if found is None:
+                found = {}
+                for d in self.open_deadlines(request):
+                    if d.paused_at is None:
+                        cal = self.calendar(self.session.get_one(Authority, d.authority_id))
+                        found[d.name] = RunningDeadline(d.due_at.astimezone(cal.tz), d.extended)
+            return found.get(name)
+
+        return due
+
     def counted_dues(self, request: Request, wf: Workflow) -> dict[int, datetime]:
         """Each open deadline's due time as counted from its start and the request's
         contents alone, before pauses and extensions: what :meth:`on_edit` compares."""
         dues = {}
         for deadline in self.open_deadlines(request):
             _declaring, definition = wf.deadline(deadline.name)
-            cal = self.calendar(self.session.get_one(Authority, deadline.authority_id))
-            due = self._due(request, wf, definition, cal, deadline.started_at)
+            authority = self.session.get_one(Authority, deadline.authority_id)
+            due = self._due(request, wf, definition, authority, deadline.started_at)
             if due is not None:
                 dues[deadline.id] = due
         return dues
@@ -207,8 +263,9 @@ class Clocks:
                 continue
             if (definition.anchor_field or definition.anchor) not in changed:
                 continue
-            cal = self.calendar(self.session.get_one(Authority, deadline.authority_id))
-            due = self._due(request, wf, definition, cal, deadline.started_at)
+            authority = self.session.get_one(Authority, deadline.authority_id)
+            cal = self.calendar(authority)
+            due = self._due(request, wf, definition, authority, deadline.started_at)
             if due is None or deadline.id not in before:
                 continue  # the anchor was blanked: keep the date already promised
             deadline.due_at += due - before[deadline.id]
@@ -216,6 +273,55 @@ class Clocks:
         self.session.flush()
         self._start(request, wf, request.state, now)
         self.session.flush()
+
+    def on_migrate(
+        self, request: Request, old: Workflow, new: Workflow, now: datetime
+    ) -> dict[str, str]:
+        """Bring ``request``'s deadlines in line with workflow ``new`` after its state has
+        been mapped into it (``request.state`` is already the new state).
+
+        A running deadline the new version also runs in this state keeps its start, pauses
+        and extension: it moves by as much as its count moved (new figures, anchor, party
+        and calendar) and is escalated to the new party. Any other is cancelled (nobody owes
+        it under the new version). Deadlines the new state declares that are not running
+        start now. Returns ``{deadline name: kept|cancelled|started}``. Flushes."""
+        here = new.states[request.state]
+        done: dict[str, str] = {}
+        for deadline in self.open_deadlines(request):
+            try:
+                declaring, definition = new.deadline(deadline.name)
+                _, before_def = old.deadline(deadline.name)
+            except KeyError:
+                declaring = None
+            runs = declaring is not None and (
+                request.state == declaring.name
+                or request.state in definition.runs_through
+                or (deadline.paused_at is not None and deadline.name in here.clock_stops)
+            )
+            if declaring is None or not runs:
+                deadline.closed_at, deadline.outcome = now, Outcome.CANCELLED
+                deadline.next_step_at = None
+                done[deadline.name] = "cancelled"
+                continue
+            before_owner = self.session.get_one(Authority, deadline.authority_id)
+            before = self._due(request, old, before_def, before_owner, deadline.started_at)
+            authority = party_authority(request, definition.party or declaring.owner)
+            cal = self.calendar(authority)
+            after = self._due(request, new, definition, authority, deadline.started_at)
+            if before is not None and after is not None:
+                deadline.due_at += after - before
+            deadline.authority_id = authority.id
+            deadline.state = declaring.name
+            self._next_step(deadline, definition, cal)
+            done[deadline.name] = "kept"
+        self.session.flush()
+        running = {d.name for d in self.open_deadlines(request)}
+        self._start(request, new, request.state, now)
+        self.session.flush()
+        for d in self.open_deadlines(request):
+            if d.name not in running:
+                done[d.name] = "started"
+        return done
 
     def extend(self, request: Request, wf: Workflow, name: str, now: datetime) -> Deadline:
         """Extend the open deadline ``name`` once by its definition's ``extension``."""
@@ -225,9 +331,10 @@ class Clocks:
             raise Conflict(f"the deadline {name.replace('_', ' ')} is not running")
         if deadline.extended or definition.extension is None:
             raise Conflict(f"the deadline {name.replace('_', ' ')} can be extended only once")
-        cal = self.calendar(self.session.get_one(Authority, deadline.authority_id))
+        authority = self.session.get_one(Authority, deadline.authority_id)
+        cal = self.calendar(authority)
         deadline.due_at = cal.add(
-            deadline.due_at, _span(definition.extension, wf.figures(request.legal_basis))
+            deadline.due_at, _span(definition.extension, self.figures(request, wf, authority))
         )
         deadline.extended = True
         self._next_step(deadline, definition, cal)

@@ -1,4 +1,4 @@
-"""``mla keys`` (rotate, status, retire) and ``mla evidence verify``.
+"""``mla keys`` (rotate, status, retire) and ``mla evidence verify`` and ``sweep``.
 
 Thin adapters over :class:`~mla.evidence.service.EvidenceService`; the rules live there.
 Domain errors become one line and exit status 1 through the root ``mla`` group.
@@ -10,9 +10,9 @@ import sys
 
 import click
 
-from mla.commandline import table, with_app
+from mla.commandline import printable, table, with_app
 from mla.db import get_session, unit_of_work
-from mla.evidence.service import evidence_service
+from mla.evidence.service import LEFTOVER_AGE, evidence_service
 
 # --- keys -------------------------------------------------------------------------------
 
@@ -126,9 +126,44 @@ def evidence_verify(check_all: bool, ids: tuple[int, ...]) -> None:
         _attachment, error = item
         checked += 1
         if error is not None:
-            click.echo(f"FAILED {error}", err=True)
+            click.echo(f"FAILED {printable(error)}", err=True)
             first_error = first_error or error
     if first_error is not None:
-        click.echo(f"error: {first_error}", err=True)
+        click.echo(f"error: {printable(first_error)}", err=True)
         sys.exit(1)
     click.echo(f"{checked} attachment(s) verified: every tag and digest holds")
+
+
+def sweep_leftovers(older_than: float = LEFTOVER_AGE, *, dry_run: bool = False) -> None:
+    """Remove the evidence store's crash leftovers and print each (``mla evidence sweep``;
+    ``mla serve`` and ``mla worker`` at start)."""
+    with unit_of_work() as session:
+        found = evidence_service().sweep_leftovers(older_than, dry_run=dry_run)
+    session.close()
+    verb = "would remove" if dry_run else "removed"
+    for name in found.temporaries:
+        click.echo(f"{verb} partial evidence blob {name} (an upload cut short)")
+    for key in found.orphans:
+        click.echo(f"{verb} evidence blob {key}: no attachment references it")
+    if found.temporaries or found.orphans or dry_run:
+        click.echo(
+            f"evidence sweep: {verb} {len(found.temporaries)} partial and "
+            f"{len(found.orphans)} orphan blob(s) untouched for {older_than / 60:g} min or more"
+        )
+
+
+@evidence_group.command("sweep")
+@click.option(
+    "--older-than",
+    "minutes",
+    default=LEFTOVER_AGE / 60,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    help="only what was last written this many minutes ago (protects uploads in progress)",
+)
+@click.option("--dry-run", is_flag=True, help="list what would be removed; remove nothing")
+@with_app
+def evidence_sweep(minutes: float, dry_run: bool) -> None:
+    """Remove what crashed uploads left in the evidence store: partial blobs and blobs that
+    no attachment references. A blob an attachment references is never removed."""
+    sweep_leftovers(minutes * 60, dry_run=dry_run)

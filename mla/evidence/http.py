@@ -1,8 +1,14 @@
-"""Serving a :class:`~mla.evidence.service.Download` over HTTP; the API and the web UI share it.
+"""Evidence over HTTP, shared by the API and the web UI: reading an upload from the request's
+socket stream, and serving a :class:`~mla.evidence.service.Download`.
 
-The plaintext streams segment by segment, each verified before it is sent. When a segment
-fails (a damaged blob) or the digest differs at the end, the response has already started,
-so it cannot become an error page: the generator raises, the WSGI server drops the
+An upload is read by :func:`open_upload` straight from the WSGI input, never through
+``request.files`` or ``request.form`` (which spool file parts to temporary files): with a
+server that hands the app the socket stream (cheroot under ``mla serve``, gunicorn), plaintext
+exists only in memory, a bounded buffer at a time, until the evidence service encrypts it.
+
+On download, the plaintext streams segment by segment, each verified before it is sent. When
+a segment fails (a damaged blob) or the digest differs at the end, the response has already
+started, so it cannot become an error page: the generator raises, the WSGI server drops the
 connection, and because ``Content-Length`` announced the full size the client sees an
 incomplete body, an error, never a clean short file.
 """
@@ -13,10 +19,39 @@ import logging
 from collections.abc import Generator, Iterator
 from urllib.parse import quote
 
-from flask import Response
+from flask import Request, Response
 
-from mla.errors import IntegrityError
-from mla.evidence.service import Download
+from mla.errors import FieldError, IntegrityError, Malformed
+from mla.evidence.multipart import MultipartFile
+from mla.evidence.service import Download, too_large
+
+#: Room for the multipart framing and small form fields around a file of the largest size.
+ENVELOPE = 1 << 20
+
+
+class UnsupportedMediaType(Exception):
+    """The body is not ``multipart/form-data``; each boundary answers in its own way."""
+
+
+def open_upload(request: Request, max_bytes: int, field: str = "file") -> MultipartFile:
+    """The file in form field ``field`` of ``request``'s multipart body, read as it arrives.
+
+    Requires that nothing has read the body yet. Raises UnsupportedMediaType unless the body
+    is ``multipart/form-data``; Malformed when it has no boundary or cannot be parsed; TooLarge
+    on ``field`` at once when the declared ``Content-Length`` exceeds ``max_bytes`` plus the
+    envelope (a body without a length is stopped by the evidence service as it crosses the
+    limit); as :class:`MultipartFile` otherwise.
+    """
+    if request.mimetype != "multipart/form-data":
+        raise UnsupportedMediaType(request.mimetype)
+    boundary = request.mimetype_params.get("boundary")
+    if not boundary:
+        raise Malformed(FieldError(field, "the Content-Type has no multipart boundary"))
+    length = request.content_length
+    if length is not None and length > max_bytes + ENVELOPE:
+        raise too_large(max_bytes, field)
+    return MultipartFile(request.stream, boundary, field)
+
 
 log = logging.getLogger(__name__)
 

@@ -27,6 +27,7 @@ import re
 import secrets
 import stat
 import tempfile
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -34,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap, aes_key_wrap
+from flask import Flask
 
 from mla.errors import ConfigError, Conflict, IntegrityError, NotFound
 from mla.evidence.storage import fsync_dir
@@ -312,3 +314,16 @@ class Keyring:
             entry["status"] = "retired"
             entry["retired"] = _now()
             del entry["key"]
+
+
+_OPEN_LOCK = threading.Lock()
+
+
+def app_keyring(app: Flask) -> Keyring:
+    """The keyring of ``app`` (``MLA_KEYRING_FILE``), opened once and shared by its threads:
+    it wraps evidence data keys and the data keys of webhook signing secrets."""
+    with _OPEN_LOCK:
+        keyring = app.extensions.get("mla.keyring")
+        if keyring is None:
+            keyring = app.extensions["mla.keyring"] = Keyring.open(app.config["MLA_KEYRING_FILE"])
+    return keyring

@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,17 +31,31 @@ from mla.audit import chain
 from mla.audit.models import EventKind
 from mla.authorities.models import Role
 from mla.db import begin_write, get_session, utcnow
-from mla.errors import FieldError, IntegrityError, Invalid, NotAllowed, NotFound
+from mla.errors import FieldError, IntegrityError, Invalid, NotAllowed, NotFound, TooLarge
 from mla.evidence.blobs import track_blob
 from mla.evidence.crypto import SEGMENT_SIZE, Encryptor, decrypt_stream, read_exact
 from mla.evidence.intake import SNIFF_BYTES, sanitize_filename, sniff_media_type
-from mla.evidence.keyring import Keyring
+from mla.evidence.keyring import Keyring, app_keyring
 from mla.evidence.models import Attachment
 from mla.evidence.storage import EvidenceStore, FilesystemStore, new_storage_key
+from mla.notify.models import WebhookSubscription
 from mla.requests.models import Request
 from mla.requests.service import Actor, RequestService, request_service
 
 READ_SIZE = SEGMENT_SIZE  # one segment per read: memory stays at about two segments
+# A blob or partial blob untouched this long belongs to no upload in progress: an upload writes
+# its temporary file as the body arrives (servers time out a silent client within minutes) and
+# commits its row moments after the blob is complete.
+LEFTOVER_AGE = 3600.0
+_SWEEP_BATCH = 500
+
+
+def too_large(max_bytes: int, field: str = "file") -> TooLarge:
+    """The error for a file over the ``max_bytes`` upload limit, naming ``field``."""
+    mib = f"{max_bytes / (1 << 20):g}"
+    message = f"the file is larger than the {mib} MiB limit"
+    return TooLarge(FieldError(field, message), limit=max_bytes)
+
 
 # --- the service -------------------------------------------------------------------------
 
@@ -99,6 +114,14 @@ class Download:
         self.close()
 
 
+@dataclass(frozen=True)
+class Leftovers:
+    """What :meth:`EvidenceService.sweep_leftovers` removed (or would remove)."""
+
+    temporaries: list[str]  # partial blobs, by store-relative name
+    orphans: list[str]  # storage keys of complete blobs no row references
+
+
 class EvidenceService:
     def __init__(
         self,
@@ -155,8 +178,9 @@ class EvidenceService:
         :meth:`check_access`). Guarantees, once this returns: the blob is durable in the store,
         the row and an ``evidence_uploaded`` custody event (attachment id, file name, size,
         SHA-256) are flushed. If the transaction then rolls back or its commit fails, the blob
-        is deleted. Raises Invalid on field ``file`` for an empty file, one larger than the
-        limit (checked while streaming, before the excess is written) or an unusable name;
+        is deleted. Raises TooLarge on field ``file`` for a file larger than the limit (checked
+        while streaming: the read that crosses it is the last, nothing of the excess is
+        written), Invalid on ``file`` for an empty file or an unusable name;
         whatever ``stream.read`` raises propagates, leaving nothing behind.
         """
         self.check_access(request, actor)
@@ -167,15 +191,12 @@ class EvidenceService:
         media_type = sniff_media_type(first[:SNIFF_BYTES], name)
         key = new_storage_key()
         enc = Encryptor.create(self.keyring.wrap, key.encode("ascii"))
-        limit_mib = self.max_bytes / (1 << 20)
         with self.store.writer(key) as blob:
             blob.write(enc.header())
             chunk = first
             while chunk:
                 if enc.size + len(chunk) > self.max_bytes:
-                    raise Invalid(
-                        FieldError("file", f"the file is larger than the {limit_mib:g} MiB limit")
-                    )
+                    raise too_large(self.max_bytes)
                 blob.write(enc.update(chunk))
                 chunk = stream.read(READ_SIZE)
             blob.write(enc.finalize())
@@ -386,8 +407,52 @@ class EvidenceService:
 
     def retire_key(self, key_id: str) -> None:
         """Erase key ``key_id``'s material. Raises Conflict while any attachment's data key
-        is wrapped under it (run ``mla keys rotate`` first) or if it is the current key."""
-        self.keyring.retire(key_id, in_use_count=self.key_usage().get(key_id, 0))
+        is wrapped under it (run ``mla keys rotate`` first), or a webhook secret's (the
+        worker moves them to the current key on its next pass), or if it is the current key."""
+        secrets = self.session.scalar(
+            select(func.count())
+            .select_from(WebhookSubscription)
+            .where(WebhookSubscription.secret_key_id == key_id)
+        )
+        in_use = self.key_usage().get(key_id, 0) + (secrets or 0)
+        self.keyring.retire(key_id, in_use_count=in_use)
+
+    # --- crash leftovers ----------------------------------------------------------------------
+
+    def sweep_leftovers(
+        self, older_than: float = LEFTOVER_AGE, *, dry_run: bool = False
+    ) -> Leftovers:
+        """Remove what uploads cut short by a crash left in the store: partial blobs (an
+        encrypted temporary file) and complete blobs that no attachment references (written
+        just before the process died, or before a commit whose clean-up failed).
+
+        Only what was last written more than ``older_than`` seconds ago is removed, so an
+        upload in progress anywhere, whose blob exists before its row commits, is never
+        touched; a blob an attachment row references is never removed, whatever its age.
+        Blobs hold only ciphertext, so a leftover discloses nothing; this reclaims space.
+        ``dry_run`` reports without removing. Reads the database, changes nothing in it.
+        """
+        temporaries = self.store.remove_stale_temp_files(older_than, dry_run=dry_run)
+        cutoff = time.time() - older_than
+        candidates = []
+        for key in self.store.keys():  # noqa: SIM118 (a store, not a dict)
+            with contextlib.suppress(NotFound):  # removed meanwhile
+                if self.store.modified(key) < cutoff:
+                    candidates.append(key)
+        orphans = []
+        for start in range(0, len(candidates), _SWEEP_BATCH):
+            batch = candidates[start : start + _SWEEP_BATCH]
+            referenced = set(
+                self.session.scalars(
+                    select(Attachment.storage_key).where(Attachment.storage_key.in_(batch))
+                )
+            )
+            for key in batch:
+                if key not in referenced:
+                    if not dry_run:
+                        self.store.delete(key)
+                    orphans.append(key)
+        return Leftovers(temporaries, orphans)
 
     # --- custody -----------------------------------------------------------------------------
 
@@ -425,10 +490,7 @@ def evidence_service() -> EvidenceService:
     with _BUILD_LOCK:
         parts = app.extensions.get("mla.evidence")
         if parts is None:
-            parts = (
-                FilesystemStore(app.config["MLA_EVIDENCE_DIR"]),
-                Keyring.open(app.config["MLA_KEYRING_FILE"]),
-            )
+            parts = (FilesystemStore(app.config["MLA_EVIDENCE_DIR"]), app_keyring(app))
             app.extensions["mla.evidence"] = parts
     store, keyring = parts
     return EvidenceService(

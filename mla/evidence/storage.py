@@ -65,6 +65,16 @@ class EvidenceStore(Protocol):
         """Every stored key, in no particular order (for orphan checks)."""
         ...
 
+    def modified(self, key: str) -> float:
+        """When the blob was last written (POSIX time); raises NotFound if there is none."""
+        ...
+
+    def remove_stale_temp_files(self, older_than: float, *, dry_run: bool = False) -> list[str]:
+        """Delete partial blobs not written to for ``older_than`` seconds, left by a process
+        that died mid-write (a clean failure removes its own); return their names (those it
+        would delete, if ``dry_run``)."""
+        ...
+
 
 def fsync_dir(path: Path) -> None:
     """Make a change to the entries of folder ``path`` (a rename, a new file) durable."""
@@ -143,14 +153,20 @@ class FilesystemStore:
                 if KEY_PATTERN.fullmatch(name) and name[:2] == shard.name:
                     yield name
 
-    def remove_stale_temp_files(self, older_than: float = 24 * 3600) -> int:
-        """Delete temporary files older than ``older_than`` seconds, left by a process that
-        died mid-upload (a clean failure removes its own); returns how many were removed."""
+    def modified(self, key: str) -> float:
+        try:
+            return self._path(key).stat().st_mtime
+        except FileNotFoundError:
+            raise NotFound(f"evidence blob {key} not found") from None
+
+    def remove_stale_temp_files(self, older_than: float, *, dry_run: bool = False) -> list[str]:
+        """See :meth:`EvidenceStore.remove_stale_temp_files`; names are ``shard/file``."""
         cutoff = time.time() - older_than
-        removed = 0
+        removed = []
         for path in self.root.glob(f"??/.*{_TEMP_SUFFIX}"):
             with contextlib.suppress(FileNotFoundError):
                 if path.stat().st_mtime < cutoff:
-                    path.unlink()
-                    removed += 1
+                    if not dry_run:
+                        path.unlink()
+                    removed.append(f"{path.parent.name}/{path.name}")
         return removed

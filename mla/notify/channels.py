@@ -32,10 +32,12 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import os
 import random
 import smtplib
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -57,6 +59,7 @@ from mla.notify.signing import (
 from mla.notify.smtp_url import SmtpSettings, parse_smtp_url
 
 __all__ = [
+    "DEFAULT_BUDGET",
     "DELIVERY_HEADER",
     "EVENT_HEADER",
     "MAX_ATTEMPTS",
@@ -72,6 +75,9 @@ __all__ = [
     "sign",
     "verify",
 ]
+
+#: Seconds a whole delivery attempt may take by default (MLA_DELIVERY_TIMEOUT).
+DEFAULT_BUDGET = 30.0
 
 #: Attempts per message, the first included. With :func:`backoff`'s defaults the waits between
 #: them have ceilings 1, 2, 4, ... 64 min, then 2 h, 4 h, 6 h, 6 h: a message is declared dead
@@ -145,6 +151,84 @@ def next_retry(
     if error.retry_after is not None:
         delay = max(delay, min(error.retry_after, timedelta(hours=6)))
     return delay
+
+
+# -- the whole attempt's time budget -----------------------------------------------------
+
+
+class _Budget:
+    """A deadline for a whole delivery attempt: connect, TLS, send and read the answer.
+
+    Socket timeouts bound each wait, not the attempt: a receiver that drips one byte per
+    second resets them forever. So a timer shuts down every socket the attempt opened when
+    the budget runs out, which ends whatever read or write is blocked; :meth:`timeout` gives
+    each socket operation no more than what is left. Use as a context manager around one
+    attempt, and :meth:`watch` each socket as it is created.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        if seconds <= 0:
+            raise ValueError(f"a delivery budget must be positive, got {seconds}")
+        self.seconds = seconds
+        self._cut_off = False
+        self._ends = time.monotonic() + seconds
+        self._lock = threading.Lock()
+        # Duplicates of the watched descriptors: shutdown() acts on the connection, which
+        # they share, even after TLS wrapping has moved the original into a new object.
+        self._watched: list[socket.socket] = []
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> _Budget:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+        with self._lock:
+            watched, self._watched = self._watched, []
+        for sock in watched:
+            sock.close()
+
+    @property
+    def expired(self) -> bool:
+        return self._cut_off or time.monotonic() >= self._ends
+
+    def timeout(self, limit: float) -> float:
+        """``limit`` or the time left, whichever is smaller; raises TimeoutError when none is."""
+        left = self._ends - time.monotonic()
+        if left <= 0:
+            raise TimeoutError(f"the delivery took more than its {self.seconds:g} s")
+        return min(limit, left)
+
+    def watch(self, sock: socket.socket) -> socket.socket:
+        """Have ``sock``'s connection shut down when the budget runs out; returns ``sock``."""
+        duplicate = socket.socket(fileno=os.dup(sock.fileno()))
+        with self._lock:
+            self._watched.append(duplicate)
+            cut = self._cut_off
+        if cut:
+            self._cut(duplicate)
+        return sock
+
+    def _expire(self) -> None:
+        with self._lock:
+            self._cut_off = True
+            watched = list(self._watched)
+        for sock in watched:
+            self._cut(sock)
+
+    @staticmethod
+    def _cut(sock: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+
+    def failure(self, where: str) -> DeliveryError:
+        return DeliveryError(
+            f"{where} took longer than the {self.seconds:g} s a delivery may take "
+            "(MLA_DELIVERY_TIMEOUT); cut off",
+            retryable=True,
+        )
 
 
 # -- e-mail ------------------------------------------------------------------------------
@@ -232,6 +316,7 @@ def send_email(
     html_body: str | None = None,
     headers: dict[str, str] | None = None,
     message_id: str | None = None,
+    budget: float = DEFAULT_BUDGET,
 ) -> str:
     """Submit one UTF-8 message over SMTP and return its Message-ID (with angle brackets).
 
@@ -241,6 +326,9 @@ def send_email(
     spot the duplicate. Prefer one recipient per call: if the server accepts some recipients
     and refuses others, the refusal is raised as permanent (a retry would duplicate the mail
     to those who got it).
+
+    The whole exchange takes at most ``budget`` seconds, however slowly the server answers;
+    past it the connection is cut and the failure is retryable.
 
     Raises :class:`DeliveryError` (see the module docstring for which failures are retryable).
     """
@@ -256,34 +344,44 @@ def send_email(
         message_id=message_id,
     )
     context = ssl.create_default_context() if settings.ssl or settings.starttls else None
-    smtp = (
-        smtplib.SMTP_SSL(timeout=settings.timeout, context=context)
-        if settings.ssl
-        else smtplib.SMTP(timeout=settings.timeout)
-    )
+    limit = _Budget(budget)
+    smtp = smtplib.SMTP(timeout=settings.timeout)
+
+    def open_socket(host: str, port: int, timeout: float) -> socket.socket:
+        # smtplib's own opener, watched by the budget before any byte (greeting, implicit
+        # TLS handshake) is awaited: SMTP_SSL would shake hands before we could watch it.
+        sock = limit.watch(socket.create_connection((host, port), limit.timeout(timeout)))
+        if context is not None and settings.ssl:
+            return context.wrap_socket(sock, server_hostname=host)
+        return sock
+
+    smtp._get_socket = open_socket  # type: ignore[attr-defined]
     # Connect outside the constructor: a constructor that times out waiting for the greeting
     # leaks its socket. connect() does not record the host that TLS needs for SNI and the
     # certificate check, so set it as the constructor would have.
     smtp._host = settings.host  # type: ignore[attr-defined]
     delivered = False
-    try:
-        code, reply = smtp.connect(settings.host, settings.port)
-        if code != 220:
-            raise smtplib.SMTPConnectError(code, reply)
-        if settings.starttls:
-            smtp.starttls(context=context)
-        if settings.username:
-            smtp.login(settings.username, settings.password or "")
-        refused = smtp.send_message(msg, from_addr=parseaddr(sender)[1], to_addrs=to)
-        delivered = True
-    except (smtplib.SMTPException, OSError) as exc:
-        _smtp_failure(exc, settings)
-    finally:
-        if delivered:
-            # The message is accepted; a failed QUIT must not turn it into a retry (duplicate).
-            with contextlib.suppress(smtplib.SMTPException, OSError):
-                smtp.quit()
-        smtp.close()
+    with limit:
+        try:
+            code, reply = smtp.connect(settings.host, settings.port)
+            if code != 220:
+                raise smtplib.SMTPConnectError(code, reply)
+            if settings.starttls:
+                smtp.starttls(context=context)
+            if settings.username:
+                smtp.login(settings.username, settings.password or "")
+            refused = smtp.send_message(msg, from_addr=parseaddr(sender)[1], to_addrs=to)
+            delivered = True
+        except (smtplib.SMTPException, OSError) as exc:
+            if limit.expired:
+                raise limit.failure(f"SMTP server {settings.host}:{settings.port}") from None
+            _smtp_failure(exc, settings)
+        finally:
+            if delivered:
+                # Accepted: a failed QUIT must not turn it into a retry (a duplicate).
+                with contextlib.suppress(smtplib.SMTPException, OSError):
+                    smtp.quit()
+            smtp.close()
     if refused:
         detail = "; ".join(
             f"{r}: {c} {m.decode(errors='replace')}" for r, (c, m) in refused.items()
@@ -324,9 +422,10 @@ def parse_target(url: str) -> SplitResult:
     return parts
 
 
-def _connect_to(addresses: Sequence[str]) -> Callable[..., socket.socket]:
+def _connect_to(addresses: Sequence[str] | None, limit: _Budget) -> Callable[..., socket.socket]:
     """A replacement for http.client's ``_create_connection`` (its hook for where the socket
-    comes from) that connects to the first of ``addresses`` that answers, on the URL's port.
+    comes from) that connects to the first of ``addresses`` that answers (None: to what the
+    host resolves to), on the URL's port, and puts the socket under the attempt's budget.
     The host name stays what the request uses for its Host header, TLS SNI and certificate
     check; only the resolution is pinned."""
 
@@ -334,11 +433,15 @@ def _connect_to(addresses: Sequence[str]) -> Callable[..., socket.socket]:
         address: tuple[str, int], timeout: float | None = None, source: Any = None
     ) -> socket.socket:
         error: OSError | None = None
-        for ip in addresses:
+        for ip in addresses if addresses is not None else [address[0]]:
             try:
-                return socket.create_connection((ip, address[1]), timeout, source)
+                sock = socket.create_connection(
+                    (ip, address[1]), limit.timeout(timeout or DEFAULT_BUDGET), source
+                )
             except OSError as exc:
                 error = exc
+            else:
+                return limit.watch(sock)
         raise error or OSError("no address to connect to")
 
     return connect
@@ -366,8 +469,13 @@ def post_webhook(
     timeout: float = 10,
     content_type: str = "application/json",
     addresses: Sequence[str] | None = None,
+    budget: float = DEFAULT_BUDGET,
 ) -> int:
     """POST ``body`` to ``url``, signed as the module docstring describes; return the 2xx status.
+
+    ``timeout`` bounds each wait for the receiver; ``budget`` the whole attempt (connect, TLS,
+    send, read the answer), however slowly the receiver drips its answer: past it the
+    connection is cut and the failure is retryable.
 
     Redirects are not followed. Raises :class:`DeliveryError`: retryable for timeouts,
     connection errors, 5xx, 408 and 429 (with ``retry_after`` from the response); permanent
@@ -406,24 +514,27 @@ def post_webhook(
     connection = connection_class(
         host, parts.port or connection_class.default_port, timeout=timeout
     )
-    if addresses is not None:
-        connection._create_connection = _connect_to(addresses)  # type: ignore[attr-defined]
+    limit = _Budget(budget)
+    connection._create_connection = _connect_to(addresses, limit)  # type: ignore[attr-defined]
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     where = _redacted(url)
-    try:
-        connection.request("POST", target, body=body, headers=headers)
-        response = connection.getresponse()
-        status = response.status
-        # Read a little: the error message for the admin view, and keep-alive peers are happy.
-        snippet = response.read(_ERROR_BODY_LIMIT).decode("utf-8", errors="replace")
-        retry_after = _retry_after(response.getheader("Retry-After"))
-        location = response.getheader("Location")
-    except (http.client.HTTPException, OSError) as exc:
-        raise DeliveryError(
-            f"cannot reach {where}: {type(exc).__name__}: {exc}", retryable=True
-        ) from None
-    finally:
-        connection.close()
+    with limit:
+        try:
+            connection.request("POST", target, body=body, headers=headers)
+            response = connection.getresponse()
+            status = response.status
+            # Read a little: the error message for the admin view; keep-alive peers are happy.
+            snippet = response.read(_ERROR_BODY_LIMIT).decode("utf-8", errors="replace")
+            retry_after = _retry_after(response.getheader("Retry-After"))
+            location = response.getheader("Location")
+        except (http.client.HTTPException, OSError) as exc:
+            if limit.expired:
+                raise limit.failure(where) from None
+            raise DeliveryError(
+                f"cannot reach {where}: {type(exc).__name__}: {exc}", retryable=True
+            ) from None
+        finally:
+            connection.close()
     if 300 <= status < 400:
         raise DeliveryError(
             f"{where} redirected ({status}) to {location!r}; redirects are not followed, "

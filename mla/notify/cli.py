@@ -42,9 +42,11 @@ def worker_command(once: bool, now_text: str | None) -> None:
     from flask import current_app
 
     from mla import worker
+    from mla.evidence.cli import sweep_leftovers
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     now = _instant(now_text)
+    sweep_leftovers()  # what a crash left in the evidence store
     if once:
         result = worker.run_once(app, now)
         click.echo(

@@ -118,7 +118,8 @@ class WebhookSubscription(Base):
     """An authority's system that wants status changes POSTed to ``url``.
 
     The signing secret is needed in clear to sign, so it is stored sealed (AES-256-GCM under a
-    key derived from ``MLA_SECRET_KEY``), never as plaintext; it is shown once on creation.
+    data key wrapped by the keyring, as evidence is), never as plaintext; it is shown once on
+    creation.
     """
 
     __tablename__ = "webhook_subscription"
@@ -130,6 +131,14 @@ class WebhookSubscription(Base):
     url: Mapped[str] = mapped_column(String(2048), comment="http(s) URL the events go to")
     secret_sealed: Mapped[bytes] = mapped_column(
         LargeBinary, comment="signing secret: nonce + AES-GCM ciphertext; never plaintext"
+    )
+    secret_key_id: Mapped[str | None] = mapped_column(
+        String(16),
+        comment="keyring key wrapping the secret's data key; null: sealed under MLA_SECRET_KEY "
+        "by an older version, until the worker seals it again",
+    )
+    secret_wrapped_key: Mapped[bytes | None] = mapped_column(
+        LargeBinary, comment="the secret's data key, wrapped (RFC 3394) under secret_key_id"
     )
     events: Mapped[list[str] | None] = mapped_column(
         JSONType, comment="event types wanted; null means all"

@@ -1,13 +1,16 @@
 """Webhook subscriptions per authority, their sealed secrets and the URL policy.
 
 The signing secret must be available in clear to sign each delivery, so it cannot be hashed
-like an API token. It is sealed with AES-256-GCM under a key derived (HKDF-SHA256) from
-``MLA_SECRET_KEY``, bound to the subscribing authority, and shown once on creation. Changing
-``MLA_SECRET_KEY`` therefore invalidates every subscription's secret (their deliveries go
-dead with a message saying so); subscribers re-subscribe.
+like an API token. It is sealed with AES-256-GCM under a data key of its own, which the
+keyring (``MLA_KEYRING_FILE``, the one that wraps evidence data keys) wraps, bound to the
+subscribing authority, and shown once on creation. Changing ``MLA_SECRET_KEY`` (sessions)
+leaves it alone; ``mla keys rotate`` moves it to the new key at the worker's next pass.
+Secrets sealed under ``MLA_SECRET_KEY`` by older versions are sealed again under the keyring
+by :func:`reseal_secrets` (``mla init``, every worker pass) while that key is unchanged.
 
 URL policy: http(s) only, and no target that resolves to a loopback, private, link-local or
-otherwise non-global address (the server would otherwise POST into its own network), unless
+otherwise non-global address, nor to an IPv6 address that embeds one (IPv4-mapped, 6to4,
+NAT64...), since the server would otherwise POST into its own network, unless
 ``MLA_WEBHOOK_ALLOW_PRIVATE`` is on (tests, single-network deployments). The dispatcher checks
 again at each delivery, since DNS can change after subscription, and connects to the
 addresses it checked, so that DNS cannot change between the check and the connection.
@@ -17,9 +20,11 @@ from __future__ import annotations
 
 import builtins
 import ipaddress
+import logging
 import os
 import secrets
 import socket
+from dataclasses import dataclass
 from datetime import datetime
 
 from cryptography.exceptions import InvalidTag
@@ -27,19 +32,26 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app, has_app_context
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from mla.authorities.models import Authority
-from mla.db import utcnow
-from mla.errors import ConfigError, FieldError, IntegrityError, Invalid, NotFound
+from mla.authorities.models import Authority, Role
+from mla.config import SETTINGS
+from mla.db import begin_write, utcnow
+from mla.errors import FieldError, IntegrityError, Invalid, NotAllowed, NotFound
+from mla.evidence.keyring import Keyring, app_keyring
 from mla.notify.channels import TargetRefused, parse_target
 from mla.notify.models import WebhookSubscription
+from mla.requests.scope import Actor
 
 #: Event types a subscription may ask for; an empty list or None means all of them.
 EVENTS = ("request.created", "request.state_changed", "deadline.escalated")
 
-_SEAL_VERSION = b"\x01"
+_LEGACY = b"\x01"  # sealed under a key derived from MLA_SECRET_KEY, before the keyring
+_SEALED = b"\x02"  # sealed under a data key that the keyring wraps
+_OVERHEAD = 1 + 12 + 16  # version, nonce, GCM tag
+
+log = logging.getLogger("mla.notify")
 
 
 def allow_private_targets(explicit: bool | None = None) -> bool:
@@ -50,38 +62,141 @@ def allow_private_targets(explicit: bool | None = None) -> bool:
     return has_app_context() and bool(current_app.config.get("MLA_WEBHOOK_ALLOW_PRIVATE"))
 
 
-def _key(secret_key: str | None) -> AESGCM:
-    if not secret_key and has_app_context():
-        secret_key = current_app.config.get("MLA_SECRET_KEY")
-    if not secret_key:
-        raise ConfigError("MLA_SECRET_KEY is needed to seal webhook secrets")
-    derived = HKDF(
-        algorithm=hashes.SHA256(), length=32, salt=None, info=b"mla webhook secret v1"
-    ).derive(secret_key.encode())
-    return AESGCM(derived)
-
-
 def _aad(authority_id: int) -> bytes:
     # Binding to the authority: a sealed secret copied onto another row does not open.
     return f"webhook_subscription:{authority_id}".encode()
 
 
-def seal_secret(secret: bytes, authority_id: int, secret_key: str | None = None) -> bytes:
+@dataclass(frozen=True)
+class Sealed:
+    """A sealed secret as its row stores it."""
+
+    sealed: bytes
+    key_id: str
+    wrapped_key: bytes
+
+
+def seal_secret(secret: bytes, authority_id: int, keyring: Keyring) -> Sealed:
+    """``secret`` sealed with AES-256-GCM under a fresh data key wrapped by ``keyring``'s
+    current key, bound to ``authority_id``."""
+    data_key = AESGCM.generate_key(bit_length=256)
+    key_id, wrapped = keyring.wrap(data_key)
     nonce = os.urandom(12)
-    return _SEAL_VERSION + nonce + _key(secret_key).encrypt(nonce, secret, _aad(authority_id))
+    ciphertext = AESGCM(data_key).encrypt(nonce, secret, _aad(authority_id))
+    return Sealed(_SEALED + nonce + ciphertext, key_id, wrapped)
 
 
-def open_secret(sealed: bytes, authority_id: int, secret_key: str | None = None) -> bytes:
-    """The clear secret. Raises IntegrityError when it does not open (key changed, tampering)."""
-    if sealed[:1] != _SEAL_VERSION or len(sealed) < 1 + 12 + 16:
-        raise IntegrityError("webhook secret is in an unknown format")
-    try:
-        return _key(secret_key).decrypt(sealed[1:13], sealed[13:], _aad(authority_id))
-    except InvalidTag:
+def open_secret(
+    sealed: bytes, key_id: str | None, wrapped: bytes | None, authority_id: int, keyring: Keyring
+) -> bytes:
+    """The clear secret of a subscription of ``authority_id`` from its stored columns
+    (``secret_sealed``, ``secret_key_id``, ``secret_wrapped_key``). Raises IntegrityError when
+    it does not open: still sealed under a former ``MLA_SECRET_KEY`` (see
+    :func:`reseal_secrets`), its key retired or missing from the keyring, or the row altered."""
+    if sealed[:1] == _LEGACY:
         raise IntegrityError(
-            "webhook secret does not open: MLA_SECRET_KEY changed or the row was altered; "
-            "the subscriber must subscribe again"
-        ) from None
+            "webhook secret is still sealed under MLA_SECRET_KEY and could not be sealed under "
+            "the keyring (that key has changed since); the subscriber must subscribe again"
+        )
+    if sealed[:1] != _SEALED or len(sealed) < _OVERHEAD or key_id is None or wrapped is None:
+        raise IntegrityError("webhook secret is in an unknown format")
+    data_key = keyring.unwrap(key_id, wrapped)
+    try:
+        return AESGCM(data_key).decrypt(sealed[1:13], sealed[13:], _aad(authority_id))
+    except InvalidTag:
+        raise IntegrityError("webhook secret does not open: the row was altered") from None
+
+
+def _open_legacy(sealed: bytes, authority_id: int, secret_key: str) -> bytes:
+    """A secret sealed by an older version, under a key derived from ``secret_key``."""
+    key = HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=None, info=b"mla webhook secret v1"
+    ).derive(secret_key.encode())
+    try:
+        return AESGCM(key).decrypt(sealed[1:13], sealed[13:], _aad(authority_id))
+    except InvalidTag:
+        raise IntegrityError("does not open under the current MLA_SECRET_KEY") from None
+
+
+def reseal_secrets(session: Session, keyring: Keyring, secret_key: str | None) -> int:
+    """Seal again, under ``keyring``'s current key, every subscription secret not under it:
+    those an older version sealed under ``MLA_SECRET_KEY`` (opened with ``secret_key``, which
+    must still be the key they were sealed with), and those under an older keyring key after
+    ``mla keys rotate`` (only their data key is wrapped again). The worker calls this at the
+    start of every pass and ``mla init`` after upgrading, so that a later change of
+    ``MLA_SECRET_KEY`` or retirement of a keyring key loses no subscription.
+
+    Flushes; returns how many were sealed again. A secret that does not open is logged and
+    left as it is (its deliveries go dead saying why); never raises for one.
+    """
+    current = keyring.current_key_id
+    rows = session.scalars(
+        select(WebhookSubscription)
+        .where(
+            or_(
+                WebhookSubscription.secret_key_id.is_(None),
+                WebhookSubscription.secret_key_id != current,
+            )
+        )
+        .order_by(WebhookSubscription.id)
+    ).all()
+    done = 0
+    for row in rows:
+        try:
+            if row.secret_key_id is None:
+                if row.secret_sealed[:1] != _LEGACY or not secret_key:
+                    raise IntegrityError("is in an unknown format or MLA_SECRET_KEY is unset")
+                clear = _open_legacy(row.secret_sealed, row.authority_id, secret_key)
+                sealed = seal_secret(clear, row.authority_id, keyring)
+                row.secret_sealed = sealed.sealed
+                row.secret_key_id, row.secret_wrapped_key = sealed.key_id, sealed.wrapped_key
+            else:
+                if row.secret_wrapped_key is None:
+                    raise IntegrityError("has a key id but no wrapped data key")
+                row.secret_key_id, row.secret_wrapped_key = keyring.rewrap(
+                    row.secret_key_id, row.secret_wrapped_key
+                )
+        except IntegrityError as exc:
+            log.warning("webhook subscription %s: its secret %s", row.id, exc.message)
+            continue
+        done += 1
+    session.flush()
+    return done
+
+
+#: IPv6 prefixes whose last 32 bits are an IPv4 address the packet may end up at: a gateway
+#: or the host's own stack translates them. IPv4-mapped ``::ffff:0:0/96`` is read by
+#: :attr:`~ipaddress.IPv6Address.ipv4_mapped`, 6to4 by ``sixtofour``, Teredo by ``teredo``.
+_EMBEDDING = [
+    ipaddress.IPv6Network("::/96"),  # IPv4-compatible (deprecated, RFC 4291)
+    ipaddress.IPv6Network("::ffff:0:0:0/96"),  # IPv4-translated (SIIT, RFC 2765)
+    ipaddress.IPv6Network("64:ff9b::/96"),  # NAT64 well-known prefix (RFC 6052)
+]
+#: Local-use NAT64 (RFC 8215): the operator's own translator, wherever it embeds the address.
+_LOCAL_NAT64 = ipaddress.IPv6Network("64:ff9b:1::/48")
+
+
+def public_address(address: str) -> bool:
+    """Whether a webhook may connect to ``address``: a global address, and for an IPv6
+    address that carries an IPv4 one (IPv4-mapped, -compatible or -translated, 6to4, NAT64,
+    Teredo), a global IPv4 address too, since that is where the packet is delivered."""
+    ip = ipaddress.ip_address(address.split("%")[0])
+    if not ip.is_global:
+        return False
+    if not isinstance(ip, ipaddress.IPv6Address):
+        return True
+    if ip in _LOCAL_NAT64:
+        return False
+    embedded: list[ipaddress.IPv4Address] = []
+    if ip.ipv4_mapped is not None:
+        embedded.append(ip.ipv4_mapped)
+    if ip.sixtofour is not None:
+        embedded.append(ip.sixtofour)
+    if ip.teredo is not None:
+        embedded.extend(ip.teredo)
+    if any(ip in network for network in _EMBEDDING):
+        embedded.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    return all(v4.is_global for v4 in embedded)
 
 
 def target_addresses(url: str, *, allow_private: bool) -> list[str]:
@@ -99,7 +214,7 @@ def target_addresses(url: str, *, allow_private: bool) -> list[str]:
     addresses: list[str] = []
     for info in infos:
         address = str(info[4][0])
-        if not allow_private and not ipaddress.ip_address(address.split("%")[0]).is_global:
+        if not allow_private and not public_address(address):
             raise TargetRefused(
                 f"host {parts.hostname} resolves to a non-public address ({address})"
             )
@@ -122,17 +237,47 @@ def target_problem(url: str, *, allow_private: bool) -> TargetRefused | None:
 
 
 class SubscriptionService:
-    """Webhook subscriptions of one authority at a time; every method is scoped to it."""
+    """Webhook subscriptions of one authority at a time, managed by its admins (the one rule
+    the API and the web UI both ask: :meth:`managed_by`); every method is scoped to the
+    acting authority."""
 
     def __init__(
-        self, session: Session, *, secret_key: str | None = None, allow_private: bool | None = None
+        self,
+        session: Session,
+        *,
+        keyring: Keyring | None = None,
+        allow_private: bool | None = None,
+        most: int | None = None,
     ) -> None:
         self.session = session
-        self.secret_key = secret_key
+        # Opened when first needed: listing and removing need no key.
+        self._keyring = keyring
         self.allow_private = allow_private_targets(allow_private)
+        if most is None:
+            most = int(
+                current_app.config["MLA_WEBHOOK_MAX_SUBSCRIPTIONS"]
+                if has_app_context() and "MLA_WEBHOOK_MAX_SUBSCRIPTIONS" in current_app.config
+                else SETTINGS["MLA_WEBHOOK_MAX_SUBSCRIPTIONS"][0]
+            )
+        self.most = most
 
-    def list(self, authority: Authority) -> list[WebhookSubscription]:
-        """The authority's active subscriptions, oldest first."""
+    @staticmethod
+    def managed_by(actor: Actor) -> Authority:
+        """The authority whose subscriptions ``actor`` may list, add and remove: its own, if
+        ``actor`` is an admin (a user, or a system through a token issued ``--role admin``).
+        A subscription sends the request's movements to a URL of one's choosing, so it is an
+        admin's decision, not a clerk's. Raises NotAllowed otherwise."""
+        if not actor.role.includes(Role.ADMIN):
+            raise NotAllowed(
+                "webhook subscriptions are managed by the authority's admins "
+                "(a system needs a token issued with --role admin)"
+            )
+        return actor.authority
+
+    def list(self, actor: Actor) -> builtins.list[WebhookSubscription]:
+        """The acting authority's active subscriptions, oldest first. Raises NotAllowed
+        (:meth:`managed_by`)."""
+        authority = self.managed_by(actor)
         return list(
             self.session.scalars(
                 select(WebhookSubscription)
@@ -146,17 +291,21 @@ class SubscriptionService:
 
     def add(
         self,
-        authority: Authority,
+        actor: Actor,
         url: str,
         events: builtins.list[str] | None = None,
         *,
         now: datetime | None = None,
     ) -> tuple[WebhookSubscription, str]:
-        """Subscribe ``url`` to ``events`` (None or empty: all of :data:`EVENTS`).
+        """Subscribe ``url`` to ``events`` (None or empty: all of :data:`EVENTS`) for the
+        acting authority.
 
         Returns the subscription and its signing secret, which is shown this once and kept
-        only sealed. Raises Invalid naming ``url`` or ``events``.
+        only sealed. Raises NotAllowed (:meth:`managed_by`); Invalid naming ``url`` or
+        ``events``, or ``url`` when the authority already has ``MLA_WEBHOOK_MAX_SUBSCRIPTIONS``
+        active subscriptions (each one is a receiver the worker must wait on).
         """
+        authority = self.managed_by(actor)
         url = (url or "").strip()
         problem = target_problem(url, allow_private=self.allow_private)
         if problem is not None:
@@ -167,11 +316,37 @@ class SubscriptionService:
             raise Invalid(
                 FieldError("events", f"unknown event {unknown[0]!r}; known: {', '.join(EVENTS)}")
             )
+        # Two admins adding at once must not both pass the count: serialize per authority.
+        begin_write(self.session)
+        if self.session.get_bind().dialect.name == "postgresql":
+            self.session.execute(
+                select(Authority.id).where(Authority.id == authority.id).with_for_update()
+            )
+        active = self.session.scalar(
+            select(func.count())
+            .select_from(WebhookSubscription)
+            .where(
+                WebhookSubscription.authority_id == authority.id,
+                WebhookSubscription.active.is_(True),
+            )
+        )
+        if (active or 0) >= self.most:
+            raise Invalid(
+                FieldError(
+                    "url",
+                    f"{authority.code} already has {active} webhook subscriptions, the most "
+                    "allowed; remove one first",
+                )
+            )
         secret = "whsec_" + secrets.token_urlsafe(32)
+        keyring = self._keyring or app_keyring(current_app._get_current_object())  # type: ignore[attr-defined]
+        sealed = seal_secret(secret.encode(), authority.id, keyring)
         subscription = WebhookSubscription(
             authority_id=authority.id,
             url=url,
-            secret_sealed=seal_secret(secret.encode(), authority.id, self.secret_key),
+            secret_sealed=sealed.sealed,
+            secret_key_id=sealed.key_id,
+            secret_wrapped_key=sealed.wrapped_key,
             events=wanted or None,
             active=True,
             created_at=now or utcnow(),
@@ -181,10 +356,12 @@ class SubscriptionService:
         return subscription, secret
 
     def remove(
-        self, authority: Authority, subscription_id: int, *, now: datetime | None = None
+        self, actor: Actor, subscription_id: int, *, now: datetime | None = None
     ) -> WebhookSubscription:
-        """Stop deliveries to subscription ``subscription_id`` of ``authority``; its queued
-        messages go dead. Raises NotFound for an unknown id or another authority's."""
+        """Stop deliveries to subscription ``subscription_id`` of the acting authority; its
+        queued messages go dead. Raises NotAllowed (:meth:`managed_by`); NotFound for an
+        unknown id or another authority's."""
+        authority = self.managed_by(actor)
         subscription = self.session.get(WebhookSubscription, subscription_id)
         if (
             subscription is None

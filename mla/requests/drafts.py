@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING, Any, Final
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
-from mla.audit import chain
+from mla.audit import chain, replay
 from mla.audit.models import Event, EventKind
 from mla.deadlines.service import Clocks
 from mla.errors import Conflict, FieldError, Invalid, NotAllowed, NotFound
+from mla.requests import creation
 from mla.requests.models import Request, Urgency
 from mla.workflow.values import field_errors
 
@@ -110,13 +111,17 @@ def update(
             values.pop(name, None)  # blanked on the form: the field is no longer given
         else:
             values[name] = value
-    errors += field_errors(wf, request.legal_basis, values, partial=True)
+    today = Clocks(svc.session).calendar(actor.authority).local_date(now)
+    errors += field_errors(wf, request.legal_basis, values, partial=True, today=today)
+    errors += creation.directory_errors(
+        svc.session, wf, request.requesting_authority, request.requested_authority, values
+    )
     if errors:
         raise Invalid(errors)
-    changed = sorted(
-        {n for n in set(values) | set(request.fields) if values.get(n) != request.fields.get(n)}
-        | set(columns)
-    )
+    edited = {
+        n for n in set(values) | set(request.fields) if values.get(n) != request.fields.get(n)
+    }
+    changed = sorted(edited | set(columns))
     if not changed:
         return None
     clocks = Clocks(svc.session)
@@ -131,14 +136,23 @@ def update(
     except (StaleDataError, OperationalError) as exc:
         raise Conflict(f"{reference} was changed by someone else at the same time") from exc
     clocks.on_edit(request, wf, changed, counted, now)
-    # Names only: the values are in the request, and a history of every keystroke of a long
-    # statement of facts would make the chain heavy for no one's benefit.
+    # The names for a reader of the history; the values (and which fields were removed) so
+    # that replaying the history gives the row (mla audit verify).
     return chain.append(
         svc.session,
         request,
         EventKind.FIELDS_CHANGED,
         actor_user_id=actor.user_id,
         actor_authority_id=actor.authority.id,
-        data={"fields": changed},
+        data={
+            "fields": changed,
+            replay.ROW: replay.recorded(
+                svc.session,
+                request,
+                columns,
+                fields_set={n: values[n] for n in sorted(edited) if n in values},
+                fields_removed=[n for n in sorted(edited) if n not in values],
+            ),
+        },
         at=now,
     )

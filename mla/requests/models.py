@@ -114,6 +114,15 @@ class Request(Base):
         """What the workflow's guards read (they know codes, not rows)."""
         return self.executing_authority.code if self.executing_authority else None
 
+    @property
+    def requested_authority_code(self) -> str:
+        return self.requested_authority.code
+
+    @property
+    def requested_languages(self) -> tuple[str, ...]:
+        """The languages the requested authority accepts requests in (Palermo 18.14)."""
+        return tuple(self.requested_authority.languages or ())
+
     def __repr__(self) -> str:
         return f"<Request {self.reference} {self.state}>"
 

@@ -118,11 +118,17 @@ class RequestQueries:
         return list(rows), self._count(base)
 
     def _open_deadlines(self, actor: Actor) -> Any:
+        # The authority that must meet a deadline watches it, and so does the one holding
+        # the request while the other side's clock runs (a detention clock the requested
+        # state keeps while the formal request is the requesting state's to send).
         return (
             select(Deadline, Request)
             .join(Request, Request.id == Deadline.request_id)
             .where(
-                Deadline.authority_id == actor.authority.id,
+                or_(
+                    Deadline.authority_id == actor.authority.id,
+                    Request.holder_authority_id == actor.authority.id,
+                ),
                 Deadline.closed_at.is_(None),
                 Deadline.paused_at.is_(None),
                 party_of(actor.authority.id),
@@ -132,14 +138,16 @@ class RequestQueries:
     def due_soon(
         self, actor: Actor, within: timedelta = timedelta(days=7), limit: int = 20
     ) -> tuple[list[DeadlineRow], int]:
-        """Running deadlines the actor's authority must meet within ``within``, soonest first."""
+        """Running deadlines the actor's authority must meet, or watches on a request it
+        holds, falling due within ``within``, soonest first."""
         query = self._open_deadlines(actor).where(
             Deadline.due_at >= self.now, Deadline.due_at < self.now + within
         )
         return self._deadline_rows(query, limit)
 
     def overdue(self, actor: Actor, limit: int = 20) -> tuple[list[DeadlineRow], int]:
-        """Running deadlines of the actor's authority already past due, most overdue first."""
+        """Running deadlines the actor's authority must meet or watches (see :meth:`due_soon`)
+        already past due, most overdue first."""
         query = self._open_deadlines(actor).where(Deadline.due_at < self.now)
         return self._deadline_rows(query, limit)
 

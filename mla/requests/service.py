@@ -19,7 +19,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from mla.audit import chain
+from mla.audit import chain, replay
 from mla.audit.models import Event, EventKind
 from mla.authorities.models import Authority, AuthorityKind, Role, User
 from mla.authorities.service import get_authority
@@ -34,6 +34,7 @@ from mla.errors import (
     NotFound,
     has_nul,
 )
+from mla.evidence.models import Attachment
 from mla.notify.service import NotificationService
 from mla.requests import creation, drafts, scope
 from mla.requests.models import Request
@@ -42,7 +43,13 @@ from mla.workflow.engine import Availability, Engine, Engines
 from mla.workflow.values import field_errors
 
 # Events that change what a request is (as opposed to reads recorded for the audit).
-CHANGES = (EventKind.CREATED, EventKind.TRANSITION, EventKind.FIELDS_CHANGED, EventKind.ASSIGNED)
+CHANGES = (
+    EventKind.CREATED,
+    EventKind.TRANSITION,
+    EventKind.FIELDS_CHANGED,
+    EventKind.ASSIGNED,
+    EventKind.WORKFLOW_MIGRATED,
+)
 # Status polling runs this on every read; built once, since building it costs more than running it.
 _VERSION_OF = select(Request.id, Request.version_id).where(
     scope.party_of(bindparam("authority_id")), Request.reference == bindparam("reference")
@@ -143,14 +150,22 @@ class RequestService:
         their_reference: str | None = None,
         confidential: bool = False,
         requesting_authority: str | None = None,
+        received_on: date | None = None,
+        channel: str | None = None,
+        received_as: str | None = None,
     ) -> Request:
         """Open a request of workflow ``kind`` (its newest version) in its initial state.
 
         The actor's authority is the requesting authority, unless ``requesting_authority``
         names an external one, whose request the actor (then the requested authority) records
-        on its behalf. Fields are checked for type and name; completeness is the workflow's
-        gate on transmission. Raises Invalid naming every bad field, NotFound for an unknown
-        authority.
+        on its behalf as received: ``received_on`` (the date it arrived, not in the future),
+        ``channel`` (diplomatic_note, email, courier, interpol, post) and optionally
+        ``received_as`` (a state a transmission reaches; default the first). Such a request
+        starts there, already with the requested side, its clocks counted from the day it
+        arrived; the history says who recorded it for whom. Fields are checked for type and
+        name, and against the directory (the requested authority's languages, the treaty);
+        completeness is the workflow's gate on transmission. Raises Invalid naming every bad
+        field, NotFound for an unknown authority.
         """
         return creation.create(
             self,
@@ -165,6 +180,9 @@ class RequestService:
             their_reference=their_reference,
             confidential=confidential,
             requesting_authority=requesting_authority,
+            received_on=received_on,
+            channel=channel,
+            received_as=received_as,
         )
 
     def create_and_submit(
@@ -216,7 +234,11 @@ class RequestService:
         if not parties:
             return []
         return self.engine(request).available(
-            request, parties=frozenset(parties), role=actor.role, now=self.clock()
+            request,
+            parties=frozenset(parties),
+            role=actor.role,
+            now=self.clock(),
+            due=Clocks(self.session).due_lookup(request),
         )
 
     def last_change(self, request: Request) -> Event | None:
@@ -273,6 +295,8 @@ class RequestService:
             return resolved
         for i in t.inputs:
             code = inputs.get(i.name)
+            if i.type == "attachments" and isinstance(code, list) and code:
+                self._check_attachments(request, i.name, code)
             if i.type != "authority" or not code:
                 continue
             field = f"inputs.{i.name}"
@@ -292,6 +316,24 @@ class RequestService:
                 )
             resolved[i.name] = authority
         return resolved
+
+    def _check_attachments(self, request: Request, name: str, ids: list[Any]) -> None:
+        """Every id in ``ids`` names an attachment of ``request`` (raises Invalid naming
+        ``inputs.<name>`` otherwise; ids of other requests are not told apart)."""
+        wanted = {i for i in ids if isinstance(i, int) and not isinstance(i, bool)}
+        found = set(
+            self.session.scalars(
+                select(Attachment.id).where(
+                    Attachment.request_id == request.id, Attachment.id.in_(wanted)
+                )
+            )
+        )
+        missing = sorted(wanted - found)
+        if missing:
+            listed = ", ".join(map(str, missing))
+            raise Invalid(
+                FieldError(f"inputs.{name}", f"no attachment {listed} on {request.reference}")
+            )
 
     def fire(
         self,
@@ -323,14 +365,30 @@ class RequestService:
         inputs = dict(inputs or {})
         authorities = self._resolve_authority_inputs(request, engine, event, inputs, actor)
         source = request.state
+        clocks = Clocks(self.session)
         t = engine.fire(
-            request, event, parties=frozenset(parties), role=actor.role, inputs=inputs, now=now
+            request,
+            event,
+            parties=frozenset(parties),
+            role=actor.role,
+            inputs=inputs,
+            now=now,
+            today=clocks.calendar(actor.authority).local_date(now),
+            due=clocks.due_lookup(request),
         )
         wf = engine.workflow
         fields = dict(request.fields)
         for i in t.inputs:
             if i.to_field and i.name in inputs:
                 fields[i.to_field] = inputs[i.name]
+        # A recorded value replaced by an event that leaves the request where it is (a
+        # correction): the history keeps both, and the deadlines counted from it move.
+        corrected = {
+            name: {"from": request.fields[name], "to": value}
+            for name, value in fields.items()
+            if t.dest is None and name in request.fields and request.fields[name] != value
+        }
+        counted = clocks.counted_dues(request, engine.workflow) if corrected else {}
         if fields != request.fields:
             request.fields = fields
         if "executing_authority" in authorities:
@@ -344,13 +402,18 @@ class RequestService:
         if state.final:
             request.closed_at = now
             request.outcome = dest
+        elif request.closed_at is not None:
+            # An after-closure event (18.19 consent) opens the request again for a while.
+            request.closed_at = None
+            request.outcome = None
         try:
             self.session.flush()
         except (StaleDataError, OperationalError) as exc:
             raise Conflict(f"{reference} was changed by someone else at the same time") from exc
 
-        clocks = Clocks(self.session)
         clocks.on_transition(request, wf, t.dest, t.by, now)
+        if corrected:
+            clocks.on_edit(request, wf, corrected, counted, now)
         if t.extends:
             clocks.extend(request, wf, t.extends, now)
         data: dict[str, Any] = {"event": event, "from": source, "to": dest, "by": t.by}
@@ -358,8 +421,18 @@ class RequestService:
             data["inputs"] = {
                 k: v.isoformat() if isinstance(v, date) else v for k, v in inputs.items()
             }
+        if corrected:
+            data["corrected"] = corrected
         if comment:
             data["comment"] = comment
+        data[replay.ROW] = replay.recorded(
+            self.session,
+            request,
+            replay.TRANSITION,
+            fields_set={
+                i.to_field: inputs[i.name] for i in t.inputs if i.to_field and i.name in inputs
+            },
+        )
         moved = chain.append(
             self.session,
             request,
@@ -391,10 +464,10 @@ class RequestService:
         ``fields`` maps field names to new values; None or empty removes a field; fields not
         named keep their value. Header arguments left out keep theirs. Checked like
         :meth:`create` (types and names; completeness waits for transmission). Guarantees:
-        the changes and one ``fields_changed`` history event naming what changed (names, not
-        values) are written together, with the running deadlines counted from what changed
-        (``needed_by``, an anchor field, a ``when`` field) brought in line; nothing is written
-        when nothing changed (returns None).
+        the changes and one ``fields_changed`` history event naming what changed and
+        recording the new values are written together, with the running deadlines counted
+        from what changed (``needed_by``, an anchor field, a ``when`` field) brought in line;
+        nothing is written when nothing changed (returns None).
         Raises NotFound if the actor is no party; Conflict if the request changed since
         ``expected_version`` (naming who and when); NotAllowed once transmitted, for the
         requested or executing side, or in a state the other side owns; Invalid naming each
@@ -462,7 +535,11 @@ class RequestService:
             EventKind.ASSIGNED,
             actor_user_id=actor.user_id,
             actor_authority_id=actor.authority.id,
-            data={"from": previous, "to": assignee.username if assignee else None},
+            data={
+                "from": previous,
+                "to": assignee.username if assignee else None,
+                replay.ROW: replay.recorded(self.session, request, ("assignee",)),
+            },
             at=self.clock(),
         )
 

@@ -3,9 +3,9 @@
 
 For each request to a view declared with :func:`login_required` or :func:`public`, in order:
 
-1. The body is capped before anything can read it: :data:`FORM_MAX_BYTES` for forms,
-   ``MLA_MAX_UPLOAD_MB`` (and a little for the form around the file) for upload routes; past
-   it the answer is 413.
+1. The body is capped before anything can read it: :data:`FORM_MAX_BYTES` for forms (past
+   it the answer is 413); an upload route's body is the evidence intake's, which refuses it
+   (413) as the stream crosses ``MLA_MAX_UPLOAD_MB``.
 2. Sign-in is decided from the session cookie alone: an anonymous caller is sent to sign in,
    a lower role gets 403, and not one byte of the body has been read.
 3. A state-changing request must carry the session's CSRF token (header, else form field);
@@ -52,14 +52,12 @@ from flask_babel import gettext as _
 
 from mla.authorities.models import Role, User
 from mla.db import begin_write, get_session
-from mla.errors import Conflict, Invalid, MLAError, NotAllowed, has_nul
+from mla.errors import Conflict, FieldError, Invalid, MLAError, NotAllowed, TooLarge, has_nul
 from mla.requests.service import Actor
 from mla.web import bp, security
 
 # Every form of the UI is a few KiB; the longest (a request with many persons) well under.
 FORM_MAX_BYTES = 1 << 20
-# The form fields sent with an uploaded file (CSRF token, file name, multipart framing).
-UPLOAD_ENVELOPE_BYTES = 1 << 20
 
 View = Callable[..., ResponseReturnValue]
 FormRender = Callable[[dict[str, list[str]], MLAError], ResponseReturnValue]
@@ -83,6 +81,17 @@ def form(render: FormRender, *, conflict_field: str | None = None) -> None:
     g.web_form = _Form(render, conflict_field)
 
 
+def _messages(exc: MLAError) -> list[FieldError]:
+    """The error's messages by field, in the reader's language where mla has them."""
+    if isinstance(exc, TooLarge) and exc.limit is not None:
+        limit = exc.limit >> 20
+        return [FieldError(e.field, _("the file is larger than the %(limit)s MiB limit",
+                                      limit=limit)) for e in exc.errors]  # fmt: skip
+    if isinstance(exc, Invalid):
+        return exc.errors
+    return [FieldError("", exc.message)]
+
+
 def field_messages(exc: MLAError, field: str = "") -> dict[str, list[str]]:
     """Field name → the messages shown under it ('' for the whole form).
 
@@ -90,18 +99,13 @@ def field_messages(exc: MLAError, field: str = "") -> dict[str, list[str]]:
     messages become translatable, their rendering in the reader's language goes here.
     """
     out: dict[str, list[str]] = {}
-    if isinstance(exc, Invalid):
-        for e in exc.errors:
-            out.setdefault(e.field, []).append(e.message)
-    else:
-        out[field] = [exc.message]
+    for e in _messages(exc):
+        out.setdefault(e.field if isinstance(exc, Invalid) else field, []).append(e.message)
     return out
 
 
 def _reason(exc: MLAError) -> str:
-    if isinstance(exc, Invalid):
-        return "; ".join(f"{e.field}: {e.message}" if e.field else e.message for e in exc.errors)
-    return exc.message
+    return "; ".join(f"{e.field}: {e.message}" if e.field else e.message for e in _messages(exc))
 
 
 def _wants_json() -> bool:
@@ -148,11 +152,8 @@ def _refused(exc: MLAError, back: str | None) -> ResponseReturnValue:
 def _guarded(view: View, role: Role | None, upload: bool, writes: bool, back: str | None) -> View:
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> ResponseReturnValue:
-        request.max_content_length = (
-            (int(current_app.config["MLA_MAX_UPLOAD_MB"]) << 20) + UPLOAD_ENVELOPE_BYTES
-            if upload
-            else FORM_MAX_BYTES
-        )
+        # An upload's limit is the evidence intake's, enforced as the stream crosses it.
+        request.max_content_length = None if upload else FORM_MAX_BYTES
         user: User | None = g.get("user")
         if role is not None:
             if user is None:

@@ -29,6 +29,12 @@ def _value(kind: str, name: str, form: MultiDict[str, str], errors: list[FieldEr
         return form.get(name) in ("on", "true", "1", "yes")
     if kind == "persons":
         return _persons(name, form) or None
+    if kind == "attachments":  # attachment numbers, typed or ticked
+        ids = [v for given in form.getlist(name) for v in given.replace(",", " ").split()]
+        if not all(v.isdigit() for v in ids):
+            errors.append(FieldError(name, "must be attachment numbers"))
+            return None
+        return [int(v) for v in ids] or None
     raw = (form.get(name) or "").strip()
     if not raw:
         return None

@@ -2,16 +2,22 @@
 
 File naming: ``<name>.yaml`` holds the current version of workflow ``<name>``; older versions
 stay beside it as ``<name>.v<N>.yaml`` because a request keeps the version it was opened under.
+
+Liveness findings (:mod:`mla.workflow.liveness`) are errors in the newest version of a
+workflow and warnings in a superseded one: an old version is kept only so that the requests
+opened under it stay readable, and refusing it would lock those requests away. The newest
+version's stop the start (:func:`load_all`) as ``mla workflows check`` does.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from mla.errors import ConfigError, NotFound
+from mla.workflow.liveness import liveness
 from mla.workflow.loader import DefinitionError, build
 from mla.workflow.model import Workflow
 from mla.workflow.registry import GUARDS
@@ -28,11 +34,14 @@ class WorkflowInvalid(ConfigError):
         super().__init__("\n".join(str(e) for e in errors))
 
 
-def _check_one(path: Path) -> tuple[Workflow | None, list[DefinitionError]]:
+def _check_one(path: Path, *, live: bool = True) -> tuple[Workflow | None, list[DefinitionError]]:
     wf, errors = build(path)
     if wf is None:
         return None, errors
     errors += validate(wf, GUARDS)
+    # Liveness reads a sound graph; on a broken one it would only repeat the breakage.
+    if live and not errors:
+        errors += liveness(wf)
     errors.sort(key=lambda e: e.line)
     return wf, errors
 
@@ -66,7 +75,8 @@ def _file_name_errors(path: Path, wf: Workflow) -> list[DefinitionError]:
 
 
 def check(path: str | Path) -> list[DefinitionError]:
-    """Every error in the definition at ``path`` (empty when it is valid). Never raises."""
+    """Every error in the definition at ``path`` (empty when it is valid), liveness findings
+    included as errors (alone, a file is the newest version it knows of). Never raises."""
     return _check_one(Path(path))[1]
 
 
@@ -84,14 +94,16 @@ def definition_files(directory: str | Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
 
 
-def check_all(paths: Iterable[str | Path]) -> tuple[list[Workflow], list[DefinitionError]]:
-    """Check each file and the set: no (name, version) twice; the current file
-    (``<name>.yaml``) holds the highest version of its name."""
+def _check_set(
+    paths: Iterable[str | Path],
+) -> tuple[list[Workflow], list[DefinitionError], list[DefinitionError]]:
+    """The sound workflows, the structural errors, and the liveness findings (warnings in a
+    version superseded by a newer one of the same name among ``paths``)."""
     workflows: list[Workflow] = []
     errors: list[DefinitionError] = []
     seen: dict[tuple[str, int], str] = {}
     for path in map(Path, paths):
-        wf, errs = _check_one(path)
+        wf, errs = _check_one(path, live=False)
         if wf is not None:
             errs += _file_name_errors(path, wf)
         errors += errs
@@ -120,14 +132,29 @@ def check_all(paths: Iterable[str | Path]) -> tuple[list[Workflow], list[Definit
                     f"version of {wf.name!r} ({newest}), not {wf.version}",
                 )
             )
-    return workflows, errors
+    findings = []
+    for wf in workflows:
+        superseded = any(w.name == wf.name and w.version > wf.version for w in workflows)
+        findings += [replace(e, warning=superseded) for e in liveness(wf)]
+    return workflows, errors, findings
+
+
+def check_all(paths: Iterable[str | Path]) -> tuple[list[Workflow], list[DefinitionError]]:
+    """Check each file and the set: no (name, version) twice; the current file
+    (``<name>.yaml``) holds the highest version of its name; no dead ends (liveness), which
+    are errors in the newest version of a workflow and warnings (``warning``) in older ones.
+    The set is valid when no item of the list is an error."""
+    workflows, errors, findings = _check_set(paths)
+    return workflows, errors + findings
 
 
 @dataclass(frozen=True)
 class WorkflowSet:
-    """Every loaded workflow version, keyed by (name, version)."""
+    """Every loaded workflow version, keyed by (name, version), and the dead ends found in
+    superseded versions (warnings, not fatal at start)."""
 
     workflows: dict[tuple[str, int], Workflow]
+    findings: tuple[DefinitionError, ...] = field(default=(), compare=False)
 
     def get(self, name: str, version: int) -> Workflow:
         """The workflow ``name`` at ``version``; raises :class:`mla.errors.NotFound`."""
@@ -154,8 +181,12 @@ class WorkflowSet:
 
 
 def load_all(directory: str | Path) -> WorkflowSet:
-    """Load every definition in ``directory``; raises :class:`WorkflowInvalid` if any is bad."""
-    workflows, errors = check_all(definition_files(directory))
+    """Load every definition in ``directory``; raises :class:`WorkflowInvalid` if any breaks a
+    structural rule or the newest version of a workflow has a dead end. A superseded
+    version's dead ends (it stays for the requests opened under it, which an operator moves
+    on with ``mla workflows migrate``) do not stop the load: they are in ``findings``."""
+    workflows, errors, findings = _check_set(definition_files(directory))
+    errors += [f for f in findings if not f.warning]
     if errors:
         raise WorkflowInvalid(errors)
-    return WorkflowSet({wf.key: wf for wf in workflows})
+    return WorkflowSet({wf.key: wf for wf in workflows}, tuple(findings))

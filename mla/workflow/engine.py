@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, cast
 
 from transitions import Machine
@@ -22,8 +22,18 @@ from transitions import Machine
 from mla.errors import Conflict, FieldError, Invalid, NotAllowed
 from mla.workflow.definition import WorkflowSet
 from mla.workflow.model import ROLES, Transition, Workflow
-from mla.workflow.registry import GUARDS, INPUT_GUARDS, Guard, GuardContext
-from mla.workflow.values import input_errors
+from mla.workflow.registry import (
+    GUARDS,
+    INPUT_GUARDS,
+    DueLookup,
+    Guard,
+    GuardContext,
+    extension_refused,
+    missing,
+    required_fields,
+    supplied,
+)
+from mla.workflow.values import input_errors, is_blank
 
 
 def _condition(name: str, guard: Guard) -> Callable[[Any], bool]:
@@ -64,12 +74,14 @@ class RegistryMachine(Machine):
 @dataclass(frozen=True, slots=True)
 class Availability:
     """An event open from the current state to the caller's party; ``allowed`` False with a
-    ``reason`` when its role or a guard on the request stops it now."""
+    ``reason`` when its role or a guard on the request stops it now. ``missing``: the fields
+    its guards require that the request lacks and its inputs do not supply."""
 
     event: str
     transition: Transition
     allowed: bool
     reason: str | None
+    missing: tuple[str, ...] = ()
 
 
 def _role_rank(role: str) -> int:
@@ -135,18 +147,25 @@ class Engine:
         role: str,
         inputs: Mapping[str, Any],
         now: datetime,
+        today: date | None = None,
+        due: DueLookup | None = None,
     ) -> Transition:
         """Take ``event`` on ``model`` (anything with ``state``, ``fields``, ``legal_basis``,
-        ``executing_authority_code``, ``kind``) and set ``model.state``.
+        ``executing_authority_code``, ``requested_authority_code``, ``requested_languages``,
+        ``kind``) and set ``model.state``.
 
         Requires: ``parties`` — the parties the caller acts as on this request; ``role`` — the
         caller's role. Guarantees: on return ``model.state`` is the transition's target; on an
-        exception ``model.state`` is unchanged. Storing ``to_field`` inputs, deadlines and
-        history is the caller's job. Raises, in this order of checks:
+        exception ``model.state`` is unchanged. ``today``: the actor's local date, after which
+        ``past`` date inputs are refused (default: ``now``'s UTC date); ``due``: the deadline
+        service's answer for the guards that ask whether a deadline has fallen due. Storing
+        ``to_field`` inputs, deadlines and history is the caller's job. Raises, in this
+        order of checks:
         :class:`Invalid` (field ``event``) for an unknown event; :class:`Conflict` when the
         event is not open from the current state; :class:`NotAllowed` for the wrong party or
         too low a role; :class:`Invalid` naming each bad ``inputs.<name>``; :class:`Conflict`
-        with the guard's reason when a guard blocks.
+        with the guard's reason when a guard blocks or an ``extends`` event's deadline is not
+        running or already extended.
         """
         if event not in self._events:
             raise Invalid(FieldError("event", f"{event!r} is not an event of {self.workflow.name}"))
@@ -159,41 +178,64 @@ class Engine:
         denied = self.denied(t, parties, role)
         if denied:
             raise NotAllowed(denied)
-        errors = input_errors(t, self.workflow, model.legal_basis, inputs)
+        errors = input_errors(
+            t, self.workflow, model.legal_basis, inputs, now.date() if today is None else today
+        )
         if errors:
             raise Invalid(errors)
         ctx = GuardContext(
-            request=model, inputs=inputs, workflow=self.workflow, now=now, transition=t
+            request=model, inputs=inputs, workflow=self.workflow, now=now, transition=t, due=due
         )
+        refused = extension_refused(ctx, t.extends) if t.extends and due is not None else None
+        if refused:
+            raise Conflict(refused)
         if not self.machine.events[event].trigger(model, ctx):
             reason = "; ".join(r for _, r in ctx.blocked) or f"{event} did not happen"
             raise Conflict(reason)
         return t
 
     def available(
-        self, model: Any, *, parties: frozenset[str], role: str, now: datetime
+        self,
+        model: Any,
+        *,
+        parties: frozenset[str],
+        role: str,
+        now: datetime,
+        due: DueLookup | None = None,
     ) -> list[Availability]:
         """Events open from ``model.state`` to any of ``parties``, in definition order.
 
-        Guards that judge inputs (``INPUT_GUARDS``) are left to :meth:`fire`; the others are
-        evaluated on the request as it stands.
+        Guards that judge inputs (``INPUT_GUARDS``) are left to :meth:`fire`, and so is a
+        guard whose only lacking fields the event's own inputs supply (``to_field``); the
+        others are evaluated on the request as it stands.
         """
+        wf = self.workflow
         out: list[Availability] = []
-        for t in self.workflow.transitions_from(model.state):
+        for t in wf.transitions_from(model.state):
             if t.by not in parties:
                 continue
             reason = self.denied(t, parties, role)
             if reason is None:
                 ctx = GuardContext(
-                    request=model, inputs={}, workflow=self.workflow, now=now, transition=t
+                    request=model, inputs={}, workflow=wf, now=now, transition=t, due=due
                 )
-                for name in t.guards:
-                    if name not in INPUT_GUARDS:
-                        reason = GUARDS[name](ctx)
-                        if reason is not None:
-                            break
-            out.append(Availability(t.event, t, reason is None, reason))
+                if t.extends and due is not None:
+                    reason = extension_refused(ctx, t.extends)
+                for name in t.guards if reason is None else ():
+                    if name in INPUT_GUARDS or self._supplied_by_inputs(t, name, model):
+                        continue
+                    reason = GUARDS[name](ctx)
+                    if reason is not None:
+                        break
+            lacking = tuple(missing(wf, t, model.legal_basis, model.fields))
+            out.append(Availability(t.event, t, reason is None, reason, lacking))
         return out
+
+    def _supplied_by_inputs(self, t: Transition, guard: str, model: Any) -> bool:
+        """Whether ``guard`` lacks fields on ``model`` and ``t``'s inputs supply every one."""
+        required = required_fields(self.workflow, t, model.legal_basis, model.fields, (guard,))
+        lacking = {f for f in required if is_blank(model.fields.get(f))}
+        return bool(lacking) and lacking <= supplied(t)
 
 
 class Engines:

@@ -39,30 +39,35 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class DefinitionError:
+    """A rule a definition breaks, at ``file``:``line``. ``warning``: reported, not fatal (a
+    liveness finding in a superseded version, kept only for the requests opened under it)."""
+
     file: str
     line: int
     reason: str
+    warning: bool = False
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.reason}"
+        severity = "warning: " if self.warning else ""
+        return f"{self.file}:{self.line}: {severity}{self.reason}"
 
 
-_DURATION = re.compile(r"^([+-]?\d+)\s+(?:(calendar|business)\s+days?|(hours?))$")
+_DURATION = re.compile(r"^([+-]?\d+)\s+(?:(calendar|business)\s+days?|(hours?)|(months?))$")
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _CODE = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 
 TOP_KEYS = {"name", "version", "labels", "fields", "legal_bases", "states", "initial"}
 TOP_KEYS |= {"transitions", "targets"}
 FIELD_KEYS = {"name", "type", "required", "choices", "labels", "help", "required_in"}
-FIELD_KEYS |= {"required_unless", "bases"}
+FIELD_KEYS |= {"required_unless", "bases", "past"}
 BASIS_KEYS = {"code", "labels", "refusal_grounds", "figures"}
 STATE_KEYS = {"name", "owner", "final", "initial", "kind", "labels", "deadlines", "clock_stops"}
 DEADLINE_KEYS = {"name", "within", "anchor", "labels", "escalation", "runs_through"}
-DEADLINE_KEYS |= {"extension", "when"}
+DEADLINE_KEYS |= {"extension", "when", "party"}
 STEP_KEYS = {"at", "to"}
 TRANSITION_KEYS = {"event", "sources", "dest", "stay", "by", "roles", "guards", "inputs"}
-TRANSITION_KEYS |= {"labels", "extends"}
-INPUT_KEYS = {"name", "type", "required", "choices", "labels", "to_field"}
+TRANSITION_KEYS |= {"labels", "extends", "after_closure"}
+INPUT_KEYS = {"name", "type", "required", "choices", "labels", "to_field", "past"}
 CHOICE_KEYS = {"code", "labels"}
 
 
@@ -189,10 +194,22 @@ class _Builder:
             self.err(line, f"{where} must be a duration such as {example}, got {value!r}")
             return None
         amount = int(match.group(1))
-        unit = "hours" if match.group(3) else f"{match.group(2)}_days"
+        if match.group(3):
+            unit = "hours"
+        elif match.group(4):
+            unit = "months"
+        else:
+            unit = f"{match.group(2)}_days"
         if amount < 0 and not signed:
             self.err(line, f"{where} must not be negative")
         return Duration(amount, unit)  # type: ignore[arg-type]
+
+    def past(self, m: LineMap, kind: str, where: str) -> bool:
+        """``past: true``: only a date (or date and time) can be required to lie in the past."""
+        past = self.flag(m, "past", where)
+        if past and kind not in ("date", "datetime"):
+            self.err(m.line_of("past"), f"'past' of {where} applies only to a date")
+        return past
 
     def choices(self, m: LineMap, key: str, where: str) -> tuple[Choice, ...]:
         def build(c: LineMap, w: str) -> Choice:
@@ -225,6 +242,7 @@ class _Builder:
             required_in=self.names(m, "required_in", where),
             required_unless=unless,
             bases=self.names(m, "bases", where),
+            past=self.past(m, ftype, where),
             line=m.line,
         )
 
@@ -289,6 +307,7 @@ class _Builder:
             runs_through=self.names(m, "runs_through", where),
             extension=extension,
             when=when if isinstance(when, str) else None,
+            party=self.enum(m, "party", PARTIES, where, None),
             line=m.line,
         )
 
@@ -330,6 +349,7 @@ class _Builder:
             choices=choices,
             choices_from=choices_from,
             to_field=m.get("to_field") if isinstance(m.get("to_field"), str) else None,
+            past=self.past(m, itype, where),
             line=m.line,
         )
 
@@ -352,6 +372,7 @@ class _Builder:
             guards=self.names(m, "guards", where),
             inputs=tuple(self.items(m, "inputs", where, self.input)),
             extends=m.get("extends") if isinstance(m.get("extends"), str) else None,
+            after_closure=self.flag(m, "after_closure", where),
             line=m.line,
         )
 

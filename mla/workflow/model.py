@@ -26,14 +26,28 @@ FIELD_TYPES = (
     "boolean",
     "integer",
     "persons",
+    # A language code, checked against the requested authority's accepted languages.
+    "language",
+    # A treaty code from the directory of bilateral treaties.
+    "treaty",
 )
-INPUT_TYPES = ("text", "longtext", "choice", "multichoice", "date", "authority", "boolean")
-UNITS = ("calendar_days", "business_days", "hours")
+# ``attachments``: ids of attachments of the request (documents an event brings with it).
+INPUT_TYPES = (
+    "text",
+    "longtext",
+    "choice",
+    "multichoice",
+    "date",
+    "authority",
+    "boolean",
+    "attachments",
+)
+UNITS = ("calendar_days", "business_days", "hours", "months")
 RECIPIENTS = ("assignee", "clerks", "supervisors", "admins", "counterpart")
 STATE_KINDS = ("consultation", "refusal", "postponement")
 PERSON_KEYS = ("name", "nationality", "location", "role")
 
-Unit = Literal["calendar_days", "business_days", "hours"]
+Unit = Literal["calendar_days", "business_days", "hours", "months"]
 Labels = Mapping[str, str]
 
 
@@ -99,6 +113,10 @@ class Deadline:
       like urgency and confidentiality), when that is set.
     - ``when``: a boolean field; the deadline runs only when that field is true.
     - ``extension``: it may be extended once by this much (a transition with ``extends``).
+    - ``party``: the party that must meet it, when not the declaring state's owner (a
+      detention clock the requested state keeps while the requesting state holds the
+      request); its authority's calendar and time zone count it and its people are escalated
+      to, ``counterpart`` being the other side.
     """
 
     name: str
@@ -109,6 +127,7 @@ class Deadline:
     runs_through: tuple[str, ...] = ()
     extension: Duration | None = None
     when: str | None = None
+    party: str | None = None
     line: int = dc_field(default=0, compare=False, repr=False)
 
     @property
@@ -121,7 +140,8 @@ class Field:
     """A request field. Required when ``required`` and the basis is in ``bases`` (empty: all),
     unless every value of a field named in ``required_unless`` is among the listed codes
     (e.g. facts are not needed when the only assistance sought is service of documents).
-    ``required_in`` names checkpoints (e.g. ``provisional_arrest``) with their own guard."""
+    ``required_in`` names checkpoints (e.g. ``provisional_arrest``) with their own guard.
+    ``past``: a date that must not be later than today (the date of an arrest, of receipt)."""
 
     name: str
     type: str
@@ -132,6 +152,7 @@ class Field:
     required_in: tuple[str, ...] = ()
     required_unless: Mapping[str, tuple[str, ...]] = dc_field(default_factory=dict)
     bases: tuple[str, ...] = ()
+    past: bool = False
     line: int = dc_field(default=0, compare=False, repr=False)
 
 
@@ -163,7 +184,8 @@ class State:
 class Input:
     """What the actor gives when firing an event. ``choices_from`` = ``refusal_grounds`` means
     the request's legal basis's closed list. ``to_field``: the service stores the value into
-    ``request.fields[to_field]`` (e.g. the arrest date that anchors a deadline)."""
+    ``request.fields[to_field]`` (e.g. the arrest date that anchors a deadline); given on a
+    ``stay`` event it corrects a recorded value. ``past``: a date not later than today."""
 
     name: str
     type: str
@@ -172,6 +194,7 @@ class Input:
     choices: tuple[Choice, ...] = ()
     choices_from: str | None = None
     to_field: str | None = None
+    past: bool = False
     line: int = dc_field(default=0, compare=False, repr=False)
 
 
@@ -193,6 +216,9 @@ class Transition:
     guards: tuple[str, ...] = ()
     inputs: tuple[Input, ...] = ()
     extends: str | None = None
+    # Leaves a final state (e.g. consent to use the evidence further, asked after closure):
+    # the request is open again until it comes back to a final state.
+    after_closure: bool = False
     line: int = dc_field(default=0, compare=False, repr=False)
 
     @property
@@ -256,6 +282,31 @@ class Workflow:
             if "complete" in t.guards and not t.inputs and t.by == "requesting":
                 return t.event
         return None
+
+    def intake_states(self) -> tuple[str, ...]:
+        """The states a requesting state's transmission reaches: a requesting-party event from
+        a state of its preparation (reached from the initial state through states it holds)
+        into one the requested side holds, in definition order. Where a request received
+        from a state not on mla is recorded as starting."""
+        preparing = {self.initial}
+        frontier = [self.initial]
+        while frontier:
+            for t in self.transitions_from(frontier.pop()):
+                state = self.states.get(t.dest or "")
+                if state is None or state.name in preparing:
+                    continue
+                if state.owner == "requesting" and not state.final:
+                    preparing.add(state.name)
+                    frontier.append(state.name)
+        out: list[str] = []
+        for t in self.transitions:
+            if t.by != "requesting" or t.dest is None or t.dest in out:
+                continue
+            if self.states[t.dest].owner != "requested" or self.states[t.dest].final:
+                continue
+            if preparing.intersection(t.sources):
+                out.append(t.dest)
+        return tuple(out)
 
     def figures(self, basis: str) -> dict[str, int]:
         """The deadline figures in force for ``basis``: the targets, overridden by the basis's

@@ -4,23 +4,73 @@ A guard takes a :class:`GuardContext` and returns None when satisfied, or a reas
 can read when not. Guards are pure: they read the request and the inputs, never write.
 Definitions name guards; the engine resolves those names here and nowhere else (no dotted
 import paths, no model methods), so a YAML file cannot make the process run arbitrary code.
+
+Each guard also declares what it needs (:class:`Needs`): the request fields it requires, an
+executing authority, the inputs it judges. That declaration is the one source the validator's
+liveness check (:mod:`mla.workflow.liveness`) and the API's ``requires`` and ``missing`` read;
+a guard must not need more than it declares.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
-from mla.workflow.model import Transition, Workflow
-from mla.workflow.values import as_date, field_errors
+from mla.workflow.model import Field, Transition, Workflow
+from mla.workflow.values import as_date, field_errors, is_blank, is_required
+
+
+@dataclass(frozen=True, slots=True)
+class Needs:
+    """What a guard needs to pass, beside the clock.
+
+    ``required_fields``: the workflow's required fields for the request's basis (``required``,
+    ``bases``, ``required_unless``). ``checkpoint``: the fields whose ``required_in`` names it.
+    ``fields``: these fields by name. ``executing_authority``: an executing authority, on the
+    request already or given as the event's ``executing_authority`` input. ``inputs``: inputs
+    the actor must give with the event (the event must declare them). A guard that waits
+    for a period to run out declares only its date field: time brings the rest about.
+    """
+
+    required_fields: bool = False
+    checkpoint: str | None = None
+    fields: tuple[str, ...] = ()
+    executing_authority: bool = False
+    inputs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Requirement:
+    """A field a transition's guards require: under ``bases`` only (empty: every basis), and
+    not when every value of a field named in ``unless`` is among the codes listed."""
+
+    name: str
+    bases: tuple[str, ...] = ()
+    unless: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class RunningDeadline:
+    """The deadline service's answer about a running deadline of the request: when it falls
+    due, in the time zone of the authority whose calendar counts it, and whether its one
+    extension has been used."""
+
+    due: datetime
+    extended: bool
+
+
+# None: the deadline of that name is not running (never started, closed or paused).
+DueLookup = Callable[[str], RunningDeadline | None]
 
 
 @dataclass
 class GuardContext:
     """Everything a guard may look at. ``blocked`` collects (guard, reason) pairs as the
-    machine evaluates conditions, so the engine can report why a transition did not happen."""
+    machine evaluates conditions, so the engine can report why a transition did not happen.
+    ``due`` asks the deadline service about the request's deadlines (a guard never counts
+    days itself)."""
 
     request: Any
     inputs: Mapping[str, Any]
@@ -28,11 +78,23 @@ class GuardContext:
     now: datetime
     transition: Transition | None = None
     blocked: list[tuple[str, str]] = field(default_factory=list)
+    due: DueLookup | None = None
+
+    @property
+    def fields(self) -> dict[str, Any]:
+        """The request's fields as they will be once the event fires: a value given for an
+        input with ``to_field`` counts, so an event can supply what its own guard requires."""
+        values = dict(self.request.fields)
+        for i in self.transition.inputs if self.transition is not None else ():
+            if i.to_field is not None and not is_blank(self.inputs.get(i.name)):
+                values[i.to_field] = self.inputs[i.name]
+        return values
 
 
 Guard = Callable[[GuardContext], str | None]
 
 GUARDS: dict[str, Guard] = {}
+NEEDS: dict[str, Needs] = {}
 # Guards that judge what the actor types in; ``Engine.available`` cannot evaluate them before
 # the actor has given inputs, so it leaves them to ``fire``.
 INPUT_GUARDS: set[str] = set()
@@ -41,11 +103,14 @@ INPUT_GUARDS: set[str] = set()
 MIN_REASONS_LENGTH = 20
 
 
-def guard(name: str, *, judges_inputs: bool = False) -> Callable[[Guard], Guard]:
+def guard(name: str, *, needs: Needs, judges_inputs: bool = False) -> Callable[[Guard], Guard]:
+    """Register a guard under ``name``, declaring what it ``needs`` (``Needs()``: nothing)."""
+
     def register(func: Guard) -> Guard:
         if name in GUARDS:
             raise ValueError(f"guard {name!r} registered twice")
         GUARDS[name] = func
+        NEEDS[name] = needs
         if judges_inputs:
             INPUT_GUARDS.add(name)
         return func
@@ -64,41 +129,61 @@ def _text(ctx: GuardContext, name: str) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def _figure(ctx: GuardContext, name: str) -> int | None:
-    return ctx.workflow.figures(ctx.request.legal_basis).get(name)
-
-
-def _lapsed(ctx: GuardContext, field_name: str, figure: str, what: str) -> str | None:
-    start = as_date(ctx.request.fields.get(field_name))
-    days = _figure(ctx, figure)
-    if start is None:
-        return f"the {field_name.replace('_', ' ')} is not recorded"
-    if days is None:
-        return f"legal basis {ctx.request.legal_basis!r} sets no {figure}"
-    # Treaty periods are counted in calendar days; the period ends at the end of its last day.
-    ends = start + timedelta(days=days)
-    if ctx.now.date() <= ends:
-        return f"the {what} runs until {ends.isoformat()}"
+def _fallen_due(ctx: GuardContext, deadline: str) -> str | None:
+    """None once the running deadline ``deadline`` has fallen due, as the deadline service
+    counts it (the owning authority's calendar and time zone, to the end of the last day)."""
+    what = deadline.replace("_", " ")
+    running = ctx.due(deadline) if ctx.due is not None else None
+    if running is None:
+        return f"the deadline {what} is not running"
+    if ctx.now <= running.due:
+        return f"the deadline {what} runs until {running.due.strftime('%Y-%m-%d %H:%M %Z')}"
     return None
 
 
-@guard("complete")
+def extension_refused(ctx: GuardContext, deadline: str) -> str | None:
+    """Why the deadline ``deadline`` cannot be extended now (not running, or its one
+    extension already used), or None. The engine asks it of every ``extends`` event."""
+    what = deadline.replace("_", " ")
+    running = ctx.due(deadline) if ctx.due is not None else None
+    if running is None:
+        return f"the deadline {what} is not running"
+    if running.extended:
+        return f"the deadline {what} has already been extended once"
+    return None
+
+
+@guard("complete", needs=Needs(required_fields=True))
 def complete(ctx: GuardContext) -> str | None:
     """Every required field of the request's basis is present and valid."""
-    errors = field_errors(ctx.workflow, ctx.request.legal_basis, ctx.request.fields)
+    errors = field_errors(ctx.workflow, ctx.request.legal_basis, ctx.fields)
     return f"the request is incomplete: {_summarise(errors)}" if errors else None
 
 
-@guard("provisional_arrest_complete")
+@guard("language_accepted", needs=Needs(fields=("language",)))
+def language_accepted(ctx: GuardContext) -> str | None:
+    """The request is in a language the requested authority accepts (Palermo 18.14), as
+    its directory entry lists them."""
+    language = ctx.request.fields.get("language")
+    accepted = ctx.request.requested_languages
+    if not accepted or language in accepted:
+        return None
+    return (
+        f"{ctx.request.requested_authority_code} does not accept requests in {language!r}; "
+        f"it accepts {', '.join(accepted)} (18.14)"
+    )
+
+
+@guard("provisional_arrest_complete", needs=Needs(checkpoint="provisional_arrest"))
 def provisional_arrest_complete(ctx: GuardContext) -> str | None:
     """The fields a provisional arrest request needs (``required_in: [provisional_arrest]``)."""
     errors = field_errors(
-        ctx.workflow, ctx.request.legal_basis, ctx.request.fields, checkpoint="provisional_arrest"
+        ctx.workflow, ctx.request.legal_basis, ctx.fields, checkpoint="provisional_arrest"
     )
     return f"the provisional arrest request is incomplete: {_summarise(errors)}" if errors else None
 
 
-@guard("executing_authority_set", judges_inputs=True)
+@guard("executing_authority_set", judges_inputs=True, needs=Needs(executing_authority=True))
 def executing_authority_set(ctx: GuardContext) -> str | None:
     """An executing authority is named, in this event's inputs or already on the request.
     Whether the code exists in the directory is for the request service to check."""
@@ -107,7 +192,7 @@ def executing_authority_set(ctx: GuardContext) -> str | None:
     return "no executing authority is named"
 
 
-@guard("grounds_valid", judges_inputs=True)
+@guard("grounds_valid", judges_inputs=True, needs=Needs(inputs=("grounds", "reasons")))
 def grounds_valid(ctx: GuardContext) -> str | None:
     """At least one ground, each from the basis's closed list, and written reasons."""
     grounds = ctx.inputs.get("grounds") or []
@@ -126,20 +211,20 @@ def grounds_valid(ctx: GuardContext) -> str | None:
     return None
 
 
-@guard("nationality_ground", judges_inputs=True)
+@guard("nationality_ground", judges_inputs=True, needs=Needs(inputs=("grounds",)))
 def nationality_ground(ctx: GuardContext) -> str | None:
     """The refusal rests on the person being a national (aut dedere aut judicare, 16.10)."""
     grounds = ctx.inputs.get("grounds") or []
     return None if "nationality" in grounds else "the grounds do not include nationality"
 
 
-@guard("conditions_stated", judges_inputs=True)
+@guard("conditions_stated", judges_inputs=True, needs=Needs(inputs=("conditions",)))
 def conditions_stated(ctx: GuardContext) -> str | None:
     """The conditions proposed are written out."""
     return None if _text(ctx, "conditions") else "the conditions must be stated"
 
 
-@guard("resume_date_set", judges_inputs=True)
+@guard("resume_date_set", judges_inputs=True, needs=Needs(inputs=("resume_date",)))
 def resume_date_set(ctx: GuardContext) -> str | None:
     """A postponement or deferral gives a date to resume, later than today."""
     when = as_date(ctx.inputs.get("resume_date"))
@@ -149,14 +234,76 @@ def resume_date_set(ctx: GuardContext) -> str | None:
     return None if when > today else "the date to resume must be in the future"
 
 
-@guard("formal_request_deadline_passed")
+@guard("formal_request_deadline_passed", needs=Needs(fields=("arrest_date",)))
 def formal_request_deadline_passed(ctx: GuardContext) -> str | None:
-    """The period for the formal request after a provisional arrest has run out
-    (the basis's ``formal_request_days`` from the arrest date)."""
-    return _lapsed(ctx, "arrest_date", "formal_request_days", "period for the formal request")
+    """The deadline ``formal_request`` (the period for the formal request after a provisional
+    arrest) has fallen due on its calendar."""
+    return _fallen_due(ctx, "formal_request")
 
 
-@guard("surrender_window_passed")
+@guard("surrender_window_passed", needs=Needs(fields=("surrender_window_start",)))
 def surrender_window_passed(ctx: GuardContext) -> str | None:
-    """The surrender window (the basis's ``surrender_days``) has run out uncollected."""
-    return _lapsed(ctx, "surrender_window_start", "surrender_days", "surrender window")
+    """The deadline ``surrender_window`` has fallen due on its calendar, uncollected."""
+    return _fallen_due(ctx, "surrender_window")
+
+
+# --- what guards need, asked of a definition ------------------------------------------------
+
+
+def _needed(f: Field, needs: Needs) -> bool:
+    return (needs.required_fields and f.required) or _unconditional(f, needs)
+
+
+def _unconditional(f: Field, needs: Needs) -> bool:
+    """Needed whatever the basis and the other fields: by name or by checkpoint."""
+    return f.name in needs.fields or (
+        needs.checkpoint is not None and needs.checkpoint in f.required_in
+    )
+
+
+def requirements(wf: Workflow, t: Transition) -> list[Requirement]:
+    """The fields ``t``'s guards require, in field order, with the condition under which each
+    is required. A field required both unconditionally and conditionally is unconditional."""
+    out = []
+    for f in wf.fields:
+        how = [NEEDS[g] for g in t.guards if g in NEEDS and _needed(f, NEEDS[g])]
+        if any(_unconditional(f, n) for n in how):
+            out.append(Requirement(f.name))
+        elif how:
+            out.append(Requirement(f.name, f.bases, f.required_unless))
+    return out
+
+
+def required_fields(
+    wf: Workflow,
+    t: Transition,
+    basis: str,
+    values: Mapping[str, Any],
+    guards: tuple[str, ...] | None = None,
+) -> list[str]:
+    """The fields the guards of ``t`` (or only ``guards``) require of a request on ``basis``
+    holding ``values``, in field order. With ``values`` empty a ``required_unless`` field
+    counts as required (no value exempts it yet)."""
+    needs = [NEEDS[g] for g in (t.guards if guards is None else guards) if g in NEEDS]
+    return [
+        f.name
+        for f in wf.fields
+        if any(_unconditional(f, n) for n in needs)
+        or (any(n.required_fields for n in needs) and is_required(f, basis, values))
+    ]
+
+
+def supplied(t: Transition) -> set[str]:
+    """The fields ``t``'s own inputs can fill (``to_field``)."""
+    return {i.to_field for i in t.inputs if i.to_field is not None}
+
+
+def missing(wf: Workflow, t: Transition, basis: str, values: Mapping[str, Any]) -> list[str]:
+    """The fields ``t``'s guards require that ``values`` lack and ``t``'s inputs do not
+    supply: what must be added to the request before ``t`` can fire."""
+    given = supplied(t)
+    return [
+        name
+        for name in required_fields(wf, t, basis, values)
+        if is_blank(values.get(name)) and name not in given
+    ]

@@ -119,10 +119,23 @@ def _graph(wf: Workflow, err: Report) -> None:
             err(state.line, f"state {state.name!r} is unreachable from {wf.initial!r}")
         out = wf.transitions_from(state.name)
         leaves = [t for t in out if t.target(state.name) != state.name]
-        if state.final and out:
-            err(out[0].line, f"final state {state.name!r} has a way out (event {out[0].event!r})")
+        exits = [t for t in out if not t.after_closure]
+        if state.final and exits:
+            err(
+                exits[0].line,
+                f"final state {state.name!r} has a way out (event {exits[0].event!r}); "
+                "only an 'after_closure' event may leave a final state",
+            )
         elif not state.final and not leaves:
             err(state.line, f"non-final state {state.name!r} has no way out")
+    for t in wf.transitions:
+        opened = [s for s in t.sources if s in wf.states and not wf.states[s].final]
+        if t.after_closure and (opened or t.dest is None):
+            err(
+                t.line,
+                f"transition {t.event!r} is 'after_closure' but "
+                + (f"leaves non-final state {opened[0]!r}" if opened else "stays where it is"),
+            )
     for t in wf.transitions:
         target = wf.states.get(t.dest or "")
         if target is None or target.kind not in ("refusal", "postponement"):
@@ -186,7 +199,7 @@ def _deadlines(wf: Workflow, err: Report) -> None:
         for name in state.clock_stops:
             if name not in owners:
                 err(state.line, f"state {state.name!r} stops unknown deadline {name!r}")
-            elif owners[name][0].owner == state.owner:
+            elif (owners[name][1].party or owners[name][0].owner) == state.owner:
                 err(
                     state.line,
                     f"state {state.name!r} stops deadline {name!r} of its own party "

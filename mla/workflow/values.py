@@ -15,9 +15,11 @@ from mla.errors import FieldError
 from mla.workflow.model import PERSON_KEYS, Choice, Field, Input, Transition, Workflow
 
 _AUTHORITY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
+_LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
 
 
-def _missing(value: Any) -> bool:
+def is_blank(value: Any) -> bool:
+    """Whether ``value`` counts as not given (None, empty, or only spaces)."""
     return (
         value is None
         or (isinstance(value, str | list | tuple) and not value)
@@ -56,6 +58,12 @@ def _codes(choices: tuple[Choice, ...]) -> set[str]:
 
 def type_error(kind: str, value: Any, choices: tuple[Choice, ...]) -> str | None:
     """Why ``value`` is not a valid ``kind`` (a field or input type), or None."""
+    if kind == "language":
+        ok = isinstance(value, str) and _LANGUAGE.match(value) is not None
+        return None if ok else "must be a language code such as es or en"
+    if kind == "treaty":
+        code_ok = isinstance(value, str) and _AUTHORITY.match(value) is not None
+        return None if code_ok else "must be a treaty code"
     if kind in ("text", "longtext"):
         if not isinstance(value, str):
             return "must be text"
@@ -83,6 +91,11 @@ def type_error(kind: str, value: Any, choices: tuple[Choice, ...]) -> str | None
         if unknown:
             return f"{', '.join(map(str, unknown))} not among {', '.join(sorted(codes))}"
         return "must not repeat a code" if len(set(value)) != len(value) else None
+    if kind == "attachments":
+        ids_ok = isinstance(value, list | tuple) and all(
+            isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value
+        )
+        return None if ids_ok else "must be a list of attachment ids"
     if kind == "persons":
         return _persons_error(value)
     return f"has unknown type {kind}"
@@ -104,6 +117,15 @@ def _persons_error(value: Any) -> str | None:
     return None
 
 
+def past_error(past: bool, value: Any, today: date | None) -> str | None:
+    """Why a ``past`` date ``value`` is refused on ``today`` (the acting authority's local
+    date), or None. Without ``today`` nothing is checked (the caller has no calendar)."""
+    when = as_date(value)
+    if not past or today is None or when is None or when <= today:
+        return None
+    return f"must not be in the future (today is {today.isoformat()})"
+
+
 def is_required(f: Field, basis: str, values: Mapping[str, Any]) -> bool:
     """Whether field ``f`` must be filled for a request on ``basis`` with ``values``."""
     if not f.required or (f.bases and basis not in f.bases):
@@ -123,12 +145,13 @@ def field_errors(
     *,
     partial: bool = False,
     checkpoint: str | None = None,
+    today: date | None = None,
 ) -> list[FieldError]:
     """Every problem with a request's ``values`` under ``wf`` and ``basis``.
 
     ``partial``: a draft being edited — only types and unknown names are checked.
     ``checkpoint``: check the fields whose ``required_in`` names it (e.g. provisional arrest)
-    instead of the generally required ones.
+    instead of the generally required ones. ``today``: refuse ``past`` dates after it.
     """
     errors: list[FieldError] = []
     if basis not in wf.legal_bases:
@@ -138,12 +161,12 @@ def field_errors(
             errors.append(FieldError(name, "is not a field of this kind of request"))
     for f in wf.fields:
         value = values.get(f.name)
-        if _missing(value):
+        if is_blank(value):
             required = checkpoint in f.required_in if checkpoint else is_required(f, basis, values)
             if required and not partial:
                 errors.append(FieldError(f.name, "is required"))
             continue
-        problem = type_error(f.type, value, f.choices)
+        problem = type_error(f.type, value, f.choices) or past_error(f.past, value, today)
         if problem:
             errors.append(FieldError(f.name, problem))
     return errors
@@ -155,9 +178,14 @@ def input_choices(i: Input, wf: Workflow, basis: str) -> tuple[Choice, ...]:
 
 
 def input_errors(
-    t: Transition, wf: Workflow, basis: str, inputs: Mapping[str, Any]
+    t: Transition,
+    wf: Workflow,
+    basis: str,
+    inputs: Mapping[str, Any],
+    today: date | None = None,
 ) -> list[FieldError]:
-    """Every problem with ``inputs`` for transition ``t``; fields are named ``inputs.<name>``."""
+    """Every problem with ``inputs`` for transition ``t``; fields are named ``inputs.<name>``.
+    ``today``: refuse ``past`` dates after it."""
     declared = {i.name: i for i in t.inputs}
     errors = [
         FieldError(f"inputs.{name}", f"is not an input of {t.event}")
@@ -166,11 +194,13 @@ def input_errors(
     ]
     for i in t.inputs:
         value = inputs.get(i.name)
-        if _missing(value):
+        if is_blank(value):
             if i.required:
                 errors.append(FieldError(f"inputs.{i.name}", "is required"))
             continue
-        problem = type_error(i.type, value, input_choices(i, wf, basis))
+        problem = type_error(i.type, value, input_choices(i, wf, basis)) or past_error(
+            i.past, value, today
+        )
         if problem:
             errors.append(FieldError(f"inputs.{i.name}", problem))
     return errors

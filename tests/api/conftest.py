@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,6 +45,7 @@ class Callers:
     mex_supervisor: Api  # requested, a token issued with --role supervisor
     court: Api  # executing, under MEX-FGR
     col: Api  # party to nothing
+    issue: Callable[..., Api]  # issue(authority, role="clerk"): a caller with a new token
 
 
 @pytest.fixture
@@ -59,6 +61,7 @@ def api(client, session, world) -> Callers:
         mex_supervisor=make(world.mex, "supervisor"),
         court=make(world.mex_court),
         col=make(world.col),
+        issue=make,
     )
 
 

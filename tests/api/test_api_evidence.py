@@ -57,7 +57,7 @@ def test_upload_errors_are_problems(api, submitted):
 
 def test_upload_streams_without_reading_the_body_whole(api, submitted, monkeypatch):
     """The request body is read in bounded chunks while the evidence service writes."""
-    from mla.api import multipart
+    from mla.evidence import multipart
 
     sizes: list[int] = []
     real = multipart.MultipartFile.__init__
@@ -82,18 +82,38 @@ def public_hooks(app):
     app.config["MLA_WEBHOOK_ALLOW_PRIVATE"] = True  # no DNS in tests
 
 
-def test_subscriptions_are_per_authority(api, public_hooks):
-    created = api.arg.post(
+def test_subscriptions_are_per_authority(api, world, public_hooks):
+    arg, col = api.issue(world.arg, "admin"), api.issue(world.col, "admin")
+    created = arg.post(
         "/subscriptions", json={"url": "https://cms.example.org/hook", "events": None}
     )
     assert created.status_code == 201, created.json
     body = created.json
     assert body["secret"] and body["active"] is True
-    listed = api.arg.get("/subscriptions").json["items"]
+    listed = arg.get("/subscriptions").json["items"]
     assert [s["id"] for s in listed] == [body["id"]] and "secret" not in listed[0]
-    assert api.col.get("/subscriptions").json["items"] == []
-    assert api.col("DELETE", f"/subscriptions/{body['id']}").status_code == 404
-    assert api.arg("DELETE", f"/subscriptions/{body['id']}").status_code == 204
-    assert api.arg.get("/subscriptions").json["items"] == []
-    bad = api.arg.post("/subscriptions", json={"url": "ftp://x", "events": ["nope"]})
+    assert col.get("/subscriptions").json["items"] == []
+    assert col("DELETE", f"/subscriptions/{body['id']}").status_code == 404
+    assert arg("DELETE", f"/subscriptions/{body['id']}").status_code == 204
+    assert arg.get("/subscriptions").json["items"] == []
+    bad = arg.post("/subscriptions", json={"url": "ftp://x", "events": ["nope"]})
     assert bad.status_code == 422
+
+
+def test_a_file_over_the_limit_is_413_naming_the_field(api, app, submitted):
+    app.config["MLA_MAX_UPLOAD_MB"] = 1
+    body = (
+        b'--b\r\nContent-Disposition: form-data; name="file"; filename="big.pdf"\r\n\r\n'
+        + PDF * 20
+        + b"\r\n--b--\r\n"
+    )
+    response = api.arg.post(
+        f"/requests/{submitted}/attachments",
+        data=body,
+        content_type="multipart/form-data; boundary=b",
+    )
+    assert response.status_code == 413 and response.mimetype == "application/problem+json"
+    assert response.json["errors"] == [
+        {"field": "file", "message": "the file is larger than the 1 MiB limit"}
+    ]
+    assert api.arg.get(f"/requests/{submitted}/attachments").json["items"] == []

@@ -72,11 +72,12 @@ def test_outsiders_cannot_tell_a_request_exists(api, case, path, verb):
         response.close()
 
 
-def test_lists_and_subscriptions_are_scoped(api, case):
+def test_lists_and_subscriptions_are_scoped(api, case, world):
     assert [r["reference"] for r in api.mex.get("/requests").json["items"]] == [case["reference"]]
     assert api.col.get("/requests").json["items"] == []
     assert api.court.get("/requests").json["items"] == []
-    sub = api.arg.post("/subscriptions", json={"url": "https://cms.example.org/h"}).json
-    for caller in (api.mex, api.col):
+    arg = api.issue(world.arg, "admin")
+    sub = arg.post("/subscriptions", json={"url": "https://cms.example.org/h"}).json
+    for caller in (api.issue(world.mex, "admin"), api.issue(world.col, "admin")):
         assert caller.get("/subscriptions").json["items"] == []
         assert caller("DELETE", f"/subscriptions/{sub['id']}").status_code == 404

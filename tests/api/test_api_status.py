@@ -71,6 +71,19 @@ def test_refusal_grounds_of_the_basis_are_listed_as_choices(api, drafted, engine
     assert "choices" not in next(i for i in refuse["inputs"] if i["name"] == "reasons")
 
 
+def test_available_events_name_the_fields_still_missing(api):
+    fields = {k: v for k, v in NEW_REQUEST["fields"].items() if k not in ("facts", "purpose")}
+    body = api.arg.post("/requests", json={**NEW_REQUEST, "fields": fields}).json
+    events = {e["event"]: e for e in body["available_events"]}
+    submit = events["submit_for_review"]
+    assert submit["allowed"] is False and "facts is required" in submit["reason"]
+    assert submit["missing"] == ["facts", "purpose"]
+    assert events["withdraw"]["missing"] == []
+    complete = api.arg.post("/requests", json=NEW_REQUEST).json
+    submit = next(e for e in complete["available_events"] if e["event"] == "submit_for_review")
+    assert submit["allowed"] is True and submit["missing"] == []
+
+
 def test_etag_gives_304_and_ignores_progress_queries(api, submitted, session):
     first = api.arg.get(f"/requests/{submitted}")
     tag = first.headers["ETag"]
@@ -139,11 +152,33 @@ def test_workflows_and_directory(api):
     field = next(f for f in mla["fields"] if f["name"] == "proceeding_type")
     assert {c["code"] for c in field["choices"]} >= {"investigation"}
     assert "choices" not in next(f for f in mla["fields"] if f["name"] == "subject")
+    submit = next(t for t in mla["transitions"] if t["event"] == "submit_for_review")
+    facts = next(r for r in submit["requires"] if r["field"] == "facts")
+    assert facts == {"field": "facts", "unless": {"assistance_types": ["service_of_documents"]}}
+    assert next(t for t in mla["transitions"] if t["event"] == "withdraw")["requires"] == []
     assert api.col.get("/workflows/nope").status_code == 404
     directory = {a["code"]: a for a in api.col.get("/authorities").json["items"]}
     assert directory["MEX-FEMDO"]["parent"] == "MEX-FGR"
     assert directory["MEX-FEMDO"]["kind"] == "executing"
     assert directory["ARG-DAJIN"]["country"] == "AR"
+
+
+def test_the_workflow_document_says_what_each_step_requires(api):
+    """What ``required_in`` and the guards ask for, visible to a client before it fires."""
+    ext = api.col.get("/workflows/extradition", query_string={"version": 1}).json
+    fields = {f["name"]: f for f in ext["fields"]}
+    assert fields["probable_location"]["required_in"] == ["provisional_arrest"]
+    assert fields["treaty"]["bases"] == ["bilateral"] and "bases" not in fields["facts"]
+    transitions = {t["event"]: t for t in ext["transitions"]}
+    provisional = [r["field"] for r in transitions["request_provisional_arrest"]["requires"]]
+    assert provisional[:3] == ["person_description", "probable_location", "facts"]
+    transmit = {r["field"]: r for r in transitions["transmit_formal_request"]["requires"]}
+    assert transmit["laws_text"] == {"field": "laws_text"}
+    assert transmit["treaty"] == {"field": "treaty", "bases": ["bilateral"]}
+    assert transitions["release_for_lapse"]["requires"] == [{"field": "arrest_date"}]
+    [arrest_date] = transitions["record_arrest"]["inputs"]
+    assert arrest_date["to_field"] == "arrest_date"
+    assert "to_field" not in transitions["withdraw"]["inputs"][0]
 
 
 def test_the_docs_page_loads_only_its_own_vendored_assets(client):

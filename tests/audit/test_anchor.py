@@ -23,15 +23,16 @@ NOW = datetime(2026, 3, 10, 12, tzinfo=UTC)
 
 
 def rewrite_history(session: Session, request_id: int, seq: int, data: dict[str, object]) -> None:
-    """Change event ``seq``'s data and recompute every hash from it on, and the head: a
-    forgery the chain itself cannot see."""
+    """Add ``data`` to event ``seq``'s data and recompute every hash from it on, and the
+    head: a forgery the chain itself cannot see (nor the replay of the row: what the event
+    left on the row is kept)."""
     events = session.scalars(
         select(Event).where(Event.request_id == request_id).order_by(Event.seq)
     ).all()
     head = GENESIS_HASH
     for event in events:
         if event.seq == seq:
-            event.data = data
+            event.data = {**event.data, **data}
         event.prev_hash = head
         event.hash = chain._row_hash(event)
         head = event.hash

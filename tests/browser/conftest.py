@@ -1,5 +1,5 @@
-"""A live mla server (waitress in a thread, loopback, free port) over a migrated database
-seeded with a small world, and a headless Debian chromium driven by Playwright.
+"""A live mla server (cheroot, as `mla serve` runs, in a thread, loopback, free port) over a
+migrated database seeded with a small world, and a headless Debian chromium driven by Playwright.
 
 The module is skipped, with the reason, when /usr/bin/chromium is absent; Playwright's own
 browser downloads are never used.
@@ -8,7 +8,6 @@ browser downloads are never used.
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -23,6 +22,7 @@ from mla.authorities.models import AuthorityKind
 from mla.db import make_engine, utcnow
 from mla.requests.service import Actor, RequestService
 from tests.conftest import MLA_FIELDS, PASSWORD
+from tests.serving import serving
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -96,8 +96,6 @@ def _seed(app: Any) -> tuple[str, str]:
 
 @pytest.fixture
 def live(fresh_database_url: str, tmp_path: Path) -> Iterator[Live]:
-    import waitress
-
     engine = make_engine(fresh_database_url)
     migrate.upgrade(engine)
     engine.dispose()
@@ -105,14 +103,10 @@ def live(fresh_database_url: str, tmp_path: Path) -> Iterator[Live]:
         {"MLA_INSTANCE_DIR": str(tmp_path / "instance"), "MLA_DATABASE_URL": fresh_database_url}
     )
     late, other = _seed(app)
-    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
     try:
-        yield Live(f"http://127.0.0.1:{server.effective_port}", app, late, other)
+        with serving(app) as url:
+            yield Live(url, app, late, other)
     finally:
-        server.close()
-        thread.join(timeout=10)
         app.extensions["mla.db"].engine.dispose()
 
 

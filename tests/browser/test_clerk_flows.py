@@ -206,16 +206,20 @@ def _admin_rows(live: Any) -> None:
     and their buttons are checked too, not only their empty states."""
     from datetime import date
 
+    from mla.authorities.models import Role
     from mla.authorities.service import get_authority
     from mla.db import get_session, utcnow
     from mla.deadlines.service import add_closure
     from mla.notify.models import Channel, Notification, Status
     from mla.notify.subscriptions import SubscriptionService
+    from mla.requests.scope import Actor
 
     with live.app.app_context():
         db = get_session()
         mex = get_authority(db, "MEX-FGR")
-        SubscriptionService(db, allow_private=True).add(mex, "https://hooks.example.org/mla")
+        SubscriptionService(db, allow_private=True).add(
+            Actor(authority=mex, role=Role.ADMIN), "https://hooks.example.org/mla"
+        )
         add_closure(db, mex, date(2026, 12, 24), "Nochebuena")
         db.add(
             Notification(
@@ -244,6 +248,7 @@ def test_main_pages_have_no_serious_accessibility_violations(page, live):
         "admin-notifications": "/admin/notifications",
         "admin-closures": "/admin/closures",
         "notifications": "/notifications",
+        "account-password": "/account/password",
     }
     found = {}
     for name, path in pages.items():

@@ -320,3 +320,31 @@ def test_business_day_due_is_end_of_a_business_day(cal: Calendar, start: datetim
     assert due + timedelta(microseconds=1) == cal.start_of_day(day + timedelta(days=1))
     assert cal.business_days_between(start, due) == n
     assert cal.add(due, Duration(-n, BD)) <= cal.end_of_day(cal.local_date(start))
+
+
+@pytest.mark.parametrize(
+    ("start", "months", "target"),
+    [
+        (date(2026, 1, 31), 1, date(2026, 2, 28)),  # clamped to the month's end
+        (date(2028, 1, 31), 1, date(2028, 2, 29)),  # a leap year
+        (date(2026, 3, 15), 2, date(2026, 5, 15)),  # "two months" (a treaty's figure)
+        (date(2026, 11, 30), 3, date(2027, 2, 28)),  # across the year
+        (date(2026, 3, 31), -1, date(2026, 2, 28)),  # backwards, for reminders
+    ],
+)
+def test_months_are_calendar_months_clamped_to_the_month_end(
+    start: date, months: int, target: date
+) -> None:
+    cal = Calendar("MX", timezone="America/Mexico_City")
+    moment = cal.start_of_day(start) + timedelta(hours=10)
+    assert cal.add(moment, Duration(months, "months")) == cal.end_of_day(target)
+    assert parse_duration(f"{months} months") == Duration(months, "months")
+
+
+def test_hours_count_elapsed_time_and_pauses_shift_months_by_days() -> None:
+    cal = Calendar("MX", timezone="America/Mexico_City")
+    start = datetime(2026, 3, 2, 15, tzinfo=UTC)
+    assert cal.add(start, parse_duration("24 hours")) == start + timedelta(hours=24)
+    due = cal.add(start, Duration(2, "months"))
+    paused = cal.shift_for_pause(due, start, start + timedelta(days=3), "months")
+    assert paused == cal.end_of_day(date(2026, 5, 5))

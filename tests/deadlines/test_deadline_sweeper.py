@@ -157,7 +157,12 @@ def _populate(url: str, requests: int) -> None:
             timezone="America/Argentina/Buenos_Aires",
         )
         authorities.add_authority(
-            session, "MEX-FGR", country="MX", name="México", timezone="America/Mexico_City"
+            session,
+            "MEX-FGR",
+            country="MX",
+            name="México",
+            timezone="America/Mexico_City",
+            languages=["es"],  # the requests below are in Spanish (18.14)
         )
         users = {
             (code, role): authorities.add_user(

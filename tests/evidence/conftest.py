@@ -58,7 +58,7 @@ def seed_request(session: Session, requests: RequestService, role: str) -> tuple
     """ARG-DAJIN and MEX-FGR, an ARG-DAJIN user ``arg`` of ``role``, and an MLA request of
     theirs to MEX-FGR (a draft): what the tests on a database of their own start from."""
     authorities.add_authority(session, "ARG-DAJIN", country="AR", name="DAJIN")
-    authorities.add_authority(session, "MEX-FGR", country="MX", name="FGR")
+    authorities.add_authority(session, "MEX-FGR", country="MX", name="FGR", languages=["es"])
     user = authorities.add_user(
         session, "arg", authority_code="ARG-DAJIN", role=role,
         email="arg@example.org", password="correct-horse-42",

@@ -6,21 +6,20 @@ import base64
 import hashlib
 import http.client
 import os
-import threading
 from urllib.parse import quote
 
 import pytest
-import waitress
 from flask import Flask
 
 from mla.errors import IntegrityError
 from mla.evidence.http import content_disposition, download_response
 from mla.requests.service import Actor
+from tests.serving import serving
 
 DATA = os.urandom((2 << 20) + 777)
 
 
-def serving(download) -> Flask:
+def serving_app(download) -> Flask:
     app = Flask(__name__)
     app.add_url_rule("/evidence", "evidence", lambda: download_response(download))
     return app
@@ -44,7 +43,7 @@ def damage(store, attachment) -> None:
 
 def test_headers_and_body(evidence, received, world, attachment):
     download = open_download(evidence, received, world, attachment)
-    response = serving(download).test_client().get("/evidence")
+    response = serving_app(download).test_client().get("/evidence")
     assert response.status_code == 200
     assert response.get_data() == DATA
     digest = base64.b64encode(hashlib.sha256(DATA).digest()).decode()
@@ -69,7 +68,7 @@ def test_content_disposition_never_lets_a_name_break_out():
 def test_a_damaged_blob_raises_in_the_test_client(evidence, received, world, attachment, store):
     damage(store, attachment)
     download = open_download(evidence, received, world, attachment)
-    response = serving(download).test_client().get("/evidence")
+    response = serving_app(download).test_client().get("/evidence")
     with pytest.raises(IntegrityError):
         response.get_data()
 
@@ -79,11 +78,8 @@ def test_a_damaged_blob_aborts_the_connection_on_a_real_server(
 ):
     damage(store, attachment)
     download = open_download(evidence, received, world, attachment)
-    server = waitress.create_server(serving(download), host="127.0.0.1", port=0, threads=1)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        conn = http.client.HTTPConnection("127.0.0.1", server.effective_port, timeout=30)
+    with serving(serving_app(download)) as url:
+        conn = http.client.HTTPConnection(url.removeprefix("http://"), timeout=30)
         try:
             conn.request("GET", "/evidence")
             response = conn.getresponse()
@@ -95,7 +91,3 @@ def test_a_damaged_blob_aborts_the_connection_on_a_real_server(
             assert exc.value.partial == DATA[: 2 << 20]
         finally:
             conn.close()
-    finally:
-        server.close()
-        server.task_dispatcher.shutdown()
-        thread.join(timeout=10)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import time
 
 import pytest
 
@@ -12,6 +13,8 @@ from mla.audit import chain
 from mla.audit.models import EventKind
 from mla.errors import IntegrityError, Invalid, NotFound
 from mla.evidence.models import Attachment
+from mla.evidence.service import LEFTOVER_AGE
+from mla.evidence.storage import new_storage_key
 from mla.requests.service import Actor
 
 from .conftest import LIMIT, PDF, files_under
@@ -208,3 +211,30 @@ def test_an_upload_stream_that_fails_leaves_nothing(evidence, received, world, s
         evidence.upload(received, Actor.for_user(world.mex_clerk), "x.bin", Broken())
     assert files_under(store.root) == []
     assert evidence.list(received, Actor.for_user(world.mex_clerk)) == []
+
+
+def test_the_sweep_removes_old_leftovers_and_never_a_referenced_blob(
+    evidence, upload, received, store
+):
+    attachment = upload(received)
+    referenced = store.root / attachment.storage_key[:2] / attachment.storage_key
+    orphan, young = new_storage_key(), new_storage_key()
+    for key in (orphan, young):
+        with store.writer(key) as f:
+            f.write(b"ciphertext of an upload whose row never committed")
+    partial = store.root / "ab" / ".ab12.x.tmp"
+    partial.parent.mkdir(exist_ok=True)
+    partial.write_bytes(b"half an upload")
+    old = time.time() - 2 * LEFTOVER_AGE
+    for path in (referenced, store.root / orphan[:2] / orphan, partial):
+        os.utime(path, (old, old))
+
+    seen = evidence.sweep_leftovers(dry_run=True)
+    assert (seen.temporaries, seen.orphans) == (["ab/.ab12.x.tmp"], [orphan])
+    assert partial.exists() and store.exists(orphan)
+    assert evidence.sweep_leftovers() == seen
+    assert not partial.exists() and not store.exists(orphan)
+    assert store.exists(young)  # too recent: it may be an upload about to commit
+    assert evidence.sweep_leftovers(0).orphans == [young]
+    assert referenced.exists()
+    evidence.verify(attachment)

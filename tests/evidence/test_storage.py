@@ -110,6 +110,8 @@ def test_stale_temp_files_from_a_crash_are_swept(store: FilesystemStore) -> None
     fresh.write_bytes(b"in progress")
     old = time.time() - 2 * 24 * 3600
     os.utime(stale, (old, old))
-    assert store.remove_stale_temp_files() == 1
+    assert store.remove_stale_temp_files(24 * 3600, dry_run=True) == ["ab/.ab01.x.tmp"]
+    assert stale.exists()
+    assert store.remove_stale_temp_files(24 * 3600) == ["ab/.ab01.x.tmp"]
     assert not stale.exists()
     assert fresh.exists()

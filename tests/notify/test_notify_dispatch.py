@@ -167,12 +167,12 @@ def receiver() -> Iterator[tuple[Receiver, str]]:
         thread.join()
 
 
-def test_webhook_arrives_signed(session, world, service, received, receiver):
+def test_webhook_arrives_signed(session, world, service, received, receiver, keyring):
     state, url = receiver
-    subscriptions = SubscriptionService(session, secret_key=KEY, allow_private=True)
-    _, secret = subscriptions.add(world.arg, url)
+    subscriptions = SubscriptionService(session, keyring=keyring, allow_private=True)
+    _, secret = subscriptions.add(world.admin(world.arg), url)
     service.fire(received, "acknowledge", world.actor(world.mex_clerk))
-    result = dispatch(session, settings(), datetime.now(UTC))
+    result = dispatch(session, settings(), datetime.now(UTC), keyring=keyring)
     assert result.sent == 1
     ((headers, body),) = state.received
     assert headers["x-mla-event"] == "request.state_changed"
@@ -185,15 +185,15 @@ def test_webhook_arrives_signed(session, world, service, received, receiver):
 
 
 def test_a_refused_webhook_goes_dead_and_a_removed_subscription_stops(
-    session, world, service, received, receiver
+    session, world, service, received, receiver, keyring
 ):
     state, url = receiver
     state.status = 410
-    subscriptions = SubscriptionService(session, secret_key=KEY, allow_private=True)
-    sub, _ = subscriptions.add(world.arg, url)
+    subscriptions = SubscriptionService(session, keyring=keyring, allow_private=True)
+    sub, _ = subscriptions.add(world.admin(world.arg), url)
     service.fire(received, "acknowledge", world.actor(world.mex_clerk))
     now = datetime.now(UTC)
-    assert dispatch(session, settings(), now).dead == 1
+    assert dispatch(session, settings(), now, keyring=keyring).dead == 1
     (row,) = session.scalars(
         select(Notification).where(Notification.subscription_id == sub.id)
     ).all()
@@ -201,24 +201,24 @@ def test_a_refused_webhook_goes_dead_and_a_removed_subscription_stops(
     # Private targets are refused at delivery too unless allowed.
     row.status, row.next_attempt_at = Status.PENDING, now
     strict = settings(MLA_WEBHOOK_ALLOW_PRIVATE=False)
-    assert dispatch(session, strict, now).dead == 1
+    assert dispatch(session, strict, now, keyring=keyring).dead == 1
     assert "non-public address" in row.last_error
     row.status, row.next_attempt_at = Status.PENDING, now
-    subscriptions.remove(world.arg, sub.id)
-    assert dispatch(session, settings(), now).dead == 1
+    subscriptions.remove(world.admin(world.arg), sub.id)
+    assert dispatch(session, settings(), now, keyring=keyring).dead == 1
     assert "removed" in row.last_error
     assert len(state.received) == 1
 
 
 def test_a_dns_answer_changed_after_the_check_cannot_redirect_a_webhook(
-    session, world, service, received, receiver, monkeypatch
+    session, world, service, received, receiver, monkeypatch, keyring
 ):
     """DNS rebinding: the name is public when checked and loopback a moment later. The
     delivery connects to the address that was checked, never to the later answer."""
     state, url = receiver
     port = int(url.split(":")[2].split("/")[0])
-    subscriptions = SubscriptionService(session, secret_key=KEY, allow_private=True)
-    subscriptions.add(world.arg, f"http://rebind.example.org:{port}/hook")
+    subscriptions = SubscriptionService(session, keyring=keyring, allow_private=True)
+    subscriptions.add(world.admin(world.arg), f"http://rebind.example.org:{port}/hook")
     service.fire(received, "acknowledge", world.actor(world.mex_clerk))
 
     answers = iter(["93.184.215.14", "127.0.0.1"])
@@ -235,7 +235,9 @@ def test_a_dns_answer_changed_after_the_check_cannot_redirect_a_webhook(
 
     monkeypatch.setattr(socket, "getaddrinfo", resolve)
     monkeypatch.setattr(socket, "create_connection", connect)
-    result = dispatch(session, settings(MLA_WEBHOOK_ALLOW_PRIVATE=False), datetime.now(UTC))
+    result = dispatch(
+        session, settings(MLA_WEBHOOK_ALLOW_PRIVATE=False), datetime.now(UTC), keyring=keyring
+    )
     assert result.retrying == 1
     assert dialled == [("93.184.215.14", port)]
     assert state.received == []

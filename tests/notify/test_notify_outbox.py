@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from mla.errors import Invalid, NotFound
+from mla.errors import IntegrityError, Invalid, NotFound
 from mla.notify.models import Channel, Notification, Status
 from mla.notify.service import NotificationService, SubscriptionService
 from mla.notify.subscriptions import open_secret
@@ -14,8 +14,8 @@ KEY = "k" * 64
 
 
 @pytest.fixture
-def subscriptions(session) -> SubscriptionService:
-    return SubscriptionService(session, secret_key=KEY, allow_private=True)
+def subscriptions(session, keyring) -> SubscriptionService:
+    return SubscriptionService(session, keyring=keyring, allow_private=True)
 
 
 def _webhooks(session, request) -> list[Notification]:
@@ -31,11 +31,11 @@ def _webhooks(session, request) -> list[Notification]:
 def test_every_party_with_a_subscription_gets_each_change(
     session, subscriptions, world, service, new_mla
 ):
-    arg_sub, _ = subscriptions.add(world.arg, "http://127.0.0.1:8080/hooks/mla")
+    arg_sub, _ = subscriptions.add(world.admin(world.arg), "http://127.0.0.1:8080/hooks/mla")
     mex_sub, _ = subscriptions.add(
-        world.mex, "https://fgr.example.mx/mla", events=["request.state_changed"]
+        world.admin(world.mex), "https://fgr.example.mx/mla", events=["request.state_changed"]
     )
-    subscriptions.add(world.col, "https://fgn.example.co/mla")  # not a party: nothing
+    subscriptions.add(world.admin(world.col), "https://fgn.example.co/mla")  # not a party: nothing
     request = new_mla()
     service.fire(request, "submit_for_review", world.actor(world.arg_clerk))
     # While it is prepared, a request is the requesting authority's own business.
@@ -68,7 +68,7 @@ def test_every_party_with_a_subscription_gets_each_change(
 def test_a_confidential_requests_webhook_carries_only_reference_and_state(
     session, subscriptions, world, service, new_mla
 ):
-    subscriptions.add(world.mex, "https://fgr.example.mx/mla")
+    subscriptions.add(world.admin(world.mex), "https://fgr.example.mx/mla")
     request = new_mla(confidential=True)
     assert _webhooks(session, request) == []  # not transmitted: Mexico hears nothing yet
     service.fire(request, "submit_for_review", world.actor(world.arg_clerk))
@@ -93,18 +93,26 @@ def test_the_new_holders_clerks_see_it_in_their_bell(session, engines, world, re
     assert bell.unread(world.mex_clerk) == []
 
 
-def test_subscriptions_are_scoped_and_their_secret_sealed(session, subscriptions, world):
-    sub, secret = subscriptions.add(world.arg, "https://dajin.example.ar/hook")
+def test_subscriptions_are_scoped_and_their_secret_sealed(session, subscriptions, world, keyring):
+    sub, secret = subscriptions.add(world.admin(world.arg), "https://dajin.example.ar/hook")
     assert secret.startswith("whsec_") and secret.encode() not in sub.secret_sealed
-    assert open_secret(sub.secret_sealed, world.arg.id, KEY) == secret.encode()
-    assert subscriptions.list(world.arg) == [sub]
-    assert subscriptions.list(world.mex) == []
+    assert sub.secret_key_id == keyring.current_key_id
+    opened = open_secret(
+        sub.secret_sealed, sub.secret_key_id, sub.secret_wrapped_key, world.arg.id, keyring
+    )
+    assert opened == secret.encode()
+    with pytest.raises(IntegrityError):  # bound to its authority
+        open_secret(
+            sub.secret_sealed, sub.secret_key_id, sub.secret_wrapped_key, world.mex.id, keyring
+        )
+    assert subscriptions.list(world.admin(world.arg)) == [sub]
+    assert subscriptions.list(world.admin(world.mex)) == []
     with pytest.raises(NotFound):
-        subscriptions.remove(world.mex, sub.id)
-    subscriptions.remove(world.arg, sub.id)
-    assert subscriptions.list(world.arg) == []
+        subscriptions.remove(world.admin(world.mex), sub.id)
+    subscriptions.remove(world.admin(world.arg), sub.id)
+    assert subscriptions.list(world.admin(world.arg)) == []
     with pytest.raises(NotFound):
-        subscriptions.remove(world.arg, sub.id)
+        subscriptions.remove(world.admin(world.arg), sub.id)
 
 
 @pytest.mark.parametrize(
@@ -117,13 +125,15 @@ def test_subscriptions_are_scoped_and_their_secret_sealed(session, subscriptions
         ("http://10.1.2.3/x", "non-public address"),
     ],
 )
-def test_internal_targets_are_refused_by_default(session, world, url, message):
-    service = SubscriptionService(session, secret_key=KEY, allow_private=False)
+def test_internal_targets_are_refused_by_default(session, world, keyring, url, message):
+    service = SubscriptionService(session, keyring=keyring, allow_private=False)
     with pytest.raises(Invalid, match=message) as caught:
-        service.add(world.arg, url)
+        service.add(world.admin(world.arg), url)
     assert caught.value.errors[0].field == "url"
 
 
 def test_unknown_events_are_refused(subscriptions, world):
     with pytest.raises(Invalid, match=r"unknown event 'request\.deleted'"):
-        subscriptions.add(world.arg, "https://dajin.example.ar/hook", events=["request.deleted"])
+        subscriptions.add(
+            world.admin(world.arg), "https://dajin.example.ar/hook", events=["request.deleted"]
+        )

@@ -30,7 +30,7 @@ def db(fresh_database_url: str) -> Iterator[sessionmaker[Session]]:
     factory = sessionmaker(bind=engine, expire_on_commit=False)
     with factory() as session:
         authorities.add_authority(session, "ARG-DAJIN", country="AR", name="DAJIN")
-        authorities.add_authority(session, "MEX-FGR", country="MX", name="FGR")
+        authorities.add_authority(session, "MEX-FGR", country="MX", name="FGR", languages=["es"])
         authorities.add_authority(
             session, "MEX-FEMDO", country="MX", name="FEMDO", kind=AuthorityKind.EXECUTING,
             parent_code="MEX-FGR",

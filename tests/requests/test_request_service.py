@@ -10,7 +10,6 @@ from mla.authorities import service as authorities
 from mla.deadlines.models import Deadline
 from mla.errors import Conflict, Incomplete, Invalid, NotAllowed, NotFound
 from mla.requests.models import Request
-from mla.requests.service import Actor
 from tests.conftest import MLA_FIELDS
 
 
@@ -23,7 +22,7 @@ def test_create_opens_a_draft_held_by_the_requesting_authority(session, world, n
     request = new_mla(their_reference="FF3-1234/2026")
     assert request.reference == "MLA-ARG-2026-00001"
     assert request.state == "draft" and request.holder_authority is world.arg
-    assert request.workflow_version == 1
+    assert request.workflow_version == 2  # new requests take the newest version
     second = new_mla()
     assert second.reference == "MLA-ARG-2026-00002"
     [created] = chain_events(session, request)
@@ -62,7 +61,13 @@ def test_a_request_moves_from_draft_to_closed(session, service, world, received,
     mex, court = world.actor(world.mex_clerk), world.actor(world.court_clerk)
     assert received.state == "received" and received.holder_authority is world.mex
     running = deadlines(session, received)
-    assert set(running) == {"acknowledgement", "decision"}
+    assert {n for n, d in running.items() if d.authority_id == world.mex.id} == {
+        "acknowledgement",
+        "decision",
+    }
+    # The requesting state's follow-up reminders run meanwhile, on its own calendar.
+    follow_ups = {n for n, d in running.items() if d.authority_id == world.arg.id}
+    assert follow_ups == {"follow_up_first", "follow_up_second", "follow_up_third"}
 
     clock.advance(days=1)
     service.fire(received, "acknowledge", mex)
@@ -199,7 +204,8 @@ def test_withdrawal_cancels_the_other_partys_deadlines(session, service, world, 
         received, "withdraw", world.actor(world.arg_clerk), {"reasons": "Causa archivada."}
     )
     assert received.state == "withdrawn"
-    assert {d.outcome.value for d in deadlines(session, received).values()} == {"cancelled"}
+    theirs = [d for d in deadlines(session, received).values() if d.authority_id == world.mex.id]
+    assert {d.outcome.value for d in theirs} == {"cancelled"}
 
 
 def test_assigning_an_unknown_or_foreign_authority_is_refused(service, world, received):
@@ -236,6 +242,8 @@ def test_steps_of_an_external_authority_are_recorded_on_its_behalf(session, serv
         requesting_authority="PER-UCJIE",
         requested_authority="MEX-FGR",
         legal_basis="untoc-18",
+        received_on=date(2026, 2, 27),
+        channel="diplomatic_note",
         fields={
             "conducting_authority": "Fiscalía Provincial de Lima",
             "proceeding_type": "investigation",
@@ -247,12 +255,14 @@ def test_steps_of_an_external_authority_are_recorded_on_its_behalf(session, serv
             "language": "es",
         },
     )
-    assert request.requesting_authority is peru and request.holder_authority is peru
-    event = None
-    for name in ("submit_for_review", "sign", "transmit"):
-        event = service.fire(request, name, Actor.for_user(world.mex_supervisor))
-    assert event is not None and event.on_behalf_of_id == peru.id
+    # Recorded as received, with the requested side: nobody drafts or signs it for Peru.
+    assert request.requesting_authority is peru and request.holder_authority is world.mex
     assert request.state == "received"
+    service.fire(request, "acknowledge", mex)
+    service.fire(request, "request_information", mex, {"questions": "¿Qué testigo?"})
+    event = service.fire(request, "provide_information", mex, {"answer": "El contador."})
+    assert event.on_behalf_of_id == peru.id
+    assert request.state == "formal_review"
     # An authority on mla records its own steps: nobody records them for it.
     with pytest.raises(Invalid, match="requesting_authority"):
         service.create(
@@ -287,12 +297,19 @@ def test_extradition_formal_request_clock_runs_from_the_arrest(session, service,
     )
     assert request.fields["arrest_date"] == "2026-03-02"
     formal = deadlines(session, request)["formal_request"]
-    # 60 calendar days from the arrest, to the end of that day in Buenos Aires (UTC-3).
-    assert formal.due_at == datetime(2026, 5, 2, 2, 59, 59, 999999, tzinfo=UTC)
+    # The person is held in Mexico: 60 calendar days from the arrest, to the end of that day
+    # in Mexico City (UTC-6), on the requested authority's calendar, while Argentina holds
+    # the request (the formal request is its to send).
+    assert formal.due_at == datetime(2026, 5, 2, 5, 59, 59, 999999, tzinfo=UTC)
+    assert formal.authority_id == world.mex.id
     assert request.holder_authority is world.arg
-    with pytest.raises(Conflict, match="runs until 2026-05-01"):
+    with pytest.raises(Conflict, match="runs until 2026-05-01 23:59"):
         service.fire(request, "release_for_lapse", world.actor(world.mex_clerk))
-    clock.now = datetime(2026, 5, 3, 12, tzinfo=UTC)
+    # Hours before the end of the last day in Mexico (already 2 May in UTC): still running.
+    clock.now = datetime(2026, 5, 2, 3, tzinfo=UTC)
+    with pytest.raises(Conflict, match="runs until"):
+        service.fire(request, "release_for_lapse", world.actor(world.mex_clerk))
+    clock.now = datetime(2026, 5, 2, 6, tzinfo=UTC)
     service.fire(request, "release_for_lapse", world.actor(world.mex_clerk))
     assert deadlines(session, request)["formal_request"].outcome.value == "missed"
 
@@ -304,9 +321,11 @@ def test_only_a_supervisor_of_the_holder_assigns(session, service, world, receiv
     with pytest.raises(NotAllowed):
         service.assign(received, world.arg_clerk.id, world.actor(world.arg_supervisor))
     event = service.assign(received, other.id, world.actor(world.mex_supervisor))
-    assert received.assignee is other and event.data == {"from": None, "to": other.username}
+    assert received.assignee is other
+    assert event.data == {"from": None, "to": other.username, "row": {"assignee": other.username}}
     event = service.assign(received, None, world.actor(world.mex_supervisor))
-    assert received.assignee is None and event.data == {"from": other.username, "to": None}
+    assert received.assignee is None
+    assert event.data == {"from": other.username, "to": None, "row": {"assignee": None}}
     assert chain.verify_request(session, received) is None
 
 
@@ -377,6 +396,7 @@ def test_only_the_counterpart_records_for_an_external_authority(session, service
     request = service.create(
         mex, kind="mla", requesting_authority="PER-UCJIE", requested_authority="MEX-FGR",
         legal_basis="untoc-18", fields={"subject": "Cohecho"},
+        received_on=date(2026, 3, 2), channel="email",
     )  # fmt: skip
     assert set(service.parties(request, mex)) == {"requested", "requesting"}
     request.executing_authority = world.mex_court

@@ -13,7 +13,7 @@ from tests.conftest import MLA_FIELDS
 from tests.requests.test_request_service import chain_events, deadlines
 
 
-def test_update_changes_fields_and_records_their_names(session, service, world, new_mla, clock):
+def test_update_changes_fields_and_records_their_values(session, service, world, new_mla, clock):
     draft = new_mla()
     version = draft.version_id
     clock.advance(hours=1)
@@ -30,8 +30,16 @@ def test_update_changes_fields_and_records_their_names(session, service, world, 
     assert draft.urgency == Urgency.URGENT and draft.their_reference == "FF3-9/2026"
     assert draft.updated_at == clock.now and draft.version_id > version
     assert event.kind == EventKind.FIELDS_CHANGED
-    assert event.data == {"fields": ["purpose", "subject", "their_reference", "urgency"]}
-    assert "Lavado" not in str(event.data)  # names, never values
+    # The names for the reader, the values for the replay of the row (mla audit verify).
+    assert event.data == {
+        "fields": ["purpose", "subject", "their_reference", "urgency"],
+        "row": {
+            "fields_set": {"subject": "Lavado de activos (ampliado)"},
+            "fields_removed": ["purpose"],
+            "their_reference": "FF3-9/2026",
+            "urgency": "urgent",
+        },
+    }
     assert event.actor_user_id == world.arg_clerk.id
     assert chain.verify_request(session, draft) is None
 

@@ -8,6 +8,7 @@ import pytest
 from mla.authorities.models import Role
 from mla.db import utcnow
 from mla.deadlines import service as deadlines
+from mla.evidence.keyring import app_keyring
 from mla.notify.models import Channel, Notification, Status, WebhookSubscription
 from mla.notify.subscriptions import SubscriptionService
 
@@ -110,7 +111,7 @@ def test_an_admin_cannot_demote_themself_nor_touch_another_authority(
 def test_webhooks_add_with_a_secret_shown_once_then_remove(
     app, client, world, login, admin, session
 ):
-    subscriptions = SubscriptionService(session, secret_key=app.config["MLA_SECRET_KEY"])
+    subscriptions = SubscriptionService(session, keyring=app_keyring(app))
     token = login(admin)
     response = client.post(
         "/admin/webhooks",
@@ -118,7 +119,7 @@ def test_webhooks_add_with_a_secret_shown_once_then_remove(
     )
     page = response.get_data(as_text=True)
     assert response.status_code == 200 and "shown only this once" in page and "whsec_" in page
-    [sub] = subscriptions.list(world.mex)
+    [sub] = subscriptions.list(world.admin(world.mex))
     assert sub.url == HOOK and sub.events == ["request.state_changed"]
     assert "whsec_" not in client.get("/admin/webhooks").get_data(as_text=True)
     # Refused targets are named at the field.
@@ -127,7 +128,7 @@ def test_webhooks_add_with_a_secret_shown_once_then_remove(
     )
     assert response.status_code == 422 and 'id="url-error"' in response.get_data(as_text=True)
     # Another authority's subscription cannot be removed (nor seen).
-    theirs, _secret = subscriptions.add(world.arg, HOOK)
+    theirs, _secret = subscriptions.add(world.admin(world.arg), HOOK)
     assert (
         client.post(f"/admin/webhooks/{theirs.id}/remove", data={"csrf_token": token}).status_code
         == 404
@@ -229,3 +230,14 @@ def test_deactivated_users_are_signed_out(client, world, login, admin, session):
     world.mex_clerk.active = False
     session.flush()
     assert client.get("/").status_code == 302
+
+
+def test_the_webhook_cap_is_a_form_error(app, client, login, admin):
+    app.config["MLA_WEBHOOK_MAX_SUBSCRIPTIONS"] = 1
+    token = login(admin)
+    first = client.post("/admin/webhooks", data={"csrf_token": token, "url": HOOK})
+    assert first.status_code == 200 and "whsec_" in first.get_data(as_text=True)
+    response = client.post("/admin/webhooks", data={"csrf_token": token, "url": HOOK + "/2"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and 'id="url-error"' in page
+    assert "the most allowed" in page and "whsec_" not in page

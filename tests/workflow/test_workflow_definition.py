@@ -45,8 +45,9 @@ def test_mla_encodes_the_process(workflows):
     assert owners["information_requested"] == "requesting"
     assert owners["in_execution"] == "executing"
     assert wf.states["information_requested"].clock_stops == ("decision",)
-    into_refusal = {t.event: t.sources for t in wf.transitions if t.dest == "refused"}
-    assert into_refusal == {"refuse": ("consultation",)}
+    into_refusal = {(t.event, s) for t in wf.transitions if t.dest == "refused" for s in t.sources}
+    # Refusal only through consultation (18.26), before execution or during it.
+    assert into_refusal == {("refuse", "consultation"), ("refuse", "execution_consultation")}
     assert {t.dest for t in wf.transitions_from("consultation")} >= {
         "accepted",
         "conditions_proposed",
@@ -95,8 +96,8 @@ def test_fiscal_matters_and_bank_secrecy_are_never_grounds(workflows):
 
 
 def test_versions_are_kept_side_by_side(tmp_path):
-    shutil.copy(WORKFLOWS / "mla.yaml", tmp_path / "mla.v1.yaml")
-    text = (WORKFLOWS / "mla.yaml").read_text().replace("version: 1", "version: 2", 1)
+    shutil.copy(WORKFLOWS / "mla.v1.yaml", tmp_path / "mla.v1.yaml")
+    text = (WORKFLOWS / "mla.v1.yaml").read_text().replace("version: 1", "version: 2", 1)
     (tmp_path / "mla.yaml").write_text(text)
     loaded = load_all(tmp_path)
     assert loaded.latest("mla").version == 2
@@ -109,8 +110,8 @@ def test_versions_are_kept_side_by_side(tmp_path):
 
 
 def test_current_file_must_hold_the_latest_version(tmp_path):
-    shutil.copy(WORKFLOWS / "mla.yaml", tmp_path / "mla.yaml")
-    text = (WORKFLOWS / "mla.yaml").read_text().replace("version: 1", "version: 2", 1)
+    shutil.copy(WORKFLOWS / "mla.v1.yaml", tmp_path / "mla.yaml")
+    text = (WORKFLOWS / "mla.v1.yaml").read_text().replace("version: 1", "version: 2", 1)
     (tmp_path / "mla.v2.yaml").write_text(text)
     _, errors = check_all(sorted(tmp_path.iterdir()))
     assert any("must hold the latest version" in e.reason for e in errors)

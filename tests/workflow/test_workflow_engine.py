@@ -10,6 +10,7 @@ from workflow_support import EXTRADITION_FIELDS, MLA_FIELDS, NOW, Req
 from mla.errors import Conflict, Invalid, NotAllowed
 from mla.workflow import Engine
 from mla.workflow.engine import RegistryMachine
+from mla.workflow.registry import RunningDeadline
 
 REQUESTING = frozenset({"requesting"})
 REQUESTED = frozenset({"requested"})
@@ -245,14 +246,23 @@ def test_extradition_provisional_arrest_to_surrender(ext):
     )
     assert [i.to_field for i in t.inputs] == ["arrest_date"]
     req.fields["arrest_date"] = "2026-03-01"  # the service stores to_field inputs
-    with pytest.raises(Conflict, match="runs until 2026-04-30"):
-        ext.fire(req, "release_for_lapse", parties=REQUESTED, role="clerk", inputs={}, now=NOW)
+    # The guard asks the deadline service (here: a running deadline due in a week).
+    with pytest.raises(Conflict, match="runs until"):
+        ext.fire(
+            req,
+            "release_for_lapse",
+            parties=REQUESTED,
+            role="clerk",
+            inputs={},
+            now=NOW,
+            due=lambda name: RunningDeadline(NOW + timedelta(days=7), False),
+        )
     for event, parties, role, inputs in [
-        ("transmit_formal_request", REQUESTING, "clerk", {}),
+        ("transmit_formal_request", REQUESTING, "clerk", {"identification": "Huellas"}),
         ("acknowledge", REQUESTED, "clerk", {}),
-        ("refer_to_court", REQUESTED, "clerk", {}),
-        ("record_simplified_consent", EXECUTING, "clerk", {"consent_date": "2026-03-20"}),
-        ("grant", REQUESTED, "supervisor", {"surrender_window_start": "2026-03-25"}),
+        ("refer_to_court", REQUESTED, "clerk", {"executing_authority": "MEX-FEMDO"}),
+        ("record_simplified_consent", EXECUTING, "clerk", {"consent_date": "2026-03-02"}),
+        ("grant", REQUESTED, "supervisor", {"surrender_window_start": "2026-03-02"}),
         ("schedule_surrender", REQUESTED, "clerk", {"surrender_date": "2026-04-10"}),
         ("record_surrender", REQUESTED, "clerk", {}),
     ]:
@@ -262,7 +272,12 @@ def test_extradition_provisional_arrest_to_surrender(ext):
 
 def test_extradition_release_when_the_formal_request_is_late(ext):
     req = Req("person_arrested", legal_basis="iace", fields={"arrest_date": "2025-12-31"})
-    ext.fire(req, "release_for_lapse", parties=REQUESTED, role="clerk", inputs={}, now=NOW)
+    with pytest.raises(Conflict, match="not running"):
+        ext.fire(req, "release_for_lapse", parties=REQUESTED, role="clerk", inputs={}, now=NOW)
+    due = {"formal_request": RunningDeadline(NOW - timedelta(seconds=1), False)}
+    ext.fire(
+        req, "release_for_lapse", parties=REQUESTED, role="clerk", inputs={}, now=NOW, due=due.get
+    )
     assert req.state == "released_for_lapse"
 
 

@@ -21,6 +21,8 @@ class Req:
     kind: str = "mla"
     fields: dict[str, Any] = field(default_factory=dict)
     executing_authority_code: str | None = None
+    requested_authority_code: str = "MEX-FGR"
+    requested_languages: tuple[str, ...] = ()
 
 
 MLA_FIELDS: dict[str, Any] = {

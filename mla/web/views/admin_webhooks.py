@@ -26,7 +26,7 @@ def _webhooks_page(
 ) -> ResponseReturnValue:
     return render_template(
         "admin/webhooks.html",
-        subscriptions=SubscriptionService(get_session()).list(actor.authority),
+        subscriptions=SubscriptionService(get_session()).list(actor),
         secret=secret,
         errors=errors,
         values=values,
@@ -44,7 +44,7 @@ def admin_webhooks(actor: Actor) -> ResponseReturnValue:
     boundary.form(
         lambda errors, _exc: _webhooks_page(actor, {"url": url, "events": events}, errors)
     )
-    _row, secret = SubscriptionService(get_session()).add(actor.authority, url, events or None)
+    _row, secret = SubscriptionService(get_session()).add(actor, url, events or None)
     # The secret is shown once, in this response, and kept only sealed: no redirect here.
     return _webhooks_page(actor, empty, {}, secret)
 
@@ -53,7 +53,7 @@ def admin_webhooks(actor: Actor) -> ResponseReturnValue:
 @login_required(role=Role.ADMIN)
 def remove_webhook(actor: Actor, subscription_id: int) -> ResponseReturnValue:
     # NotFound (another authority's, or none) becomes the 404 page: existence is not told.
-    removed = SubscriptionService(get_session()).remove(actor.authority, subscription_id)
+    removed = SubscriptionService(get_session()).remove(actor, subscription_id)
     flash(_("Webhook to %(url)s removed.", url=removed.url), "success")
     return redirect(url_for("web.admin_webhooks"), 303)
 

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from mla.errors import FieldError, Invalid, NotAllowed
 from mla.requests.models import Request
 from mla.requests.service import Actor, request_service
-from mla.web import bp
+from mla.web import bp, security
 from mla.web.boundary import login_required
 
 
@@ -28,16 +28,25 @@ def listing(req: Request, actor: Actor) -> dict[str, Any]:
 
 
 @bp.post("/requests/<reference>/evidence")
+@security.streams_body
 @login_required(upload=True, back="web.request_page")
 def upload_evidence(actor: Actor, reference: str) -> ResponseReturnValue:
+    from mla.evidence.http import UnsupportedMediaType, open_upload
     from mla.evidence.service import evidence_service
 
     req = request_service().get(actor, reference)
-    file = request.files.get("file")
     page = url_for("web.request_page", reference=req.reference, _anchor="evidence")
+    service = evidence_service()
+    # Streamed from the socket like the API's upload: request.files would spool it to disk.
+    try:
+        file = open_upload(request, service.max_bytes)
+    except UnsupportedMediaType:
+        file = None
+    if file is not None:
+        security.check_csrf_in_body(file.fields)
     if file is None or not file.filename:
-        raise Invalid(FieldError("file", "choose a file to upload"))
-    attachment = evidence_service().upload(req, actor, file.filename, file.stream)
+        raise Invalid(FieldError("file", _("choose a file to upload")))
+    attachment = service.upload(req, actor, file.filename, file)  # type: ignore[arg-type]
     flash(_("Uploaded %(name)s.", name=attachment.filename), "success")
     if request.headers.get("Accept", "").startswith("application/json"):
         return jsonify(ok=True, redirect=page)
