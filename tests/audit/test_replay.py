@@ -81,7 +81,7 @@ def test_a_field_set_by_a_transition_is_replayed(session, service, world):
 def test_a_history_from_before_recorded_values_verifies_in_part(session, service, world, received):
     mex = world.actor(world.mex_clerk)
     service.fire(received, "acknowledge", mex)
-    service.assign(received, world.mex_clerk, world.actor(world.mex_supervisor))
+    service.assign(received, world.mex_clerk.id, world.actor(world.mex_supervisor))
     _strip_recorded_values(session, received.id)
     session.expire_all()
 
@@ -180,7 +180,7 @@ def _walk(engine: Engine, engines: Engines) -> dict[str, Any]:
         service.fire(request, "accept", mex)
         service.fire(request, "assign", mex, {"executing_authority": "MEX-FEMDO"})
         assert court.user is not None
-        service.assign(request, court.user, court_boss)
+        service.assign(request, court.user.id, court_boss)
         return {
             "reference": request.reference,
             "id": request.id,
