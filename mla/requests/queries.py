@@ -118,16 +118,20 @@ class RequestQueries:
         return list(rows), self._count(base)
 
     def _open_deadlines(self, actor: Actor) -> Any:
-        # The authority that must meet a deadline watches it, and so does the one holding
-        # the request while the other side's clock runs (a detention clock the requested
-        # state keeps while the formal request is the requesting state's to send).
+        # The authority that must meet a deadline watches it. So does the one holding the
+        # request while the requested state's clock runs (a detention clock the requested
+        # state keeps while the formal request is the requesting state's to send); the
+        # requesting side's own reminders are not the requested side's to watch.
         return (
             select(Deadline, Request)
             .join(Request, Request.id == Deadline.request_id)
             .where(
                 or_(
                     Deadline.authority_id == actor.authority.id,
-                    Request.holder_authority_id == actor.authority.id,
+                    and_(
+                        Request.holder_authority_id == actor.authority.id,
+                        Deadline.authority_id == Request.requested_authority_id,
+                    ),
                 ),
                 Deadline.closed_at.is_(None),
                 Deadline.paused_at.is_(None),

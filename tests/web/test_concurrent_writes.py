@@ -44,7 +44,7 @@ def served(fresh_database_url: str, tmp_path: Path) -> Iterator[tuple[str, Flask
     with app.app_context():
         db = get_session()
         authorities.add_authority(db, "ARG-DAJIN", country="AR", name="DAJIN")
-        authorities.add_authority(db, "MEX-FGR", country="MX", name="FGR")
+        authorities.add_authority(db, "MEX-FGR", country="MX", name="FGR", languages=["es"])
         for i in range(CLERKS):
             authorities.add_user(
                 db, f"clerk{i}", authority_code="MEX-FGR", role="clerk",

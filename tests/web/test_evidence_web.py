@@ -87,7 +87,7 @@ def test_no_file_is_a_form_error_in_the_users_language(client, session, world, r
     response = _post(client, received.reference, [("csrf_token", token), ("file", (b"", ""))])
     assert response.status_code == 303
     page = client.get(f"/requests/{received.reference}").get_data(as_text=True)
-    assert "No se subió: file: elija un archivo para subir" in page
+    assert "No se hizo: file: elija un archivo para subir" in page
     assert _stored(session, received) == []
 
 
@@ -102,7 +102,7 @@ def test_the_limit_is_a_form_error_in_the_users_language(
     response = _post(client, received.reference, [("csrf_token", token), ("file", (big, "d.pdf"))])
     assert response.status_code == 303
     page = client.get(f"/requests/{received.reference}").get_data(as_text=True)
-    assert "Non déposé : le fichier dépasse la limite de 1 Mio" in page
+    assert "Non effectué : file: le fichier dépasse la limite de 1 Mio" in page
     assert _stored(session, received) == []
 
 
