@@ -7,6 +7,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import text
 
+from mla import demo
 from mla.cli import cli
 from mla.db import make_engine, utcnow
 
@@ -171,7 +172,8 @@ def test_demo_is_idempotent_and_prints_logins(mla):
     listing = mla("authorities", "list").output
     for code in ("ARG-DAJIN", "BRA-DRCI", "MEX-FGR", "COL-FGN", "CHL-FN", "USA-OIA"):
         assert code in listing
-    assert "11 request histories verified" in mla("audit", "verify").output
+    seeded = len(demo.data().requests)
+    assert f"{seeded} request histories verified" in mla("audit", "verify").output
 
 
 def test_demo_requests_span_the_workflows_and_some_are_overdue(mla, fresh_database_url):
@@ -186,8 +188,15 @@ def test_demo_requests_span_the_workflows_and_some_are_overdue(mla, fresh_databa
             {"now": utcnow().replace(tzinfo=None) if engine.dialect.name == "sqlite" else utcnow()},
         ).scalar_one()
     engine.dispose()
-    assert len(states["mla"]) >= 8 and len(states["extradition"]) >= 2
-    assert {"draft", "received", "in_execution", "closed", "refused"} <= states["mla"]
+    assert len(states["mla"]) >= 8 and len(states["extradition"]) >= 4
+    assert {"draft", "received", "execution_information_requested", "closed", "refused"} <= (
+        states["mla"]
+    )
+    # Extradition walked past the dead ends the first version had: after a provisional
+    # arrest to surrender, and through a court's binding ruling.
+    assert {"surrendered", "referred_for_domestic_prosecution", "person_arrested"} <= (
+        states["extradition"]
+    )
     assert overdue >= 2
 
 
