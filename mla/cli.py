@@ -15,9 +15,8 @@ from typing import Any
 import click
 from flask import current_app
 
-from mla.api import tokens
 from mla.authorities import service as authorities
-from mla.authorities import treaties
+from mla.authorities import tokens, treaties
 from mla.authorities.models import AuthorityKind, Role, SessionEnd
 from mla.commandline import Group, open_app, table, with_app
 from mla.db import get_session, unit_of_work

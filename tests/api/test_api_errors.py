@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from mla.api import tokens
 from mla.api.ratelimit import Rate, TokenBuckets
 from mla.api.routing import MAX_JSON_BYTES
+from mla.authorities import tokens
 from mla.db import utcnow
 from tests.api.conftest import NEW_REQUEST
 

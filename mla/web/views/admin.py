@@ -6,8 +6,8 @@ from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from mla.api import tokens
 from mla.authorities import service as authorities
+from mla.authorities import tokens
 from mla.authorities.models import Role
 from mla.db import get_session
 from mla.requests.service import Actor
