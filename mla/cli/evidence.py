@@ -10,7 +10,8 @@ import sys
 
 import click
 
-from mla.commandline import printable, table, with_app
+from mla.cli.context import with_app
+from mla.cli.output import printable, table
 from mla.db import get_session, unit_of_work
 from mla.evidence.service import LEFTOVER_AGE, evidence_service
 
