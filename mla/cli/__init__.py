@@ -30,7 +30,7 @@ def cli() -> None:
 def init() -> None:
     """Create or upgrade the database to the current schema (safe to run on every start)."""
     from mla import migrate as migrations
-    from mla.evidence.keyring import app_keyring
+    from mla.keyring import app_keyring
     from mla.notify.subscriptions import reseal_secrets
 
     with open_app(migrate=True) as app:

@@ -45,7 +45,7 @@ from sqlalchemy.orm import Session
 from mla.config import parse_smtp_url
 from mla.db import begin_write
 from mla.errors import IntegrityError
-from mla.evidence.keyring import Keyring
+from mla.keyring import Keyring
 from mla.notify.channels import (
     DEFAULT_BUDGET,
     DeliveryError,

@@ -39,7 +39,7 @@ from mla.authorities.models import Authority, Role
 from mla.config import SETTINGS
 from mla.db import begin_write, utcnow
 from mla.errors import FieldError, IntegrityError, Invalid, NotAllowed, NotFound
-from mla.evidence.keyring import Keyring, app_keyring
+from mla.keyring import Keyring, app_keyring
 from mla.notify.channels import TargetRefused, parse_target
 from mla.notify.models import WebhookSubscription
 from mla.requests.scope import Actor
