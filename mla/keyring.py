@@ -38,8 +38,8 @@ from typing import Any
 from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap, aes_key_wrap
 from flask import Flask
 
+from mla.durability import fsync_dir
 from mla.errors import ConfigError, Conflict, IntegrityError, NotFound
-from mla.evidence.storage import fsync_dir
 
 KEK_SIZE = 32
 FORMAT = "mla-keyring"

@@ -11,7 +11,8 @@ from mla.authorities import tokens
 from mla.authorities.models import Role
 from mla.db import get_session
 from mla.requests.service import Actor
-from mla.web import boundary, bp
+from mla.web import boundary
+from mla.web.blueprint import bp
 from mla.web.boundary import login_required
 
 

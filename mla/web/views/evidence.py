@@ -12,7 +12,8 @@ from flask_babel import gettext as _
 from mla.errors import FieldError, Invalid, NotAllowed
 from mla.requests.models import Request
 from mla.requests.service import Actor, request_service
-from mla.web import bp, security
+from mla.web import security
+from mla.web.blueprint import bp
 from mla.web.boundary import login_required
 
 
