@@ -65,8 +65,8 @@ def bench_app():  # type: ignore[no-untyped-def]
 def _seed(env: dict[str, str]) -> tuple[int, str, str]:
     """A migrated database with ARG -> MEX request, transmitted; returns (id, ref, token)."""
     from mla import create_app, migrate
-    from mla.api import tokens
     from mla.authorities import service as authorities
+    from mla.authorities import tokens
     from mla.db import unit_of_work
     from mla.requests.service import Actor, request_service
 

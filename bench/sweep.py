@@ -28,7 +28,7 @@ from mla.authorities import service as authorities
 from mla.config import PROJECT_ROOT, normalize_database_url
 from mla.db import make_engine
 from mla.deadlines.models import Deadline
-from mla.deadlines.sweeper import sweep
+from mla.notify.sweeper import sweep
 from mla.requests.service import Actor, RequestService
 from mla.workflow import Engines, load_all
 

@@ -8,7 +8,7 @@ from alembic import context
 
 from mla import config as mla_config
 from mla.db import UTCDateTime, make_engine
-from mla.schema import metadata
+from mla.model_registry import metadata
 
 alembic_config = context.config
 

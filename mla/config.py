@@ -7,11 +7,13 @@ A malformed setting raises :class:`mla.errors.ConfigError` with one line naming 
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from mla.errors import ConfigError
 
@@ -77,8 +79,6 @@ def _flag(name: str, raw: Any) -> bool:
 
 
 def _api_rate(raw: Any) -> str:
-    from mla.api.ratelimit import parse_rate
-
     return str(parse_rate(raw))  # raises ConfigError with one line
 
 
@@ -138,8 +138,6 @@ def load(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
 
     smtp = raw("MLA_SMTP_URL")
     if smtp:
-        from mla.notify.smtp_url import parse_smtp_url
-
         parse_smtp_url(smtp)  # raises ConfigError with one line, never echoing a password
 
     base_url = str(raw("MLA_BASE_URL")).rstrip("/")
@@ -176,3 +174,101 @@ def load(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     # Anything else the caller passed (Flask's own keys such as TESTING) goes through as is.
     settings.update({k: v for k, v in overrides.items() if k not in SETTINGS})
     return settings
+
+
+# --- the grammars of settings that are more than a word or a number --------------------
+
+_PERIODS = {"second": 1.0, "minute": 60.0, "hour": 3600.0}
+_RATE = re.compile(r"^\s*(\d+)\s*/\s*(second|minute|hour)\s*$")
+
+
+@dataclass(frozen=True)
+class Rate:
+    count: int
+    period: float  # seconds
+
+    def __str__(self) -> str:
+        unit = {v: k for k, v in _PERIODS.items()}[self.period]
+        return f"{self.count}/{unit}"
+
+
+def parse_rate(raw: str) -> Rate:
+    """``"120/minute"`` → Rate(120, 60). Raises ConfigError naming MLA_API_RATE."""
+    match = _RATE.match(str(raw))
+    if not match or int(match.group(1)) <= 0:
+        raise ConfigError(
+            f"MLA_API_RATE must look like 120/minute (per second, minute or hour), got {raw!r}"
+        )
+    return Rate(int(match.group(1)), _PERIODS[match.group(2)])
+
+
+_TRUTHY = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    """Where and how to submit mail. Build it with :func:`parse_smtp_url`."""
+
+    host: str
+    port: int
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    ssl: bool = False  # implicit TLS from the first byte (smtps://, usually port 465)
+    starttls: bool = False  # upgrade a plain connection (usually port 587)
+    timeout: float = 30.0
+
+
+def parse_smtp_url(url: str) -> SmtpSettings:
+    """Parse ``MLA_SMTP_URL``: ``smtp://host[:port]``, ``smtp://user:pass@host:587?starttls=1``,
+    ``smtps://user:pass@host[:465]``; optional ``timeout=<seconds>`` in the query.
+
+    User and password are percent-decoded (write ``@`` as ``%40``). Credentials over plain
+    ``smtp://`` without ``starttls=1`` are refused, since they would cross the network in
+    clear. Raises :class:`~mla.errors.ConfigError` naming the problem; the message never
+    contains the password.
+    """
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except (ValueError, TypeError, AttributeError):
+        raise ConfigError("MLA_SMTP_URL is not a valid URL") from None
+    if parts.scheme not in ("smtp", "smtps"):
+        raise ConfigError(f"MLA_SMTP_URL must start with smtp:// or smtps://, not {parts.scheme!r}")
+    if not parts.hostname:
+        raise ConfigError("MLA_SMTP_URL has no host name")
+    if parts.path not in ("", "/") or parts.fragment:
+        raise ConfigError("MLA_SMTP_URL must not have a path or fragment")
+    implicit_tls = parts.scheme == "smtps"
+    starttls = False
+    timeout = 30.0
+    for key, value in parse_qsl(parts.query, keep_blank_values=True):
+        if key == "starttls" and value.lower() in _TRUTHY:
+            starttls = _TRUTHY[value.lower()]
+        elif key == "timeout":
+            try:
+                timeout = float(value)
+            except ValueError:
+                timeout = -1.0
+            if not 0 < timeout <= 600:
+                raise ConfigError(f"MLA_SMTP_URL timeout must be 0-600 seconds, got {value!r}")
+        else:
+            raise ConfigError(f"MLA_SMTP_URL has an unknown or malformed option {key}={value!r}")
+    if implicit_tls and starttls:
+        raise ConfigError("MLA_SMTP_URL: smtps:// is already TLS; drop starttls=1")
+    username = unquote(parts.username) if parts.username else None
+    password = unquote(parts.password) if parts.password is not None else None
+    if password is not None and not username:
+        raise ConfigError("MLA_SMTP_URL has a password but no user name")
+    if username and not (implicit_tls or starttls):
+        raise ConfigError(
+            "MLA_SMTP_URL sends credentials unencrypted; use smtps:// or add ?starttls=1"
+        )
+    return SmtpSettings(
+        host=parts.hostname,
+        port=port or (465 if implicit_tls else 25),
+        username=username,
+        password=password,
+        ssl=implicit_tls,
+        starttls=starttls,
+        timeout=timeout,
+    )

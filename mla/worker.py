@@ -27,10 +27,10 @@ from datetime import datetime, timedelta
 from flask import Flask
 
 from mla.db import unit_of_work, utcnow
-from mla.deadlines.sweeper import sweep
-from mla.evidence.keyring import app_keyring
+from mla.keyring import app_keyring
 from mla.notify.dispatcher import dispatch
 from mla.notify.subscriptions import reseal_secrets
+from mla.notify.sweeper import sweep
 
 log = logging.getLogger("mla.worker")
 

@@ -28,7 +28,7 @@ from mla.authorities import service as authorities
 from mla.authorities.models import Authority, AuthorityKind, Role, User
 from mla.config import normalize_database_url
 from mla.db import make_engine
-from mla.evidence.keyring import Keyring
+from mla.keyring import Keyring
 from mla.requests.models import Request
 from mla.requests.service import Actor, RequestService
 from mla.workflow import Engines, WorkflowSet, load_all

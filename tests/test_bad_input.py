@@ -21,7 +21,7 @@ def test_huge_ids_in_urls_are_not_found(client):
 
 
 def test_nul_characters_are_refused_at_the_door(client, session, world):
-    from mla.api import tokens
+    from mla.authorities import tokens
 
     _row, token = tokens.create(session, world.arg)
     auth = {"Authorization": f"Bearer {token}"}

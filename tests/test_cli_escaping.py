@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from mla.authorities.models import Authority, Role, User
 from mla.cli import cli
 from mla.db import make_engine, utcnow
-from mla.evidence.keyring import Keyring
+from mla.keyring import Keyring
 from mla.notify.models import Channel, Notification
 from mla.notify.subscriptions import SubscriptionService
 from mla.requests.scope import Actor

@@ -15,10 +15,11 @@ from werkzeug.routing import RequestRedirect
 from mla.api import attachments, openapi, subscriptions, views
 from mla.api.cache import RecentReads, StatusCache
 from mla.api.problems import from_exception
-from mla.api.ratelimit import TokenBuckets, parse_rate
+from mla.api.ratelimit import TokenBuckets
 
 # Importing these modules registers their operations on the blueprint.
 from mla.api.views import bp
+from mla.config import parse_rate
 
 __all__ = ["bp"]
 _ = (attachments, openapi, subscriptions, views)

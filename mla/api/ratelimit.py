@@ -8,36 +8,11 @@ is a guard against runaway polling loops, not an accounting device.
 from __future__ import annotations
 
 import math
-import re
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
-from mla.errors import ConfigError
-
-_PERIODS = {"second": 1.0, "minute": 60.0, "hour": 3600.0}
-_RATE = re.compile(r"^\s*(\d+)\s*/\s*(second|minute|hour)\s*$")
-
-
-@dataclass(frozen=True)
-class Rate:
-    count: int
-    period: float  # seconds
-
-    def __str__(self) -> str:
-        unit = {v: k for k, v in _PERIODS.items()}[self.period]
-        return f"{self.count}/{unit}"
-
-
-def parse_rate(raw: str) -> Rate:
-    """``"120/minute"`` → Rate(120, 60). Raises ConfigError naming MLA_API_RATE."""
-    match = _RATE.match(str(raw))
-    if not match or int(match.group(1)) <= 0:
-        raise ConfigError(
-            f"MLA_API_RATE must look like 120/minute (per second, minute or hour), got {raw!r}"
-        )
-    return Rate(int(match.group(1)), _PERIODS[match.group(2)])
+from mla.config import Rate
 
 
 class TokenBuckets:

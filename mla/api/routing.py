@@ -20,9 +20,9 @@ from flask import Blueprint, Response, current_app, g
 from flask import request as http_request
 from pydantic import BaseModel, ValidationError
 
-from mla.api import tokens
 from mla.api.problems import ApiProblem
 from mla.api.ratelimit import TokenBuckets
+from mla.authorities import tokens
 from mla.db import begin_write, get_session, utcnow
 from mla.errors import FieldError, Invalid, has_nul
 from mla.requests.service import Actor

@@ -16,38 +16,31 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any, BinaryIO
 
-from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mla.audit import chain
 from mla.audit.models import EventKind
 from mla.authorities.models import Role
-from mla.db import begin_write, get_session, utcnow
+from mla.db import begin_write, utcnow
 from mla.errors import FieldError, IntegrityError, Invalid, NotAllowed, NotFound, TooLarge
 from mla.evidence.blobs import track_blob
 from mla.evidence.crypto import SEGMENT_SIZE, Encryptor, decrypt_stream, read_exact
 from mla.evidence.intake import SNIFF_BYTES, sanitize_filename, sniff_media_type
-from mla.evidence.keyring import Keyring, app_keyring
+from mla.evidence.leftovers import LeftoverSweep
 from mla.evidence.models import Attachment
-from mla.evidence.storage import EvidenceStore, FilesystemStore, new_storage_key
-from mla.notify.models import WebhookSubscription
+from mla.evidence.rotation import KeyRotation
+from mla.evidence.storage import EvidenceStore, new_storage_key
+from mla.keyring import Keyring
 from mla.requests.models import Request
-from mla.requests.service import Actor, RequestService, request_service
+from mla.requests.service import Actor, RequestService
 
 READ_SIZE = SEGMENT_SIZE  # one segment per read: memory stays at about two segments
-# A blob or partial blob untouched this long belongs to no upload in progress: an upload writes
-# its temporary file as the body arrives (servers time out a silent client within minutes) and
-# commits its row moments after the blob is complete.
-LEFTOVER_AGE = 3600.0
-_SWEEP_BATCH = 500
 
 
 def too_large(max_bytes: int, field: str = "file") -> TooLarge:
@@ -114,15 +107,7 @@ class Download:
         self.close()
 
 
-@dataclass(frozen=True)
-class Leftovers:
-    """What :meth:`EvidenceService.sweep_leftovers` removed (or would remove)."""
-
-    temporaries: list[str]  # partial blobs, by store-relative name
-    orphans: list[str]  # storage keys of complete blobs no row references
-
-
-class EvidenceService:
+class EvidenceService(KeyRotation, LeftoverSweep):
     def __init__(
         self,
         session: Session,
@@ -366,94 +351,6 @@ class EvidenceService:
             attachment = self.session.get_one(Attachment, attachment_id)
             yield attachment, self._check(attachment, None)
 
-    # --- keys --------------------------------------------------------------------------------
-
-    def key_usage(self) -> dict[str, int]:
-        """How many attachments' data keys each keyring key wraps."""
-        rows = self.session.execute(
-            select(Attachment.key_id, func.count()).group_by(Attachment.key_id)
-        )
-        return {key_id: count for key_id, count in rows}
-
-    def pending_rewraps(self) -> int:
-        """How many data keys are not yet wrapped under the current key."""
-        current = self.keyring.current_key_id
-        return (
-            self.session.scalar(
-                select(func.count()).select_from(Attachment).where(Attachment.key_id != current)
-            )
-            or 0
-        )
-
-    def rewrap_batch(self, limit: int = 500) -> int:
-        """Re-wrap up to ``limit`` data keys not under the current key, and flush; returns how
-        many. Blobs are not touched. Commit after each batch: a rotation then resumes where
-        it stopped. Raises IntegrityError naming an attachment whose key does not unwrap."""
-        current = self.keyring.current_key_id
-        rows = self.session.scalars(
-            select(Attachment)
-            .where(Attachment.key_id != current)
-            .order_by(Attachment.id)
-            .limit(limit)
-            .with_for_update()
-        ).all()
-        for row in rows:
-            try:
-                row.key_id, row.wrapped_key = self.keyring.rewrap(row.key_id, row.wrapped_key)
-            except IntegrityError as exc:
-                raise IntegrityError(f"attachment {row.id}: {exc}") from None
-        self.session.flush()
-        return len(rows)
-
-    def retire_key(self, key_id: str) -> None:
-        """Erase key ``key_id``'s material. Raises Conflict while any attachment's data key
-        is wrapped under it (run ``mla keys rotate`` first), or a webhook secret's (the
-        worker moves them to the current key on its next pass), or if it is the current key."""
-        secrets = self.session.scalar(
-            select(func.count())
-            .select_from(WebhookSubscription)
-            .where(WebhookSubscription.secret_key_id == key_id)
-        )
-        in_use = self.key_usage().get(key_id, 0) + (secrets or 0)
-        self.keyring.retire(key_id, in_use_count=in_use)
-
-    # --- crash leftovers ----------------------------------------------------------------------
-
-    def sweep_leftovers(
-        self, older_than: float = LEFTOVER_AGE, *, dry_run: bool = False
-    ) -> Leftovers:
-        """Remove what uploads cut short by a crash left in the store: partial blobs (an
-        encrypted temporary file) and complete blobs that no attachment references (written
-        just before the process died, or before a commit whose clean-up failed).
-
-        Only what was last written more than ``older_than`` seconds ago is removed, so an
-        upload in progress anywhere, whose blob exists before its row commits, is never
-        touched; a blob an attachment row references is never removed, whatever its age.
-        Blobs hold only ciphertext, so a leftover discloses nothing; this reclaims space.
-        ``dry_run`` reports without removing. Reads the database, changes nothing in it.
-        """
-        temporaries = self.store.remove_stale_temp_files(older_than, dry_run=dry_run)
-        cutoff = time.time() - older_than
-        candidates = []
-        for key in self.store.keys():  # noqa: SIM118 (a store, not a dict)
-            with contextlib.suppress(NotFound):  # removed meanwhile
-                if self.store.modified(key) < cutoff:
-                    candidates.append(key)
-        orphans = []
-        for start in range(0, len(candidates), _SWEEP_BATCH):
-            batch = candidates[start : start + _SWEEP_BATCH]
-            referenced = set(
-                self.session.scalars(
-                    select(Attachment.storage_key).where(Attachment.storage_key.in_(batch))
-                )
-            )
-            for key in batch:
-                if key not in referenced:
-                    if not dry_run:
-                        self.store.delete(key)
-                    orphans.append(key)
-        return Leftovers(temporaries, orphans)
-
     # --- custody -----------------------------------------------------------------------------
 
     def _record(
@@ -477,26 +374,3 @@ class EvidenceService:
             data=body,
             at=at,
         )
-
-
-_BUILD_LOCK = threading.Lock()
-
-
-def evidence_service() -> EvidenceService:
-    """The evidence service of the current application context, from its settings
-    (``MLA_EVIDENCE_DIR``, ``MLA_KEYRING_FILE``, ``MLA_MAX_UPLOAD_MB``). The store and the
-    keyring are opened once per app and shared by its threads."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    with _BUILD_LOCK:
-        parts = app.extensions.get("mla.evidence")
-        if parts is None:
-            parts = (FilesystemStore(app.config["MLA_EVIDENCE_DIR"]), app_keyring(app))
-            app.extensions["mla.evidence"] = parts
-    store, keyring = parts
-    return EvidenceService(
-        get_session(),
-        request_service(),
-        store,
-        keyring,
-        max_bytes=int(app.config["MLA_MAX_UPLOAD_MB"]) << 20,
-    )

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
+from mla.durability import fsync_dir
 from mla.errors import Conflict, NotFound
 
 KEY_PATTERN = re.compile(r"[0-9a-f]{32,128}")
@@ -74,15 +75,6 @@ class EvidenceStore(Protocol):
         that died mid-write (a clean failure removes its own); return their names (those it
         would delete, if ``dry_run``)."""
         ...
-
-
-def fsync_dir(path: Path) -> None:
-    """Make a change to the entries of folder ``path`` (a rename, a new file) durable."""
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class FilesystemStore:

@@ -46,6 +46,7 @@ from email.utils import format_datetime, make_msgid, parseaddr
 from typing import Any, NoReturn, cast
 from urllib.parse import SplitResult, urlsplit
 
+from mla.config import SmtpSettings, parse_smtp_url
 from mla.errors import MLAError
 from mla.notify.signing import (
     DELIVERY_HEADER,
@@ -56,7 +57,6 @@ from mla.notify.signing import (
     sign,
     verify,
 )
-from mla.notify.smtp_url import SmtpSettings, parse_smtp_url
 
 __all__ = [
     "DEFAULT_BUDGET",

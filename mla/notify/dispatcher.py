@@ -42,9 +42,10 @@ from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from mla.config import parse_smtp_url
 from mla.db import begin_write
 from mla.errors import IntegrityError
-from mla.evidence.keyring import Keyring
+from mla.keyring import Keyring
 from mla.notify.channels import (
     DEFAULT_BUDGET,
     DeliveryError,
@@ -54,7 +55,6 @@ from mla.notify.channels import (
     send_email,
 )
 from mla.notify.models import Channel, Notification, Status, WebhookSubscription
-from mla.notify.smtp_url import parse_smtp_url
 from mla.notify.subscriptions import (
     allow_private_targets,
     open_secret,

@@ -26,6 +26,7 @@ import secrets
 import socket
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -39,13 +40,24 @@ from mla.authorities.models import Authority, Role
 from mla.config import SETTINGS
 from mla.db import begin_write, utcnow
 from mla.errors import FieldError, IntegrityError, Invalid, NotAllowed, NotFound
-from mla.evidence.keyring import Keyring, app_keyring
+from mla.keyring import Keyring, app_keyring
 from mla.notify.channels import TargetRefused, parse_target
 from mla.notify.models import WebhookSubscription
-from mla.requests.scope import Actor
 
 #: Event types a subscription may ask for; an empty list or None means all of them.
 EVENTS = ("request.created", "request.state_changed", "deadline.escalated")
+
+
+class Actor(Protocol):
+    """Who manages subscriptions: what :class:`mla.requests.scope.Actor` offers, named here so
+    that notify, below the requests feature, need not import it."""
+
+    @property
+    def authority(self) -> Authority: ...
+
+    @property
+    def role(self) -> Role: ...
+
 
 _LEGACY = b"\x01"  # sealed under a key derived from MLA_SECRET_KEY, before the keyring
 _SEALED = b"\x02"  # sealed under a data key that the keyring wraps

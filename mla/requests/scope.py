@@ -11,8 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import BindParameter, ColumnElement, and_, or_
 
-from mla.api.models import ApiToken
-from mla.authorities.models import Authority, Role, User
+from mla.authorities.models import ApiToken, Authority, Role, User
 from mla.requests.models import Request
 from mla.workflow.model import PARTIES
 

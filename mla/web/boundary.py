@@ -54,7 +54,8 @@ from mla.authorities.models import Role, User
 from mla.db import begin_write, get_session
 from mla.errors import Conflict, FieldError, Invalid, MLAError, NotAllowed, TooLarge, has_nul
 from mla.requests.service import Actor
-from mla.web import bp, security
+from mla.web import security
+from mla.web.blueprint import bp
 
 # Every form of the UI is a few KiB; the longest (a request with many persons) well under.
 FORM_MAX_BYTES = 1 << 20

@@ -10,7 +10,7 @@ import pytest
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from mla.api import tokens
+from mla.authorities import tokens
 from tests.conftest import MLA_FIELDS
 
 

@@ -6,9 +6,10 @@ from datetime import timedelta
 
 import pytest
 
-from mla.api import tokens
-from mla.api.ratelimit import Rate, TokenBuckets
+from mla.api.ratelimit import TokenBuckets
 from mla.api.routing import MAX_JSON_BYTES
+from mla.authorities import tokens
+from mla.config import Rate
 from mla.db import utcnow
 from tests.api.conftest import NEW_REQUEST
 
@@ -120,14 +121,14 @@ def test_unexpected_errors_are_500_without_detail(api, monkeypatch):
 
 @pytest.mark.parametrize("raw", ["120/minute", "5/second", "1000/hour"])
 def test_rate_setting_is_parsed(raw):
-    from mla.api.ratelimit import parse_rate
+    from mla.config import parse_rate
 
     assert str(parse_rate(raw)) == raw
 
 
 @pytest.mark.parametrize("raw", ["", "120", "0/minute", "5/day", "x/second"])
 def test_malformed_rate_setting_stops_with_one_line(raw):
-    from mla.api.ratelimit import parse_rate
+    from mla.config import parse_rate
     from mla.errors import ConfigError
 
     with pytest.raises(ConfigError, match="MLA_API_RATE"):

@@ -16,7 +16,7 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from mla.api import tokens
+from mla.authorities import tokens
 from tests.api.conftest import NEW_REQUEST
 
 CHECKS = [

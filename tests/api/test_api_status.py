@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from mla.api import progress
 from mla.api.cache import RecentReads
-from mla.api.models import ProgressQuery
 from mla.audit.models import Event, EventKind
+from mla.requests.progress import ProgressQuery
 from tests.api.conftest import NEW_REQUEST
 
 

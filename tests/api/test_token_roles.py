@@ -1,6 +1,6 @@
 import pytest
 
-from mla.api import tokens
+from mla.authorities import tokens
 from mla.authorities.models import Role
 from mla.errors import Invalid
 

@@ -2,7 +2,7 @@ from datetime import timedelta
 
 import pytest
 
-from mla.api import tokens
+from mla.authorities import tokens
 from mla.db import utcnow
 from mla.errors import Conflict, NotFound
 

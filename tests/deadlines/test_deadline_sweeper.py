@@ -17,9 +17,9 @@ from mla.db import make_engine
 from mla.deadlines.calendar import Calendar
 from mla.deadlines.models import Deadline
 from mla.deadlines.service import add_closure, list_closures
-from mla.deadlines.sweeper import sweep
 from mla.errors import Conflict, Invalid
 from mla.notify.models import Channel, Escalation, Notification
+from mla.notify.sweeper import sweep
 from mla.requests.service import Actor, RequestService
 from tests.conftest import MLA_FIELDS
 from tests.workers import run_worker_passes

@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session
 
 from mla.authorities import service as authorities
 from mla.authorities.models import User
-from mla.evidence.keyring import Keyring
 from mla.evidence.models import Attachment
 from mla.evidence.service import EvidenceService
 from mla.evidence.storage import FilesystemStore
+from mla.keyring import Keyring
 from mla.requests.models import Request
 from mla.requests.service import Actor, RequestService
 from tests.conftest import MLA_FIELDS

@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from mla.api import tokens
+from mla.authorities import tokens
 from mla.authorities.models import Role
 from mla.errors import NotAllowed, NotFound
 from mla.requests.service import Actor

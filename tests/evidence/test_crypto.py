@@ -19,7 +19,7 @@ from mla.evidence.crypto import (
     encrypt_stream,
     read_header,
 )
-from mla.evidence.keyring import Keyring
+from mla.keyring import Keyring
 
 SEG = 64  # tiny segments: many boundaries for little data
 CONTEXT = b"attachment:0f1e2d3c4b5a69788796a5b4c3d2e1f0"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from mla.errors import ConfigError, Conflict, IntegrityError, NotFound
-from mla.evidence.keyring import Keyring
+from mla.keyring import Keyring
 
 DATA_KEY = bytes(range(32))
 

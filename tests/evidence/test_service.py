@@ -12,8 +12,8 @@ import pytest
 from mla.audit import chain
 from mla.audit.models import EventKind
 from mla.errors import IntegrityError, Invalid, NotFound
+from mla.evidence.leftovers import LEFTOVER_AGE
 from mla.evidence.models import Attachment
-from mla.evidence.service import LEFTOVER_AGE
 from mla.evidence.storage import new_storage_key
 from mla.requests.service import Actor
 

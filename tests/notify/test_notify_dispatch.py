@@ -18,12 +18,12 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
-from mla.deadlines.sweeper import sweep
 from mla.errors import Conflict, NotFound
 from mla.notify.channels import MAX_ATTEMPTS, DeliveryError, verify
 from mla.notify.dispatcher import dispatch
 from mla.notify.models import Channel, Notification, Status
 from mla.notify.service import NotificationService, SubscriptionService
+from mla.notify.sweeper import sweep
 
 KEY = "k" * 64
 SEVENTH = datetime(2026, 3, 7, 12, tzinfo=UTC)  # past the acknowledgement reminder

@@ -14,9 +14,9 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import select
 
 from mla import worker
+from mla.app_services import evidence_service
 from mla.errors import Conflict
-from mla.evidence.keyring import app_keyring
-from mla.evidence.service import evidence_service
+from mla.keyring import app_keyring
 from mla.notify.channels import verify
 from mla.notify.models import Channel, Notification, Status, WebhookSubscription
 from tests.notify.test_notify_dispatch import receiver  # noqa: F401 - the fixture

@@ -16,7 +16,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from mla import worker
-from mla.evidence.keyring import app_keyring
+from mla.keyring import app_keyring
 from mla.notify.dispatcher import dispatch
 from mla.notify.models import Channel, Escalation, Notification, Status
 from mla.notify.subscriptions import SubscriptionService
@@ -145,7 +145,7 @@ def test_stalled_receivers_neither_hold_the_pass_nor_other_authorities_mail(
 
 
 def test_an_smtp_server_that_drips_its_greeting_is_cut_off(session, engines, world, received):
-    from mla.deadlines.sweeper import sweep
+    from mla.notify.sweeper import sweep
 
     sweep(session, engines, SEVENTH)
     with dripping(b"220 mail.example.mx ESMTP ", read_first=False) as drip:

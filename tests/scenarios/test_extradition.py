@@ -15,8 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mla import create_app, migrate
-from mla.api import tokens
 from mla.authorities import service as authorities
+from mla.authorities import tokens
 from mla.authorities.models import AuthorityKind
 from mla.cli import cli
 from mla.db import make_engine

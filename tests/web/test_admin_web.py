@@ -8,7 +8,7 @@ import pytest
 from mla.authorities.models import Role
 from mla.db import utcnow
 from mla.deadlines import service as deadlines
-from mla.evidence.keyring import app_keyring
+from mla.keyring import app_keyring
 from mla.notify.models import Channel, Notification, Status, WebhookSubscription
 from mla.notify.subscriptions import SubscriptionService
 

@@ -20,8 +20,8 @@ import requests
 from flask import Flask
 
 from mla import create_app, migrate
-from mla.api import tokens
 from mla.authorities import service as authorities
+from mla.authorities import tokens
 from mla.db import get_session, make_engine
 from tests.conftest import MLA_FIELDS, PASSWORD
 

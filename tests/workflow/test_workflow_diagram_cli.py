@@ -8,8 +8,8 @@ import pytest
 from click.testing import CliRunner
 from workflow_support import WORKFLOWS
 
+from mla.cli.workflows import workflows as workflows_cli
 from mla.workflow import mermaid
-from mla.workflow.cli import workflows as workflows_cli
 
 
 @pytest.mark.parametrize("name", ["mla", "extradition"])

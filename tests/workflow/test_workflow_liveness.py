@@ -9,9 +9,9 @@ import pytest
 from click.testing import CliRunner
 from workflow_support import NOW, WORKFLOWS, Req
 
+from mla.cli.workflows import workflows as workflows_cli
 from mla.errors import Conflict
 from mla.workflow import Engine, check, check_all, load, load_all
-from mla.workflow.cli import workflows as workflows_cli
 from mla.workflow.definition import WorkflowInvalid
 from mla.workflow.registry import Requirement, missing, requirements
 

@@ -11,7 +11,7 @@ from mla.db import get_session, parse_id, utcnow
 from mla.errors import FieldError, Invalid
 from mla.requests.queries import RequestQueries
 from mla.requests.service import Actor, request_service
-from mla.web import bp
+from mla.web.blueprint import bp
 from mla.web.boundary import login_required
 
 

@@ -6,12 +6,13 @@ from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from mla.api import tokens
 from mla.authorities import service as authorities
+from mla.authorities import tokens
 from mla.authorities.models import Role
 from mla.db import get_session
 from mla.requests.service import Actor
-from mla.web import boundary, bp
+from mla.web import boundary
+from mla.web.blueprint import bp
 from mla.web.boundary import login_required
 
 

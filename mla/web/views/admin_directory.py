@@ -15,7 +15,8 @@ from mla.db import get_session
 from mla.deadlines import service as deadlines
 from mla.errors import FieldError, Invalid
 from mla.requests.service import Actor
-from mla.web import boundary, bp, forms
+from mla.web import boundary, forms
+from mla.web.blueprint import bp
 from mla.web.boundary import login_required
 
 

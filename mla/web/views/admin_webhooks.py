@@ -14,7 +14,8 @@ from mla.notify.models import WebhookSubscription
 from mla.notify.service import NotificationService
 from mla.notify.subscriptions import EVENTS, SubscriptionService
 from mla.requests.service import Actor
-from mla.web import boundary, bp
+from mla.web import boundary
+from mla.web.blueprint import bp
 from mla.web.boundary import login_required
 
 

@@ -28,7 +28,8 @@ from mla.authorities import sessions as user_sessions
 from mla.db import get_session, unit_of_work, utcnow
 from mla.errors import FieldError, Invalid
 from mla.requests.service import Actor
-from mla.web import accounts, boundary, bp, security
+from mla.web import accounts, boundary, security
+from mla.web.blueprint import bp
 from mla.web.boundary import login_required, public
 from mla.web.i18n import LANGUAGE_NAMES
 

@@ -8,7 +8,7 @@ from flask.typing import ResponseReturnValue
 from mla.db import get_session, utcnow
 from mla.requests.queries import RequestQueries
 from mla.requests.service import Actor
-from mla.web import bp
+from mla.web.blueprint import bp
 from mla.web.boundary import login_required
 from mla.web.views.common import engines_view
 

@@ -14,7 +14,8 @@ from mla.requests import drafts
 from mla.requests.models import Request
 from mla.requests.queries import RequestQueries
 from mla.requests.service import Actor, request_service
-from mla.web import boundary, bp, forms
+from mla.web import boundary, forms
+from mla.web.blueprint import bp
 from mla.web.boundary import login_required
 from mla.web.views.requests import expected_version
 from mla.workflow.model import Workflow

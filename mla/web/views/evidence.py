@@ -12,14 +12,15 @@ from flask_babel import gettext as _
 from mla.errors import FieldError, Invalid, NotAllowed
 from mla.requests.models import Request
 from mla.requests.service import Actor, request_service
-from mla.web import bp, security
+from mla.web import security
+from mla.web.blueprint import bp
 from mla.web.boundary import login_required
 
 
 def listing(req: Request, actor: Actor) -> dict[str, Any]:
     """What the evidence panel shows: ``items``, or ``denied`` with the reason (a
     confidential request's evidence is open only to some of its authority's users)."""
-    from mla.evidence.service import evidence_service
+    from mla.app_services import evidence_service
 
     try:
         return {"items": evidence_service().list(req, actor), "denied": None}
@@ -31,8 +32,8 @@ def listing(req: Request, actor: Actor) -> dict[str, Any]:
 @security.streams_body
 @login_required(upload=True, back="web.request_page")
 def upload_evidence(actor: Actor, reference: str) -> ResponseReturnValue:
+    from mla.app_services import evidence_service
     from mla.evidence.http import UnsupportedMediaType, open_upload
-    from mla.evidence.service import evidence_service
 
     req = request_service().get(actor, reference)
     page = url_for("web.request_page", reference=req.reference, _anchor="evidence")
@@ -56,8 +57,8 @@ def upload_evidence(actor: Actor, reference: str) -> ResponseReturnValue:
 @bp.get("/requests/<reference>/evidence/<int:attachment_id>")
 @login_required(writes=True)  # the download's custody event
 def download_evidence(actor: Actor, reference: str, attachment_id: int) -> ResponseReturnValue:
+    from mla.app_services import evidence_service
     from mla.evidence.http import download_response
-    from mla.evidence.service import evidence_service
 
     req = request_service().get(actor, reference)
     # The boundary commits the custody event before the body streams.

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from mla.db import get_session, parse_id
 from mla.notify.service import NotificationService
 from mla.requests.service import Actor
-from mla.web import bp
+from mla.web.blueprint import bp
 from mla.web.boundary import login_required
 
 

@@ -1,4 +1,5 @@
-"""The keyring of key-encryption keys (KEKs) that wrap each evidence file's data key.
+"""The keyring of key-encryption keys (KEKs) that wrap data keys: each evidence file's, and each
+webhook secret's. Below every feature that keeps a secret at rest, beside the database.
 
 The keyring is a JSON file (mode 0600) holding 256-bit AES keys, each with an id (``k1``,
 ``k2``, ... in order of creation, never reused), its creation time and a status:
@@ -37,8 +38,8 @@ from typing import Any
 from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap, aes_key_wrap
 from flask import Flask
 
+from mla.durability import fsync_dir
 from mla.errors import ConfigError, Conflict, IntegrityError, NotFound
-from mla.evidence.storage import fsync_dir
 
 KEK_SIZE = 32
 FORMAT = "mla-keyring"

@@ -14,8 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
-from mla.api.models import ApiToken
-from mla.authorities.models import Authority, Role
+from mla.authorities.models import ApiToken, Authority, Role
 from mla.db import utcnow
 from mla.errors import Conflict, FieldError, Invalid, NotFound
 

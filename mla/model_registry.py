@@ -1,6 +1,5 @@
 """Every model, imported so that ``Base.metadata`` describes the whole schema (for Alembic)."""
 
-from mla.api import models as _api  # noqa: F401
 from mla.audit import models as _audit  # noqa: F401
 from mla.authorities import models as _authorities  # noqa: F401
 from mla.db import Base
@@ -8,5 +7,6 @@ from mla.deadlines import models as _deadlines  # noqa: F401
 from mla.evidence import models as _evidence  # noqa: F401
 from mla.notify import models as _notify  # noqa: F401
 from mla.requests import models as _requests  # noqa: F401
+from mla.requests import progress as _progress  # noqa: F401
 
 metadata = Base.metadata

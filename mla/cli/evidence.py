@@ -10,9 +10,11 @@ import sys
 
 import click
 
-from mla.commandline import printable, table, with_app
+from mla.app_services import evidence_service
+from mla.cli.context import with_app
+from mla.cli.output import printable, table
 from mla.db import get_session, unit_of_work
-from mla.evidence.service import LEFTOVER_AGE, evidence_service
+from mla.evidence.leftovers import LEFTOVER_AGE
 
 # --- keys -------------------------------------------------------------------------------
 

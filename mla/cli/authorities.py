@@ -1,64 +1,27 @@
-"""The ``mla`` command. Each command is one unit of work: it commits or rolls back once.
-
-Every failure prints one line on standard error and exits non-zero: 1 for bad input or a
-refused action, 2 for usage errors (click's own).
-"""
+"""``mla authorities``, ``treaties``, ``users`` and ``tokens``: the authorities feature's
+commands, closure days included."""
 
 from __future__ import annotations
 
-import json
 import sys
-from collections.abc import Sequence
-from pathlib import Path
+from datetime import datetime
 from typing import Any
 
 import click
 from flask import current_app
 
-from mla.api import tokens
 from mla.authorities import service as authorities
-from mla.authorities import treaties
+from mla.authorities import tokens, treaties
 from mla.authorities.models import AuthorityKind, Role, SessionEnd
-from mla.commandline import Group, open_app, table, with_app
+from mla.cli.context import Group, with_app
+from mla.cli.output import table
 from mla.db import get_session, unit_of_work
-from mla.errors import MLAError
-from mla.evidence.cli import evidence_group, keys_group
-from mla.notify.cli import closures_group, notifications_group, worker_command
-from mla.workflow.cli import workflows as workflows_group
-
-
-@click.group(cls=Group)
-@click.version_option(package_name="mla")
-def cli() -> None:
-    """mla: mutual legal assistance and extradition requests between central authorities."""
-
-
-@cli.command()
-def init() -> None:
-    """Create or upgrade the database to the current schema (safe to run on every start)."""
-    from mla import migrate as migrations
-    from mla.evidence.keyring import app_keyring
-    from mla.notify.subscriptions import reseal_secrets
-
-    with open_app(migrate=True) as app:
-        engine = app.extensions["mla.db"].engine
-        click.echo(f"database at revision {migrations.current_revision(engine)}: {engine.url!r}")
-        with unit_of_work() as session:
-            # Before MLA_SECRET_KEY may change: webhook secrets older versions sealed under it.
-            resealed = reseal_secrets(session, app_keyring(app), app.config["MLA_SECRET_KEY"])
-        if resealed:
-            click.echo(f"{resealed} webhook secret(s) sealed again under the keyring")
-
-
-cli.add_command(workflows_group)
-cli.add_command(keys_group)
-cli.add_command(evidence_group)
-
+from mla.deadlines.service import add_closure, list_closures
 
 # --- authorities ------------------------------------------------------------------------
 
 
-@cli.group(cls=Group, name="authorities")
+@click.group(cls=Group, name="authorities")
 def authorities_group() -> None:
     """The directory of central and executing authorities."""
 
@@ -125,7 +88,7 @@ def authorities_target(code: str, workflow: str, name: str, days: int | None) ->
 # --- treaties ---------------------------------------------------------------------------
 
 
-@cli.group(cls=Group, name="treaties")
+@click.group(cls=Group, name="treaties")
 def treaties_group() -> None:
     """Bilateral treaties and their deadline figures."""
 
@@ -179,7 +142,7 @@ def treaties_list() -> None:
 # --- users ------------------------------------------------------------------------------
 
 
-@cli.group(cls=Group, name="users")
+@click.group(cls=Group, name="users")
 def users_group() -> None:
     """People who sign in to the web UI."""
 
@@ -241,7 +204,7 @@ def users_list() -> None:
 # --- API tokens -------------------------------------------------------------------------
 
 
-@cli.group(cls=Group, name="tokens")
+@click.group(cls=Group, name="tokens")
 def tokens_group() -> None:
     """Bearer tokens for the status API."""
 
@@ -305,148 +268,37 @@ def tokens_revoke(token_id: int) -> None:
     click.echo(f"revoked token {row.id} of {row.authority.code}")
 
 
-# --- audit ------------------------------------------------------------------------------
+# --- closure days ------------------------------------------------------------------------
 
 
-@cli.group(cls=Group, name="audit")
-def audit_group() -> None:
-    """The hash-chained history of requests."""
+@click.group("closures", cls=Group)
+def closures_group() -> None:
+    """Days an authority is closed: not business days for its deadlines."""
 
 
-@audit_group.command("verify")
-@click.option(
-    "--anchor",
-    "anchors",
-    multiple=True,
-    type=click.Path(exists=True, dir_okay=False),
-    help="an anchor file (mla audit anchor): histories must still hold at it",
-)
+@closures_group.command("add")
+@click.argument("code")
+@click.argument("day", type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.option("--reason", required=True, help="why the authority is closed that day")
 @with_app
-def audit_verify(anchors: tuple[str, ...]) -> None:
-    """Recompute every request's hash chain, replay each history to check the request row,
-    and check each history against each anchor given; name the first broken link or the
-    first part of a row its history does not give, and exit 1."""
-    from mla.audit import anchor
-    from mla.audit.chain import verify_all
-
-    session = get_session()
-    if session.get_bind().dialect.name == "postgresql":
-        # One snapshot for the whole check: a change committed while it runs must not read
-        # as a request row ahead of (or behind) its history. SQLite's read is one already.
-        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-    documents = []
-    for path in anchors:
-        try:
-            documents.append((path, anchor.load(Path(path).read_text("utf-8"))))
-        except (OSError, UnicodeDecodeError) as exc:
-            raise MLAError(f"cannot read the anchor {path}: {exc}") from None
-    checked = partial = 0
-    for result in verify_all(session):
-        if result.broken is not None:
-            raise MLAError(f"broken history: {result.broken}")
-        checked += 1
-        partial += result.partial
-    for path, document in documents:
-        for broken in anchor.check(session, document):
-            raise MLAError(f"broken history: {broken} ({path})")
-    click.echo(
-        f"{checked} request histories verified, no broken link; each request row is what "
-        "its history says"
-    )
-    if partial:
-        click.echo(
-            f"({partial} of them checked in part: their histories began before mla recorded "
-            "the values each change left, so only what those events tell was compared)"
-        )
-    for path, document in documents:
-        click.echo(
-            f"{len(document['heads'])} still hold at the anchor {path} of "
-            f"{document['taken_at']} (digest {document['digest']})"
-        )
-
-
-@audit_group.command("anchor")
-@click.argument("output", type=click.Path(dir_okay=False))
-@with_app
-def audit_anchor(output: str) -> None:
-    """Write every request's chain head to OUTPUT (a new file), to keep outside the database;
-    print its digest, to record somewhere else again."""
-    from mla.audit import anchor
-    from mla.db import utcnow
-
-    document = anchor.take(get_session(), utcnow())
-    try:
-        with open(output, "x", encoding="utf-8") as f:
-            json.dump(document, f, indent=1, ensure_ascii=False)
-            f.write("\n")
-    except FileExistsError:
-        raise MLAError(f"{output} exists: an anchor is never overwritten") from None
-    except OSError as exc:
-        raise MLAError(f"cannot write {output}: {exc.strerror}") from None
-    click.echo(
-        f"anchored {len(document['heads'])} request histories in {output}; "
-        f"digest {document['digest']}"
-    )
-
-
-# --- demo and serve ---------------------------------------------------------------------
-
-
-def _print_logins(logins: Sequence[tuple[str, str, str]]) -> None:
-    for username, password, code in logins:
-        click.echo(f"  {username} / {password} / {code}")
-
-
-@cli.command()
-@with_app
-def demo() -> None:
-    """Load realistic demo data (idempotent)."""
-    from mla import demo as demo_data
-
+def closures_add(code: str, day: datetime, reason: str) -> None:
+    """Close authority CODE on DAY (YYYY-MM-DD)."""
     with unit_of_work() as session:
-        logins = demo_data.seed(session, current_app.extensions["mla.engines"])
-    click.echo(f"demo data ready: {len(logins)} users")
-    _print_logins(logins)
+        closure = add_closure(session, authorities.get_authority(session, code), day.date(), reason)
+    click.echo(f"{code.upper()} closed on {closure.day.isoformat()}: {closure.reason}")
 
 
-@cli.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
-@click.option("--demo", "with_demo", is_flag=True, help="load the demo data first")
-@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64))
-def serve(host: str, port: int, with_demo: bool, threads: int) -> None:
-    """Upgrade the database and serve mla with a production WSGI server (cheroot), with the
-    worker in a background thread; Ctrl-C or SIGTERM stops both."""
-    from mla import demo as demo_data
-    from mla.evidence.cli import sweep_leftovers
-    from mla.server import make_server, serve_until_stopped
-    from mla.worker import start_background
-
-    with open_app(migrate=True) as app:
-        logins: list[tuple[str, str, str]] = []
-        if with_demo:
-            with unit_of_work() as session:
-                logins = demo_data.seed(session, app.extensions["mla.engines"])
-            get_session().close()
-        sweep_leftovers()
-        server = make_server(app, host, port, threads)
-        server.prepare()  # listening before the line below says so
-        click.echo(f"mla is at http://{host}:{port}/")
-        if logins:
-            click.echo("demo logins (username / password / authority):")
-            _print_logins(logins)
-        stop_worker = start_background(app)
-        try:
-            serve_until_stopped(server)
-        finally:
-            stop_worker.set()
-        click.echo("mla stopped")
+@closures_group.command("list")
+@click.argument("code")
+@with_app
+def closures_list(code: str) -> None:
+    """List the closure days of authority CODE."""
+    session = get_session()
+    rows = [
+        (c.day.isoformat(), c.reason)
+        for c in list_closures(session, authorities.get_authority(session, code))
+    ]
+    table(rows, ("DAY", "REASON"))
 
 
-cli.add_command(worker_command)
-cli.add_command(notifications_group)
 authorities_group.add_command(closures_group)
-
-
-def main() -> None:
-    cli(prog_name="mla")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from mla.commandline import Group, with_app
+from mla.cli.context import Group, with_app
 from mla.config import SETTINGS
 from mla.errors import NotFound
 from mla.workflow.definition import WorkflowInvalid, check_all, definition_files, load_all

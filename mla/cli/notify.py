@@ -1,4 +1,4 @@
-"""``mla worker``, ``mla notifications`` and ``mla authorities closures``.
+"""``mla worker`` and ``mla notifications``.
 
 Adapters only: parse, call one service function, print. Attached to the ``mla`` group by
 :mod:`mla.cli`.
@@ -13,7 +13,8 @@ from typing import Any
 
 import click
 
-from mla.commandline import Group, table, with_app
+from mla.cli.context import Group, with_app
+from mla.cli.output import table
 from mla.db import get_session, unit_of_work
 from mla.errors import FieldError, Invalid
 
@@ -42,7 +43,7 @@ def worker_command(once: bool, now_text: str | None) -> None:
     from flask import current_app
 
     from mla import worker
-    from mla.evidence.cli import sweep_leftovers
+    from mla.cli.evidence import sweep_leftovers
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     now = _instant(now_text)
@@ -121,42 +122,4 @@ def _engines() -> Any:
     return current_app.extensions["mla.engines"]
 
 
-# --- closure days ------------------------------------------------------------------------
-
-
-@click.group("closures", cls=Group)
-def closures_group() -> None:
-    """Days an authority is closed: not business days for its deadlines."""
-
-
-@closures_group.command("add")
-@click.argument("code")
-@click.argument("day", type=click.DateTime(formats=["%Y-%m-%d"]))
-@click.option("--reason", required=True, help="why the authority is closed that day")
-@with_app
-def closures_add(code: str, day: datetime, reason: str) -> None:
-    """Close authority CODE on DAY (YYYY-MM-DD)."""
-    from mla.authorities.service import get_authority
-    from mla.deadlines.service import add_closure
-
-    with unit_of_work() as session:
-        closure = add_closure(session, get_authority(session, code), day.date(), reason)
-    click.echo(f"{code.upper()} closed on {closure.day.isoformat()}: {closure.reason}")
-
-
-@closures_group.command("list")
-@click.argument("code")
-@with_app
-def closures_list(code: str) -> None:
-    """List the closure days of authority CODE."""
-    from mla.authorities.service import get_authority
-    from mla.deadlines.service import list_closures
-
-    session = get_session()
-    rows = [
-        (c.day.isoformat(), c.reason) for c in list_closures(session, get_authority(session, code))
-    ]
-    table(rows, ("DAY", "REASON"))
-
-
-__all__ = ["closures_group", "notifications_group", "worker_command"]
+__all__ = ["notifications_group", "worker_command"]
