@@ -12,7 +12,7 @@ from mla.api.catalog import choices
 from mla.audit.models import EventKind
 from mla.authorities.models import Authority
 from mla.db import parse_id
-from mla.deadlines.service import Clocks
+from mla.deadlines.service import DeadlineService
 from mla.errors import FieldError, Invalid
 from mla.requests.models import Request
 from mla.requests.queries import RequestQueries
@@ -111,7 +111,7 @@ def status(
             )
         )
     deadlines = []
-    for d in Clocks(svc.session).open_deadlines(request):
+    for d in DeadlineService(svc.session).open_deadlines(request):
         try:
             name = label(wf.deadline(d.name)[1].labels, lang)
         except KeyError:

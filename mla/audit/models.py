@@ -23,6 +23,17 @@ class EventKind(enum.StrEnum):
     WORKFLOW_MIGRATED = "workflow_migrated"
 
 
+# Events that change what a request is (as opposed to reads recorded for the audit): the
+# last of them tells who changed a request, and the other side's are its news.
+CHANGES = (
+    EventKind.CREATED,
+    EventKind.TRANSITION,
+    EventKind.FIELDS_CHANGED,
+    EventKind.ASSIGNED,
+    EventKind.WORKFLOW_MIGRATED,
+)
+
+
 class Event(Base):
     """One entry of a request's history. Rows are only ever inserted.
 

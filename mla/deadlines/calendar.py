@@ -46,7 +46,6 @@ Semantics (the API documentation and the UI copy from this list):
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -70,23 +69,14 @@ _MAX_CLOSED_RUN = 366
 
 _ONE_US = timedelta(microseconds=1)
 
-_DURATION_RE = re.compile(
-    r"""^\s*(?P<sign>[+-]?)\s*(?P<amount>[0-9]{1,6})
-        (?:\s+(?:(?P<kind>business|calendar)\s+)?(?P<unit>days?|hours?|months?))?\s*$""",
-    re.IGNORECASE | re.VERBOSE,
-)
-_EXAMPLES = (
-    '"10 business days", "7 calendar days", "7 days", "24 hours", "2 months", '
-    '"-2 business days" or "0"'
-)
-
 
 @dataclass(frozen=True)
 class Duration:
-    """A signed length of time as written in a workflow definition.
+    """A signed length of time to count on a calendar.
 
-    ``amount`` may be negative (before a moment) or zero (the moment itself). ``"7 days"`` means
-    calendar days. Construct with :meth:`parse` from text; ``str()`` gives the canonical text.
+    ``amount`` may be negative (before a moment) or zero (the moment itself). Workflow
+    definitions write durations in the loader's grammar (:mod:`mla.workflow.loader`); the
+    deadline service resolves them (and their figures) into this. ``str()`` gives the text.
     """
 
     amount: int
@@ -103,44 +93,6 @@ class Duration:
                 f"{self.unit.replace('_', ' ')}"
             )
 
-    @classmethod
-    def parse(cls, text: str, *, field: str = "") -> Duration:
-        """Parse ``text`` such as ``"10 business days"``, ``"+5 business days"`` or ``"0"``.
-
-        Case and surrounding spaces do not matter; ``day``/``hour`` may be singular. A bare
-        ``"0"`` is zero hours (the identity). Raises :class:`~mla.errors.Invalid` naming
-        ``field`` (e.g. ``"states.received.deadlines[0].within"``) when the text is not one of
-        these forms or the amount is out of range.
-        """
-        match = _DURATION_RE.match(text) if isinstance(text, str) else None
-        shown = repr(text) if len(repr(text)) <= 40 else repr(text)[:37] + "..."
-        if match is None:
-            raise Invalid(FieldError(field, f"{shown} is not a duration; expected {_EXAMPLES}"))
-        amount = int(match["amount"])
-        if match["sign"] == "-":
-            amount = -amount
-        unit_word = (match["unit"] or "").lower()
-        if not unit_word:
-            if amount != 0:
-                raise Invalid(FieldError(field, f"{text!r} needs a unit; expected {_EXAMPLES}"))
-            return cls(0, "hours")
-        if unit_word.startswith(("hour", "month")):
-            if match["kind"]:
-                raise Invalid(
-                    FieldError(
-                        field, f"{text!r}: only plain hours and months are supported, not by kind"
-                    )
-                )
-            unit: Unit = "hours" if unit_word.startswith("hour") else "months"
-        elif (match["kind"] or "").lower() == "business":
-            unit = "business_days"
-        else:
-            unit = "calendar_days"
-        try:
-            return cls(amount, unit)
-        except Invalid as exc:
-            raise Invalid(FieldError(field, exc.message)) from None
-
     def __str__(self) -> str:
         if self.amount == 0:
             return "0"
@@ -152,11 +104,6 @@ class Duration:
         }
         plural = "" if abs(self.amount) == 1 else "s"
         return f"{self.amount} {word[self.unit]}{plural}"
-
-
-def parse_duration(text: str, *, field: str = "") -> Duration:
-    """Module-level alias of :meth:`Duration.parse`."""
-    return Duration.parse(text, field=field)
 
 
 @lru_cache(maxsize=512)

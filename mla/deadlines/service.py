@@ -1,7 +1,8 @@
 """Deadline lifecycle: open, pause, resume, extend and close deadlines as a request moves.
 
-The request service calls :meth:`Clocks.on_transition` inside the transaction that moves the
-request, so a deadline's start and close are written with the state change or not at all.
+The request service calls :meth:`DeadlineService.on_transition` inside the transaction that
+moves the request, so a deadline's start and close are written with the state change or not at
+all.
 Semantics (from the workflow definition, see ``workflows/README.md``):
 
 - a deadline starts when the request enters the state that declares it, and keeps running
@@ -33,23 +34,14 @@ from mla.workflow.registry import DueLookup, RunningDeadline
 from mla.workflow.values import as_date
 
 
-def party_authority(request: Request, party: str) -> Authority:
-    """The authority holding ``party`` on ``request``; executing falls back to the requested
-    central authority until an executing authority is assigned."""
-    if party == "requesting":
-        return request.requesting_authority
-    if party == "executing" and request.executing_authority is not None:
-        return request.executing_authority
-    return request.requested_authority
-
-
 def _span(duration: Duration, figures: Mapping[str, int]) -> CalendarDuration:
     amount, unit = duration.resolve(figures)
     return CalendarDuration(amount, unit)
 
 
-class Clocks:
-    """Deadline operations for one unit of work; calendars are cached per authority."""
+class DeadlineService:
+    """The deadline service: deadline operations for one unit of work; calendars are cached
+    per authority."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -152,7 +144,7 @@ class Clocks:
                 continue
             if definition.when and not request.fields.get(definition.when):
                 continue
-            authority = party_authority(request, definition.party or declared.owner)
+            authority = request.answering_for(definition.party or declared.owner)
             cal = self.calendar(authority)
             due = self._due(request, wf, definition, authority, now)
             if due is None:
@@ -305,7 +297,7 @@ class Clocks:
                 continue
             before_owner = self.session.get_one(Authority, deadline.authority_id)
             before = self._due(request, old, before_def, before_owner, deadline.started_at)
-            authority = party_authority(request, definition.party or declaring.owner)
+            authority = request.answering_for(definition.party or declaring.owner)
             cal = self.calendar(authority)
             after = self._due(request, new, definition, authority, deadline.started_at)
             if before is not None and after is not None:

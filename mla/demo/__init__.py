@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from mla.authorities import service as authorities
 from mla.authorities.models import Authority, AuthorityKind, Role, User
 from mla.requests.models import Request
-from mla.requests.scope import RECORDED_BY, Actor, authority_of
+from mla.requests.scope import RECORDED_BY, Actor
 from mla.requests.service import RequestService
 from mla.workflow import Engines
 
@@ -203,11 +203,11 @@ def _ensure_requests(session: Session, engines: Engines, now: datetime) -> None:
 
 
 def _actor_for(request: Request, party: str, role: Role) -> Actor:
-    authority = authority_of(request, party)
+    authority = request.authority_of(party)
     assert authority is not None, f"the demo assigns the {party} party before acting for it"
     if authority.external:
         # Not on mla: its counterpart central authority records the step for it.
-        authority = authority_of(request, RECORDED_BY[party][0])
+        authority = request.authority_of(RECORDED_BY[party][0])
         assert authority is not None
     return _user_of(authority, role)
 

@@ -31,7 +31,7 @@ from mla.authorities.models import Authority, Role, User
 from mla.config import SETTINGS
 from mla.db import utcnow
 from mla.deadlines.models import Deadline
-from mla.deadlines.service import Clocks
+from mla.deadlines.service import DeadlineService
 from mla.errors import Conflict, NotFound
 from mla.notify.messages import language, recipient_names, render
 from mla.notify.models import Channel, Notification, Status, WebhookSubscription
@@ -64,7 +64,7 @@ class NotificationService:
                 else SETTINGS["MLA_BASE_URL"][0]
             )
         self.base_url = base_url.rstrip("/")
-        self.clocks = Clocks(session)  # caches each authority's calendar across steps
+        self.clocks = DeadlineService(session)  # caches each authority's calendar across steps
 
     # --- recipients -----------------------------------------------------------------------
 

@@ -1,158 +1,130 @@
-"""Editing a request the requesting authority is still preparing (see RequestService.update).
-
-Kept apart from :mod:`mla.requests.service` so that the rules about what may change before
-transmission sit together; the service's ``update`` method is the entry point.
-"""
+"""Editing a request the requesting authority is still preparing (not yet transmitted): the
+rules about what may change before transmission. Part of the request service (see
+:mod:`mla.requests.service`)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any
 
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm.exc import StaleDataError
-
-from mla.audit import chain, replay
+from mla.audit import replay
 from mla.audit.models import Event, EventKind
-from mla.deadlines.service import Clocks
-from mla.errors import Conflict, FieldError, Invalid, NotAllowed, NotFound
-from mla.requests import creation
-from mla.requests.models import Request, Urgency
+from mla.errors import Invalid, NotAllowed
+from mla.requests.header import UNSET, Unset, check_header, directory_errors
+from mla.requests.models import Request
+from mla.requests.recording import RequestContext
+from mla.requests.scope import Actor
 from mla.workflow.values import field_errors
 
-if TYPE_CHECKING:
-    from mla.requests.service import Actor, RequestService
 
+class RequestDrafts:
+    """Editing requests before transmission, over one :class:`RequestContext`."""
 
-class Unset:
-    """Marks an argument not given, where None is a meaningful value ("no date")."""
+    def __init__(self, ctx: RequestContext) -> None:
+        self.ctx = ctx
 
-    def __repr__(self) -> str:
-        return "UNSET"
+    def editable_reason(self, request: Request, actor: Actor) -> str | None:
+        """Why ``actor`` may not edit ``request`` now, or None if they may.
 
-
-UNSET: Final = Unset()
-
-
-def editable_reason(svc: RequestService, request: Request, actor: Actor) -> str | None:
-    """Why ``actor`` may not edit ``request`` now, or None if they may.
-
-    Editable: not transmitted yet, not closed, in a state the requesting side owns, and the
-    actor's own authority is the requesting one (not a clerk recording for an external one).
-    """
-    parties = svc.parties(request, actor)
-    if "requesting" not in parties or parties["requesting"] is not None:
-        return "only the requesting authority edits its request"
-    if request.transmitted_at is not None or request.closed_at is not None:
-        return "the request has been transmitted: its contents can no longer change"
-    if svc.engine(request).owner(request.state) != "requesting":
-        return "the request is with the other side"
-    return None
-
-
-def check_header(
-    changes: Mapping[str, Any], today: date, current: Request | None = None
-) -> tuple[dict[str, Any], list[FieldError]]:
-    """The header columns given in ``changes`` (urgency, their reference, confidentiality,
-    the date needed and its reason), normalized, and what is wrong with them. ``current``:
-    the request being edited, whose values stand for those not given. Creation and
-    editing both check a header here."""
-    errors: list[FieldError] = []
-    out: dict[str, Any] = {}
-    if "urgency" in changes:
-        try:
-            out["urgency"] = Urgency(changes["urgency"])
-        except ValueError:
-            errors.append(FieldError("urgency", "must be normal or urgent"))
-    if "their_reference" in changes:
-        out["their_reference"] = (changes["their_reference"] or "").strip() or None
-    if "confidential" in changes:
-        out["confidential"] = bool(changes["confidential"])
-    if "needed_by_reason" in changes:
-        out["needed_by_reason"] = (changes["needed_by_reason"] or "").strip() or None
-    if "needed_by" in changes:
-        out["needed_by"] = changes["needed_by"]
-    needed_by = out.get("needed_by", current.needed_by if current else None)
-    reason = out.get("needed_by_reason", current.needed_by_reason if current else None)
-    # Only a date being set now must be in the future: an old one kept unchanged is not news.
-    if "needed_by" in out and needed_by is not None and needed_by < today:
-        errors.append(FieldError("needed_by", "must not be in the past"))
-    if needed_by is not None and not reason:
-        errors.append(FieldError("needed_by_reason", "give the reason for the date (18.24)"))
-    return out, errors
-
-
-def update(
-    svc: RequestService,
-    request: Request,
-    actor: Actor,
-    *,
-    fields: Mapping[str, Any] | None,
-    expected_version: int | None,
-    header: dict[str, Any],
-) -> Event | None:
-    """See :meth:`mla.requests.service.RequestService.update`."""
-    reference = request.reference
-    if not svc.parties(request, actor):
-        raise NotFound(f"no request {reference}")
-    svc.lock(request, expected_version)
-    reason = editable_reason(svc, request, actor)
-    if reason is not None:
-        raise NotAllowed(reason)
-
-    now = svc.clock()
-    wf = svc.engine(request).workflow
-    header_values, errors = check_header(header, now.date(), request)
-    columns = {k: v for k, v in header_values.items() if getattr(request, k) != v}
-    values = dict(request.fields)
-    for name, value in (fields or {}).items():
-        if value is None or value == "" or value == []:
-            values.pop(name, None)  # blanked on the form: the field is no longer given
-        else:
-            values[name] = value
-    today = Clocks(svc.session).calendar(actor.authority).local_date(now)
-    errors += field_errors(wf, request.legal_basis, values, partial=True, today=today)
-    errors += creation.directory_errors(
-        svc.session, wf, request.requesting_authority, request.requested_authority, values
-    )
-    if errors:
-        raise Invalid(errors)
-    edited = {
-        n for n in set(values) | set(request.fields) if values.get(n) != request.fields.get(n)
-    }
-    changed = sorted(edited | set(columns))
-    if not changed:
+        Editable: not transmitted yet, not closed, in a state the requesting side owns, and
+        the actor's own authority is the requesting one (not a clerk recording for an
+        external one).
+        """
+        parties = self.ctx.parties(request, actor)
+        if "requesting" not in parties or parties["requesting"] is not None:
+            return "only the requesting authority edits its request"
+        if request.transmitted_at is not None or request.closed_at is not None:
+            return "the request has been transmitted: its contents can no longer change"
+        if self.ctx.engine(request).owner(request.state) != "requesting":
+            return "the request is with the other side"
         return None
-    clocks = Clocks(svc.session)
-    counted = clocks.counted_dues(request, wf)
-    if values != request.fields:
-        request.fields = values
-    for name, value in columns.items():
-        setattr(request, name, value)
-    request.updated_at = now
-    try:
-        svc.session.flush()
-    except (StaleDataError, OperationalError) as exc:
-        raise Conflict(f"{reference} was changed by someone else at the same time") from exc
-    clocks.on_edit(request, wf, changed, counted, now)
-    # The names for a reader of the history; the values (and which fields were removed) so
-    # that replaying the history gives the row (mla audit verify).
-    return chain.append(
-        svc.session,
-        request,
-        EventKind.FIELDS_CHANGED,
-        actor_user_id=actor.user_id,
-        actor_authority_id=actor.authority.id,
-        data={
+
+    def update(
+        self,
+        request: Request,
+        actor: Actor,
+        *,
+        fields: Mapping[str, Any] | None = None,
+        urgency: str | Unset = UNSET,
+        needed_by: date | Unset | None = UNSET,
+        needed_by_reason: str | Unset | None = UNSET,
+        their_reference: str | Unset | None = UNSET,
+        confidential: bool | Unset = UNSET,
+        expected_version: int | None = None,
+    ) -> Event | None:
+        """Change a request its authority is still preparing (not yet transmitted).
+
+        ``fields`` maps field names to new values; None or empty removes a field; fields not
+        named keep their value. Header arguments left out keep theirs. Checked like
+        creation (types and names; completeness waits for transmission). Guarantees:
+        the changes and one ``fields_changed`` history event naming what changed and
+        recording the new values are written together, with the running deadlines counted
+        from what changed (``needed_by``, an anchor field, a ``when`` field) brought in line;
+        nothing is written when nothing changed (returns None).
+        Raises NotFound if the actor is no party; Conflict if the request changed since
+        ``expected_version`` (naming who and when); NotAllowed once transmitted, for the
+        requested or executing side, or in a state the other side owns; Invalid naming each
+        bad field.
+        """
+        given = {
+            "urgency": urgency,
+            "needed_by": needed_by,
+            "needed_by_reason": needed_by_reason,
+            "their_reference": their_reference,
+            "confidential": confidential,
+        }
+        ctx = self.ctx
+        reference = request.reference
+        ctx.party_to(request, actor)
+        ctx.lock(request, expected_version)
+        reason = self.editable_reason(request, actor)
+        if reason is not None:
+            raise NotAllowed(reason)
+
+        now = ctx.clock()
+        wf = ctx.engine(request).workflow
+        header = {k: v for k, v in given.items() if v is not UNSET}
+        header_values, errors = check_header(header, now.date(), request)
+        columns = {k: v for k, v in header_values.items() if getattr(request, k) != v}
+        values = dict(request.fields)
+        for name, value in (fields or {}).items():
+            if value is None or value == "" or value == []:
+                values.pop(name, None)  # blanked on the form: the field is no longer given
+            else:
+                values[name] = value
+        deadlines = ctx.deadlines()
+        today = deadlines.calendar(actor.authority).local_date(now)
+        errors += field_errors(wf, request.legal_basis, values, partial=True, today=today)
+        errors += directory_errors(
+            ctx.session, wf, request.requesting_authority, request.requested_authority, values
+        )
+        if errors:
+            raise Invalid(errors)
+        edited = {
+            n for n in set(values) | set(request.fields) if values.get(n) != request.fields.get(n)
+        }
+        changed = sorted(edited | set(columns))
+        if not changed:
+            return None
+        counted = deadlines.counted_dues(request, wf)
+        if values != request.fields:
+            request.fields = values
+        for name, value in columns.items():
+            setattr(request, name, value)
+        request.updated_at = now
+        ctx.flush(reference)
+        deadlines.on_edit(request, wf, changed, counted, now)
+        # The names for a reader of the history; the values (and which fields were removed) so
+        # that replaying the history gives the row (mla audit verify).
+        data = {
             "fields": changed,
             replay.ROW: replay.recorded(
-                svc.session,
+                ctx.session,
                 request,
                 columns,
                 fields_set={n: values[n] for n in sorted(edited) if n in values},
                 fields_removed=[n for n in sorted(edited) if n not in values],
             ),
-        },
-        at=now,
-    )
+        }
+        return ctx.record(request, EventKind.FIELDS_CHANGED, actor, data, at=now)

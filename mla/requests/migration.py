@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from mla.audit import chain, replay
 from mla.audit.models import Event, EventKind
 from mla.db import begin_write
-from mla.deadlines.service import Clocks, party_authority
+from mla.deadlines.service import DeadlineService
 from mla.errors import Conflict, MLAError
 from mla.requests.models import Request
 from mla.workflow.engine import Engines
@@ -126,14 +126,14 @@ def apply(
     """Move each request of ``moves`` to version ``new`` of ``name`` and its mapped state.
 
     Requires ``moves`` from :func:`plan` in this transaction. Guarantees, for each request:
-    version, state and holder changed, deadlines brought in line (:meth:`Clocks.on_migrate`)
-    and a ``workflow_migrated`` event appended to its history naming both versions, both
-    states and what became of each deadline. Flushes; the caller commits all or nothing.
-    Raises Conflict if a request moved on since it was planned.
+    version, state and holder changed, deadlines brought in line
+    (:meth:`DeadlineService.on_migrate`) and a ``workflow_migrated`` event appended to its
+    history naming both versions, both states and what became of each deadline. Flushes;
+    the caller commits all or nothing. Raises Conflict if a request moved on since it was planned.
     """
     before = engines.get(name, old).workflow
     after = engines.get(name, new).workflow
-    clocks = Clocks(session)
+    deadlines = DeadlineService(session)
     begin_write(session)
     for move in moves:
         request = session.get_one(Request, move.request_id, with_for_update={"of": Request})
@@ -141,12 +141,12 @@ def apply(
             raise Conflict(f"{move.reference} changed since the plan was made; run it again")
         request.workflow_version = new
         request.state = move.dest
-        request.holder_authority = party_authority(request, after.states[move.dest].owner)
+        request.holder_authority = request.answering_for(after.states[move.dest].owner)
         request.updated_at = now
         if after.states[move.dest].final:
             request.closed_at, request.outcome = now, move.dest
         session.flush()
-        deadlines = clocks.on_migrate(request, before, after, now)
+        moved = deadlines.on_migrate(request, before, after, now)
         chain.append(
             session,
             request,
@@ -157,7 +157,7 @@ def apply(
                 "to_version": new,
                 "from": move.source,
                 "to": move.dest,
-                "deadlines": deadlines,
+                "deadlines": moved,
                 replay.ROW: replay.recorded(
                     session, request, ("workflow_version", *replay.TRANSITION)
                 ),

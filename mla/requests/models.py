@@ -123,6 +123,21 @@ class Request(Base):
         """The languages the requested authority accepts requests in (Palermo 18.14)."""
         return tuple(self.requested_authority.languages or ())
 
+    def authority_of(self, party: str) -> Authority | None:
+        """The authority that is ``party`` (requesting, requested, executing) on this request;
+        the executing one is None until the requested authority assigns it."""
+        if party == "requesting":
+            return self.requesting_authority
+        if party == "requested":
+            return self.requested_authority
+        return self.executing_authority
+
+    def answering_for(self, party: str) -> Authority:
+        """The authority answering for ``party``: :meth:`authority_of`, except that the
+        requested central authority answers for the executing party until it assigns one.
+        Who holds the request in a state ``party`` owns, and whose deadlines run there."""
+        return self.authority_of(party) or self.requested_authority
+
     def __repr__(self) -> str:
         return f"<Request {self.reference} {self.state}>"
 

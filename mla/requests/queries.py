@@ -18,14 +18,13 @@ from typing import Any
 from sqlalchemy import ColumnElement, String, and_, case, cast, exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from mla.audit.models import Event
+from mla.audit.models import CHANGES, Event
 from mla.authorities.models import Authority, AuthorityKind, User
 from mla.db import parse_id
 from mla.deadlines.models import Deadline
 from mla.errors import FieldError, Invalid
 from mla.requests.models import Request, Urgency
-from mla.requests.scope import party_of
-from mla.requests.service import CHANGES, Actor
+from mla.requests.scope import Actor, party_of
 
 # sort key -> (column, descending)
 SORTS: dict[str, tuple[Any, bool]] = {

@@ -70,15 +70,6 @@ def party_of(authority_id: int | BindParameter[int]) -> ColumnElement[bool]:
     )
 
 
-def authority_of(request: Request, party: str) -> Authority | None:
-    """The authority holding ``party`` on ``request`` (executing: None until assigned)."""
-    if party == "requesting":
-        return request.requesting_authority
-    if party == "requested":
-        return request.requested_authority
-    return request.executing_authority
-
-
 def parties(request: Request, actor: Actor) -> dict[str, int | None]:
     """The parties the actor may act as on ``request``: party → None when the actor's
     authority holds it, or → the external authority's id when the actor records that
@@ -86,7 +77,7 @@ def parties(request: Request, actor: Actor) -> dict[str, int | None]:
     own = actor.authority.id
     held: dict[str, int | None] = {}
     for party in PARTIES:
-        authority = authority_of(request, party)
+        authority = request.authority_of(party)
         if party != "requesting" and request.transmitted_at is None:
             continue  # not handed over yet: the requested side is no party so far
         if authority is not None and authority.id == own:
@@ -97,7 +88,7 @@ def parties(request: Request, actor: Actor) -> dict[str, int | None]:
     # side of it (requesting <-> requested), and the requested authority for its own
     # domestic executing authority.
     for party, recorders in RECORDED_BY.items():
-        authority = authority_of(request, party)
+        authority = request.authority_of(party)
         if party in held or authority is None or not authority.external:
             continue
         if any(r in held and held[r] is None for r in recorders):

@@ -50,7 +50,8 @@ class Facts:
     input stored into them). ``authority``: an executing authority is set. ``editable``: the
     requesting side may still edit the fields — the request has never left its states (the
     request service sets ``transmitted_at`` on first entering another party's state, and
-    from then on the contents are frozen; see ``mla.requests.drafts.editable_reason``).
+    from then on the contents are frozen; see
+    ``mla.requests.drafts.RequestDrafts.editable_reason``).
     """
 
     held: frozenset[str]

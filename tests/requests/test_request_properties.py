@@ -14,7 +14,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mla.audit import chain
-from mla.deadlines.service import party_authority
 from mla.errors import MLAError, NotAllowed, NotFound
 from mla.workflow.model import Transition
 from mla.workflow.values import input_choices
@@ -119,6 +118,6 @@ def test_random_events_keep_every_invariant(session, service, world, clock, kind
         assert request.state in wf.states
         assert request.state == t.target(before)
         owner = wf.states[request.state].owner
-        assert request.holder_authority is party_authority(request, owner)
+        assert request.holder_authority is request.answering_for(owner)
     assert chain.verify_request(session, request) is None
     assert request.event_count == len(fired) + 1

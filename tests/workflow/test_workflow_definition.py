@@ -11,6 +11,7 @@ from workflow_support import WORKFLOWS
 
 from mla.errors import NotFound
 from mla.workflow import WorkflowInvalid, check, check_all, load, load_all
+from mla.workflow.loader import build
 from mla.workflow.model import Duration
 
 INVALID = Path(__file__).resolve().parents[1] / "workflows" / "invalid"
@@ -130,3 +131,44 @@ def test_yaml_cannot_build_python_objects(tmp_path):
     bad.write_text("name: !!python/object/apply:os.system ['true']\n")
     errors = check(bad)
     assert len(errors) == 1 and errors[0].line == 1 and "YAML" in errors[0].reason
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("3 business days", Duration(3, "business_days")),
+        ("1 business day", Duration(1, "business_days")),
+        ("7 calendar days", Duration(7, "calendar_days")),
+        ("24 hours", Duration(24, "hours")),
+        ("2 months", Duration(2, "months")),
+        ("+5 business days", Duration(5, "business_days")),
+    ],
+)
+def test_a_deadline_is_written_in_the_loaders_duration_grammar(tmp_path, text, expected):
+    # The one grammar for durations: a deadline's ``within`` as the loader reads it.
+    path = tmp_path / "mla.yaml"
+    source = (WORKFLOWS / "mla.yaml").read_text()
+    path.write_text(source.replace("within: 3 business days", f"within: {text}", 1))
+    wf, errors = build(path)
+    assert errors == [] and wf is not None
+    _, deadline = wf.deadline("written_confirmation")
+    assert deadline.within == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("3 days", "must be a duration such as '10 business days'"),
+        ("ten business days", "must be a duration such as '10 business days'"),
+        ("2 weeks", "must be a duration such as '10 business days'"),
+        ("3 business hours", "must be a duration such as '10 business days'"),
+        ("-3 business days", "must not be negative"),
+    ],
+)
+def test_a_duration_outside_the_grammar_is_rejected_with_its_line(tmp_path, text, reason):
+    path = tmp_path / "mla.yaml"
+    source = (WORKFLOWS / "mla.yaml").read_text()
+    path.write_text(source.replace("within: 3 business days", f"within: {text}", 1))
+    line = source[: source.index("within: 3 business days")].count("\n") + 1
+    _, errors = build(path)
+    assert [(e.line, reason in e.reason) for e in errors] == [(line, True)]

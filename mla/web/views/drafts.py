@@ -10,7 +10,6 @@ from flask_babel import gettext as _
 
 from mla.db import get_session, utcnow
 from mla.errors import Invalid
-from mla.requests import drafts
 from mla.requests.models import Request
 from mla.requests.queries import RequestQueries
 from mla.requests.service import Actor, request_service
@@ -27,7 +26,7 @@ def edit_request(actor: Actor, reference: str) -> ResponseReturnValue:
     svc = request_service()
     req = svc.get(actor, reference)  # NotFound for another authority's: the 404 page
     page = url_for("web.request_page", reference=req.reference)
-    reason = drafts.editable_reason(svc, req, actor)
+    reason = svc.editable_reason(req, actor)
     if reason is not None:
         flash(_("Not done: %(reason)s", reason=reason), "error")
         return redirect(page, 303)

@@ -10,7 +10,6 @@ from flask_babel import gettext as _
 
 from mla.db import get_session, utcnow
 from mla.errors import FieldError, Incomplete, Invalid, MLAError
-from mla.requests import drafts
 from mla.requests.models import Request
 from mla.requests.queries import SORTS, Page, RequestFilter, RequestQueries
 from mla.requests.service import Actor, request_service
@@ -151,7 +150,7 @@ def render_request(
         executing=q.executing_authorities(req) if needs_authority else [],
         colleagues=q.colleagues(actor) if can_assign else [],
         can_assign=can_assign,
-        editable=drafts.editable_reason(svc, req, actor) is None,
+        editable=svc.editable_reason(req, actor) is None,
         diagram=mermaid(wf, current=req.state, lang=lang()),
         evidence=evidence.listing(req, actor),
         action_errors=action_errors or {},

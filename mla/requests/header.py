@@ -1,0 +1,98 @@
+"""The rules creating and editing a request share: its header columns (urgency, their
+reference, confidentiality, the date needed and why) and what the directory says about its
+fields. No session state beyond reading the directory; nothing here writes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any, Final
+
+from sqlalchemy.orm import Session
+
+from mla.authorities.models import Authority
+from mla.authorities.treaties import get_treaty
+from mla.errors import FieldError, NotFound
+from mla.requests.models import Request, Urgency
+from mla.workflow.model import Workflow
+
+
+class Unset:
+    """Marks an argument not given, where None is a meaningful value ("no date")."""
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Final = Unset()
+
+
+def check_header(
+    changes: Mapping[str, Any], today: date, current: Request | None = None
+) -> tuple[dict[str, Any], list[FieldError]]:
+    """The header columns given in ``changes`` (urgency, their reference, confidentiality,
+    the date needed and its reason), normalized, and what is wrong with them. ``current``:
+    the request being edited, whose values stand for those not given."""
+    errors: list[FieldError] = []
+    out: dict[str, Any] = {}
+    if "urgency" in changes:
+        try:
+            out["urgency"] = Urgency(changes["urgency"])
+        except ValueError:
+            errors.append(FieldError("urgency", "must be normal or urgent"))
+    if "their_reference" in changes:
+        out["their_reference"] = (changes["their_reference"] or "").strip() or None
+    if "confidential" in changes:
+        out["confidential"] = bool(changes["confidential"])
+    if "needed_by_reason" in changes:
+        out["needed_by_reason"] = (changes["needed_by_reason"] or "").strip() or None
+    if "needed_by" in changes:
+        out["needed_by"] = changes["needed_by"]
+    needed_by = out.get("needed_by", current.needed_by if current else None)
+    reason = out.get("needed_by_reason", current.needed_by_reason if current else None)
+    # Only a date being set now must be in the future: an old one kept unchanged is not news.
+    if "needed_by" in out and needed_by is not None and needed_by < today:
+        errors.append(FieldError("needed_by", "must not be in the past"))
+    if needed_by is not None and not reason:
+        errors.append(FieldError("needed_by_reason", "give the reason for the date (18.24)"))
+    return out, errors
+
+
+def directory_errors(
+    session: Session,
+    wf: Workflow,
+    requesting: Authority,
+    requested: Authority,
+    values: Mapping[str, Any],
+) -> list[FieldError]:
+    """What the directory says is wrong with ``values``: a ``language`` field the requested
+    authority does not accept (18.14), a ``treaty`` field naming no treaty, or one that does
+    not bind the two parties' states. Fields of other types are left to ``field_errors``."""
+    errors: list[FieldError] = []
+    for f in wf.fields:
+        value = values.get(f.name)
+        if not isinstance(value, str) or not value:
+            continue
+        if f.type == "language" and requested.languages and value not in requested.languages:
+            errors.append(
+                FieldError(
+                    f.name,
+                    f"{requested.code} accepts requests in {', '.join(requested.languages)}, "
+                    f"not {value!r} (18.14)",
+                )
+            )
+        elif f.type == "treaty":
+            try:
+                treaty = get_treaty(session, value)
+            except NotFound:
+                errors.append(FieldError(f.name, f"no treaty {value!r} in the directory"))
+                continue
+            if not treaty.between(requesting.country, requested.country):
+                errors.append(
+                    FieldError(
+                        f.name,
+                        f"treaty {treaty.code} binds {treaty.state_a} and {treaty.state_b}, "
+                        f"not {requesting.country} and {requested.country}",
+                    )
+                )
+    return errors

@@ -1,0 +1,135 @@
+"""What every change to a request goes through: the caller's parties, the lock and version
+check, the flush, and one entry in the hash-chained history.
+
+:class:`RequestContext` is shared by the parts of the request service (creation, drafts,
+events); :class:`~mla.requests.service.RequestService` composes them over one context.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from mla.audit import chain
+from mla.audit.models import CHANGES, Event, EventKind
+from mla.authorities.models import Authority, User
+from mla.db import utcnow
+from mla.deadlines.service import DeadlineService
+from mla.errors import Conflict, NotFound
+from mla.requests import scope
+from mla.requests.models import Request
+from mla.requests.scope import Actor
+from mla.workflow.engine import Engine, Engines
+
+
+class RequestContext:
+    """One unit of work on requests: its session, the loaded workflows and the clock."""
+
+    def __init__(
+        self, session: Session, engines: Engines, clock: Callable[[], datetime] = utcnow
+    ) -> None:
+        self.session = session
+        self.engines = engines
+        self.clock = clock
+
+    def engine(self, request: Request) -> Engine:
+        """The engine of the workflow version ``request`` was opened (or migrated) under."""
+        return self.engines.get(request.kind, request.workflow_version)
+
+    def deadlines(self) -> DeadlineService:
+        """The deadline service over this session, for one operation (calendars cached)."""
+        return DeadlineService(self.session)
+
+    def parties(self, request: Request, actor: Actor) -> dict[str, int | None]:
+        """See :func:`mla.requests.scope.parties`."""
+        return scope.parties(request, actor)
+
+    def party_to(self, request: Request, actor: Actor) -> dict[str, int | None]:
+        """The actor's parties on ``request`` (see :meth:`parties`); raises NotFound when
+        it has none, with the words used for a request that does not exist."""
+        parties = scope.parties(request, actor)
+        if not parties:
+            raise NotFound(f"no request {request.reference}")
+        return parties
+
+    def last_change(self, request: Request) -> Event | None:
+        """The newest history entry of ``request`` that changed it (see ``CHANGES``)."""
+        return self.session.scalar(
+            select(Event)
+            .where(Event.request_id == request.id, Event.kind.in_([str(k) for k in CHANGES]))
+            .order_by(Event.seq.desc())
+            .limit(1)
+        )
+
+    def _conflict(self, request: Request) -> Conflict:
+        last = self.last_change(request)
+        if last is None:
+            return Conflict(f"{request.reference} was changed by someone else; reload it")
+        who = "someone else"
+        if last.actor_user_id is not None:
+            who = self.session.get_one(User, last.actor_user_id).username
+        elif last.actor_authority_id is not None:
+            who = (
+                f"the API client of {self.session.get_one(Authority, last.actor_authority_id).code}"
+            )
+        return Conflict(
+            f"{request.reference} was changed by {who} at "
+            f"{last.at.strftime('%Y-%m-%d %H:%M:%S')} UTC; reload it and try again"
+        )
+
+    def lock(self, request: Request, expected_version: int | None) -> None:
+        """Lock ``request`` for a change and check it is still the version the actor saw
+        (``expected_version``, or the one loaded in this session).
+
+        Requires a unit of work that may write (the boundary begins one: on SQLite it holds
+        the write lock already). Locks the row (PostgreSQL) and re-reads what is committed
+        now, so the state acted on is the one checked and a change that won a race is
+        reported, not undone. Raises Conflict naming who changed it and when.
+        """
+        reference = request.reference
+        seen = request.version_id if expected_version is None else expected_version
+        try:
+            self.session.refresh(request, with_for_update={"of": Request})
+        except OperationalError as exc:
+            raise Conflict(f"{reference} is being changed by someone else; retry") from exc
+        if request.version_id != seen:
+            raise self._conflict(request)
+
+    def flush(self, reference: str) -> None:
+        """Flush the changed row of request ``reference`` (named by the caller: a failed
+        flush expires the row). Raises Conflict when another transaction changed it first."""
+        try:
+            self.session.flush()
+        except (StaleDataError, OperationalError) as exc:
+            raise Conflict(f"{reference} was changed by someone else at the same time") from exc
+
+    def record(
+        self,
+        request: Request,
+        kind: EventKind,
+        actor: Actor,
+        data: dict[str, Any],
+        *,
+        on_behalf_of: int | None = None,
+        at: datetime | None = None,
+    ) -> Event:
+        """Append to ``request``'s history that ``actor`` (its user, or its authority's API
+        client) did ``kind``, with ``data``; ``on_behalf_of``: the external authority whose
+        step it recorded; ``at``: when (default: now). Flushes the entry; see
+        :func:`mla.audit.chain.append`."""
+        return chain.append(
+            self.session,
+            request,
+            kind,
+            actor_user_id=actor.user_id,
+            actor_authority_id=actor.authority.id,
+            on_behalf_of_id=on_behalf_of,
+            data=data,
+            at=self.clock() if at is None else at,
+        )
