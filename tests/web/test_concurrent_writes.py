@@ -1,7 +1,7 @@
 """Writers and sign-ins at once, against a real server over a database file: no 5xx.
 
 API clients create requests while clerks sign in, mark notifications read and sign out, all
-over HTTP to waitress (the server ``mla serve`` runs), each client on its own connection. On
+over HTTP to the server ``mla serve`` runs (cheroot), each client on its own connection. On
 SQLite a unit of work that read before it wrote used to fail with "database is locked" as
 soon as another writer committed first; the boundary now opens every writing unit of work
 as one that may write.
@@ -24,6 +24,7 @@ from mla.authorities import service as authorities
 from mla.authorities import tokens
 from mla.db import get_session, make_engine
 from tests.conftest import MLA_FIELDS, PASSWORD
+from tests.serving import serving
 
 WRITERS = 4  # API clients creating requests
 CLERKS = 3  # people signing in and out
@@ -33,8 +34,6 @@ _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 @pytest.fixture
 def served(fresh_database_url: str, tmp_path: Path) -> Iterator[tuple[str, Flask, list[str]]]:
-    import waitress
-
     engine = make_engine(fresh_database_url)
     migrate.upgrade(engine)
     engine.dispose()
@@ -53,14 +52,10 @@ def served(fresh_database_url: str, tmp_path: Path) -> Iterator[tuple[str, Flask
         arg = authorities.get_authority(db, "ARG-DAJIN")
         secrets = [tokens.create(db, arg)[1] for _ in range(WRITERS)]
         db.commit()
-    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=WRITERS + CLERKS)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
     try:
-        yield f"http://127.0.0.1:{server.effective_port}", app, secrets
+        with serving(app, threads=WRITERS + CLERKS) as base:
+            yield base, app, secrets
     finally:
-        server.close()
-        thread.join(timeout=10)
         app.extensions["mla.db"].engine.dispose()
 
 
