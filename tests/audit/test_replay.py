@@ -20,7 +20,7 @@ from mla.db import make_engine, utcnow
 from mla.requests.models import GENESIS_HASH, Request
 from mla.requests.service import Actor, RequestService
 from mla.workflow import Engines
-from tests.conftest import MLA_FIELDS, PASSWORD
+from tests.factories import MLA_FIELDS, PASSWORD
 
 REQUEST = Request.__table__
 

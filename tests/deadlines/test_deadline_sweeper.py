@@ -21,7 +21,7 @@ from mla.deadlines.sweeper import sweep
 from mla.errors import Conflict, Invalid
 from mla.notify.models import Channel, Escalation, Notification
 from mla.requests.service import Actor, RequestService
-from tests.conftest import MLA_FIELDS
+from tests.factories import MLA_FIELDS
 from tests.workers import run_worker_passes
 
 MEXICO = Calendar("MX", timezone="America/Mexico_City")

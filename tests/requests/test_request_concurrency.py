@@ -20,7 +20,7 @@ from mla.authorities.models import AuthorityKind
 from mla.db import make_engine, unit_of_work
 from mla.errors import Conflict
 from mla.requests.service import Actor, RequestService
-from tests.conftest import MLA_FIELDS, PASSWORD
+from tests.factories import MLA_FIELDS, PASSWORD
 
 
 @pytest.fixture

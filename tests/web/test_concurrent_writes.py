@@ -23,7 +23,7 @@ from mla import create_app, migrate
 from mla.api import tokens
 from mla.authorities import service as authorities
 from mla.db import get_session, make_engine
-from tests.conftest import MLA_FIELDS, PASSWORD
+from tests.factories import MLA_FIELDS, PASSWORD
 
 WRITERS = 4  # API clients creating requests
 CLERKS = 3  # people signing in and out
