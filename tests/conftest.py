@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,14 +23,19 @@ from sqlalchemy import Connection, Engine, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from mla import create_app, migrate
+from mla.api.cache import RecentReads, StatusCache
+from mla.api.ratelimit import TokenBuckets, parse_rate
 from mla.authorities import service as authorities
-from mla.authorities.models import Authority, AuthorityKind, Role, User
+from mla.authorities.models import Authority, User
 from mla.config import normalize_database_url
 from mla.db import make_engine
 from mla.keyring import Keyring
 from mla.requests.models import Request
-from mla.requests.service import Actor, RequestService
+from mla.requests.service import RequestService
+from mla.web.accounts import SignInThrottle
 from mla.workflow import Engines, WorkflowSet, load_all
+from tests import factories
+from tests.factories import Seeder, World
 
 # CI replays the same examples every run: a red build must mean a regression, not a new draw.
 hypothesis.settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
@@ -40,7 +44,6 @@ if os.environ.get("CI"):
 
 POSTGRES_URL = os.environ.get("MLA_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
-PASSWORD = "correct-horse-42"
 
 
 def _admin_engine() -> Engine:
@@ -130,19 +133,69 @@ def session(connection: Connection) -> Iterator[Session]:
         yield session
 
 
-@pytest.fixture
-def app(database_url: str, connection: Connection, tmp_path: Path) -> Iterator[Flask]:
+@pytest.fixture(scope="session")
+def _app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    """One app per backend for the whole session: building one loads and checks every
+    workflow definition, which is most of what a test would otherwise wait for."""
     app = create_app(
         {
             "TESTING": True,
-            "MLA_INSTANCE_DIR": str(tmp_path / "instance"),
+            "MLA_INSTANCE_DIR": str(tmp_path_factory.mktemp("instance")),
             "MLA_DATABASE_URL": database_url,
         }
     )
-    db = app.extensions["mla.db"]
-    db.sessionmaker = _joined_sessionmaker(connection)
     yield app
-    db.engine.dispose()
+    app.extensions["mla.db"].engine.dispose()
+
+
+# What the app keeps in its process's memory. A test starts with these empty, as a newly
+# started process would; an extension not named here or in _SHARED_EXTENSIONS fails the
+# test, so that a new one is sorted deliberately.
+_PER_TEST_EXTENSIONS: dict[str, Callable[[Flask], object]] = {
+    "mla.signin_throttle": lambda app: SignInThrottle(),
+    "mla.api.ratelimit": lambda app: TokenBuckets(parse_rate(app.config["MLA_API_RATE"])),
+    "mla.api.status_cache": lambda app: StatusCache(),
+    "mla.api.recent_reads": lambda app: RecentReads(),
+}
+# Built from settings no test changes (engine, workflows, translations). The keyring and the
+# evidence store are opened lazily from the instance folder: the test's own, as they are
+# dropped after each test.
+_SHARED_EXTENSIONS = {"mla.db", "mla.engines", "babel"}
+
+
+@pytest.fixture
+def app(_app: Flask, connection: Connection, tmp_path: Path) -> Iterator[Flask]:
+    """The session's app, for this test: its database session joins the test's rolled-back
+    connection, its instance folder (evidence, keyring) is the test's own, its in-memory
+    state is new, and whatever the test changes in ``app.config`` is undone afterwards."""
+    app = _app
+    unknown = set(app.extensions) - set(_PER_TEST_EXTENSIONS) - _SHARED_EXTENSIONS
+    assert not unknown, f"sort the app extensions {unknown} in tests/conftest.py"
+    config, extensions = dict(app.config), dict(app.extensions)
+    instance_path = app.instance_path
+    db = app.extensions["mla.db"]
+    sessionmaker = db.sessionmaker
+
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    app.instance_path = str(instance)
+    app.config.update(
+        MLA_INSTANCE_DIR=instance,
+        MLA_EVIDENCE_DIR=instance / "evidence",
+        MLA_KEYRING_FILE=instance / "keyring.json",
+    )
+    for name, fresh in _PER_TEST_EXTENSIONS.items():
+        app.extensions[name] = fresh(app)
+    db.sessionmaker = _joined_sessionmaker(connection)
+    try:
+        yield app
+    finally:
+        db.sessionmaker = sessionmaker
+        app.instance_path = instance_path
+        app.config.clear()
+        app.config.update(config)
+        app.extensions.clear()
+        app.extensions.update(extensions)
 
 
 @pytest.fixture
@@ -166,54 +219,22 @@ def engines(workflows: WorkflowSet) -> Engines:
     return Engines(workflows)
 
 
-# --- factories --------------------------------------------------------------------------
+# --- the world, seeded through tests/factories.py -------------------------------------
 
 
 @pytest.fixture
-def make_authority(session: Session) -> Callable[..., Authority]:
-    counter = iter(range(1, 10_000))
-
-    def make(code: str | None = None, **kwargs: Any) -> Authority:
-        n = next(counter)
-        kwargs.setdefault("country", "AR")
-        kwargs.setdefault("name", f"Test authority {n}")
-        kwargs.setdefault("languages", ["es", "en"])
-        kwargs.setdefault("timezone", "America/Argentina/Buenos_Aires")
-        if kwargs.get("kind") == AuthorityKind.EXECUTING:
-            kwargs.setdefault("parent_code", None)
-        return authorities.add_authority(session, code or f"T-{n}", **kwargs)
-
-    return make
+def seeder(session: Session) -> Seeder:
+    return Seeder(session)
 
 
 @pytest.fixture
-def make_user(session: Session) -> Callable[..., User]:
-    counter = iter(range(1, 10_000))
-
-    def make(authority: Authority, role: str = "clerk", **kwargs: Any) -> User:
-        n = next(counter)
-        username = kwargs.pop("username", f"{authority.code.lower()}.{role}{n}")
-        kwargs.setdefault("email", f"{username}@example.org")
-        kwargs.setdefault("password", PASSWORD)
-        return authorities.add_user(
-            session, username, authority_code=authority.code, role=role, **kwargs
-        )
-
-    return make
+def make_authority(seeder: Seeder) -> Callable[..., Authority]:
+    return seeder.authority
 
 
-# --- a small world of authorities and users, and a request service over it ------------
-
-MLA_FIELDS = {
-    "conducting_authority": "Fiscalía Federal N.º 3, Buenos Aires",
-    "proceeding_type": "investigation",
-    "subject": "Lavado de activos provenientes del narcotráfico",
-    "assistance_types": ["records"],
-    "facts": "Transferencias a cuentas en México entre 2023 y 2025.",
-    "assistance_sought": "Extractos de la cuenta 0123456789 del Banco Ejemplo.",
-    "purpose": "Acreditar el origen de los fondos.",
-    "language": "es",
-}
+@pytest.fixture
+def make_user(seeder: Seeder) -> Callable[..., User]:
+    return seeder.user
 
 
 class Clock:
@@ -229,52 +250,9 @@ class Clock:
         self.now += timedelta(**kwargs)
 
 
-@dataclass
-class World:
-    arg: Authority
-    mex: Authority
-    mex_court: Authority
-    col: Authority
-    arg_clerk: User
-    arg_supervisor: User
-    mex_clerk: User
-    mex_supervisor: User
-    court_clerk: User
-    col_clerk: User
-
-    def actor(self, user: User) -> Actor:
-        return Actor.for_user(user)
-
-    @staticmethod
-    def admin(authority: Authority) -> Actor:
-        """An admin of ``authority``, as the services that reserve work to admins see one."""
-        return Actor(authority=authority, role=Role.ADMIN)
-
-
 @pytest.fixture
-def world(make_authority, make_user) -> World:
-    arg = make_authority("ARG-DAJIN", country="AR", timezone="America/Argentina/Buenos_Aires")
-    mex = make_authority("MEX-FGR", country="MX", timezone="America/Mexico_City")
-    court = make_authority(
-        "MEX-FEMDO",
-        country="MX",
-        timezone="America/Mexico_City",
-        kind=AuthorityKind.EXECUTING,
-        parent_code="MEX-FGR",
-    )
-    col = make_authority("COL-FGN", country="CO", timezone="America/Bogota")
-    return World(
-        arg=arg,
-        mex=mex,
-        mex_court=court,
-        col=col,
-        arg_clerk=make_user(arg, "clerk"),
-        arg_supervisor=make_user(arg, "supervisor"),
-        mex_clerk=make_user(mex, "clerk"),
-        mex_supervisor=make_user(mex, "supervisor"),
-        court_clerk=make_user(court, "clerk"),
-        col_clerk=make_user(col, "clerk"),
-    )
+def world(seeder: Seeder) -> World:
+    return seeder.world()
 
 
 @pytest.fixture
@@ -290,12 +268,10 @@ def service(session, engines, clock) -> RequestService:
 
 @pytest.fixture
 def new_mla(service, world) -> Callable[..., Request]:
+    """``new_mla(**overrides)``: an MLA draft by ARG-DAJIN's clerk (:func:`factories.new_mla`)."""
+
     def make(**kwargs: Any) -> Request:
-        kwargs.setdefault("kind", "mla")
-        kwargs.setdefault("requested_authority", "MEX-FGR")
-        kwargs.setdefault("legal_basis", "untoc-18")
-        kwargs.setdefault("fields", dict(MLA_FIELDS))
-        return service.create(world.actor(world.arg_clerk), **kwargs)
+        return factories.new_mla(service, world.actor(world.arg_clerk), **kwargs)
 
     return make
 

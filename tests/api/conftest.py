@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from mla.authorities import tokens
-from tests.conftest import MLA_FIELDS
+from tests.factories import MLA_FIELDS
 
 
 @dataclass

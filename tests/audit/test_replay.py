@@ -13,14 +13,12 @@ from sqlalchemy.orm import Session
 
 from mla.audit import chain
 from mla.audit.models import Event
-from mla.authorities import service as authorities
-from mla.authorities.models import AuthorityKind
 from mla.cli import cli
 from mla.db import make_engine, utcnow
 from mla.requests.models import GENESIS_HASH, Request
 from mla.requests.service import Actor, RequestService
 from mla.workflow import Engines
-from tests.conftest import MLA_FIELDS, PASSWORD
+from tests.factories import MLA_FIELDS, Seeder
 
 REQUEST = Request.__table__
 
@@ -117,43 +115,16 @@ def _walk(engine: Engine, engines: Engines) -> dict[str, Any]:
     """A request taken through creation, an edit, transitions (one of them setting the
     executing authority) and an assignment, committed; returns what the test needs."""
     with Session(engine) as session, session.begin():
-        add = authorities.add_authority
-        add(session, "ARG-DAJIN", country="AR", name="DAJIN", timezone="America/Buenos_Aires")
-        add(
-            session,
-            "MEX-FGR",
-            country="MX",
-            name="FGR",
-            languages=["es"],
-            timezone="America/Mexico_City",
+        seeder = Seeder(session)
+        world = seeder.world()
+        col = world.col
+        arg, arg_boss = world.actor(world.arg_clerk), world.actor(world.arg_supervisor)
+        mex = world.actor(world.mex_clerk)
+        court_boss = Actor.for_user(
+            seeder.user(world.mex_court, "supervisor", username="court_supervisor")
         )
-        add(
-            session,
-            "MEX-FEMDO",
-            country="MX",
-            name="FEMDO",
-            kind=AuthorityKind.EXECUTING,
-            parent_code="MEX-FGR",
-            timezone="America/Mexico_City",
-        )
-        col = add(session, "COL-FGN", country="CO", name="FGN", timezone="America/Bogota")
-
-        def user(name: str, code: str, role: str) -> Actor:
-            made = authorities.add_user(
-                session,
-                name,
-                authority_code=code,
-                role=role,
-                email=f"{name}@example.org",
-                password=PASSWORD,
-            )
-            return Actor.for_user(made)
-
-        arg, arg_boss = user("ana", "ARG-DAJIN", "clerk"), user("beto", "ARG-DAJIN", "supervisor")
-        mex = user("carla", "MEX-FGR", "clerk")
-        court_boss = user("diego", "MEX-FEMDO", "supervisor")
-        court = user("elena", "MEX-FEMDO", "clerk")
-        other = user("fede", "MEX-FEMDO", "clerk")
+        court = world.actor(world.court_clerk)
+        other = Actor.for_user(seeder.user(world.mex_court, "clerk", username="court_clerk2"))
 
         service = RequestService(session, engines)
         request = service.create(
@@ -230,8 +201,11 @@ def test_mla_audit_verify_names_each_column_changed_behind_the_history(
             "field 'purpose' set to 'Acreditar el origen de los fondos.', "
             "but the request row does not have it",
         ),
-        ({"assignee_id": walked["other"]}, "assignee to 'elena', but the request row has 'fede'"),
-        ({"assignee_id": None}, "assignee to 'elena', but the request row has None"),
+        (
+            {"assignee_id": walked["other"]},
+            "assignee to 'court_clerk', but the request row has 'court_clerk2'",
+        ),
+        ({"assignee_id": None}, "assignee to 'court_clerk', but the request row has None"),
         ({"urgency": "normal"}, "set the urgency to 'urgent'"),
         ({"confidential": True}, "set the confidentiality to False"),
         ({"transmitted_at": None}, "set the transmitted at to '"),

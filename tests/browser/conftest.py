@@ -1,5 +1,5 @@
 """A live mla server (cheroot, as `mla serve` runs, in a thread, loopback, free port) over a
-migrated database seeded with a small world, and a headless Debian chromium driven by Playwright.
+migrated database seeded with the shared world, and a headless Debian chromium driven by Playwright.
 
 The module is skipped, with the reason, when /usr/bin/chromium is absent; Playwright's own
 browser downloads are never used.
@@ -17,11 +17,9 @@ from typing import Any
 import pytest
 
 from mla import create_app, migrate
-from mla.authorities import service as authorities
-from mla.authorities.models import AuthorityKind
 from mla.db import make_engine, utcnow
-from mla.requests.service import Actor, RequestService
-from tests.conftest import MLA_FIELDS, PASSWORD
+from mla.requests.service import RequestService
+from tests.factories import PASSWORD, Seeder, new_mla
 from tests.serving import serving
 
 CHROMIUM = "/usr/bin/chromium"
@@ -48,48 +46,23 @@ class Live:
 
 
 def _seed(app: Any) -> tuple[str, str]:
-    """ARG (requesting), MEX (requested) with an executing authority, COL (outsider); a
-    request held by MEX whose acknowledgement is overdue, and one between ARG and COL."""
+    """The shared world (tests/factories.py) and MEX-FGR's admin ``mex_admin``; a request
+    held by MEX whose acknowledgement is overdue, and one between ARG and COL."""
     from mla.db import get_session
 
     with app.app_context():
         db = get_session()
-        add = authorities.add_authority
-        add(db, "ARG-DAJIN", country="AR", name="Dirección de Asistencia Jurídica Internacional",
-            languages=["es"], timezone="America/Argentina/Buenos_Aires")  # fmt: skip
-        add(db, "MEX-FGR", country="MX", name="Fiscalía General de la República",
-            languages=["es"], timezone="America/Mexico_City")  # fmt: skip
-        add(db, "MEX-FEMDO", country="MX", name="Fiscalía Especializada (FEMDO)",
-            kind=AuthorityKind.EXECUTING, parent_code="MEX-FGR")  # fmt: skip
-        add(db, "COL-FGN", country="CO", name="Fiscalía General de la Nación",
-            languages=["es"], timezone="America/Bogota")  # fmt: skip
-        users = {}
-        for name, code, role in [
-            ("arg_clerk", "ARG-DAJIN", "clerk"),
-            ("arg_supervisor", "ARG-DAJIN", "supervisor"),
-            ("mex_clerk", "MEX-FGR", "clerk"),
-            ("mex_supervisor", "MEX-FGR", "supervisor"),
-            ("mex_admin", "MEX-FGR", "admin"),
-            ("col_clerk", "COL-FGN", "clerk"),
-        ]:
-            users[name] = authorities.add_user(
-                db, name, authority_code=code, role=role, email=f"{name}@example.org",
-                password=PASSWORD,
-            )  # fmt: skip
+        seeder = Seeder(db)
+        world = seeder.world()
+        seeder.user(world.mex, "admin", username="mex_admin")
         past = utcnow() - timedelta(days=20)
         svc = RequestService(db, app.extensions["mla.engines"], clock=lambda: past)
-        arg = Actor.for_user(users["arg_clerk"])
-        late = svc.create(
-            arg, kind="mla", requested_authority="MEX-FGR", legal_basis="untoc-18",
-            fields=dict(MLA_FIELDS), their_reference="FF3-0001/2026",
-        )  # fmt: skip
+        arg = world.actor(world.arg_clerk)
+        late = new_mla(svc, arg, their_reference="FF3-0001/2026")
         svc.fire(late, "submit_for_review", arg)
-        svc.fire(late, "sign", Actor.for_user(users["arg_supervisor"]))
+        svc.fire(late, "sign", world.actor(world.arg_supervisor))
         svc.fire(late, "transmit", arg)
-        other = svc.create(
-            arg, kind="mla", requested_authority="COL-FGN", legal_basis="untoc-18",
-            fields=dict(MLA_FIELDS),
-        )  # fmt: skip
+        other = new_mla(svc, arg, requested_authority="COL-FGN")
         db.commit()
         return late.reference, other.reference
 

@@ -10,7 +10,7 @@ import re
 from typing import Any
 
 from tests.browser.conftest import screenshot, sign_in, sign_out
-from tests.conftest import MLA_FIELDS
+from tests.factories import MLA_FIELDS
 
 AXE = "/assets/vendor/axe-core/axe.min.js"
 
@@ -159,7 +159,7 @@ def test_switching_language_is_remembered(page, live):
 
 
 def sign_in_es(page: Any, live: Any, username: str) -> None:
-    from tests.conftest import PASSWORD
+    from tests.factories import PASSWORD
 
     page.goto(f"{live.url}/login")
     page.get_by_label("Usuario").fill(username)
@@ -177,7 +177,7 @@ def test_another_authoritys_request_is_a_not_found_page(page, live):
 
 
 def test_sign_in_with_the_keyboard_only(page, live):
-    from tests.conftest import PASSWORD
+    from tests.factories import PASSWORD
 
     page.goto(f"{live.url}/login")
     # The username field has the focus; going back reaches every header control and the

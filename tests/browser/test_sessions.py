@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from mla.db import utcnow
 from tests.browser.conftest import sign_in, sign_out
-from tests.conftest import PASSWORD
+from tests.factories import PASSWORD
 
 
 def _copy_into_new_browser(browser: Any, page: Any, live: Any) -> Any:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -11,7 +10,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from mla import migrate
-from mla.authorities import service as authorities
 from mla.cli import cli
 from mla.db import make_engine
 from mla.deadlines.calendar import Calendar
@@ -20,8 +18,9 @@ from mla.deadlines.service import add_closure, list_closures
 from mla.errors import Conflict, Invalid
 from mla.notify.models import Channel, Escalation, Notification
 from mla.notify.sweeper import sweep
-from mla.requests.service import Actor, RequestService
-from tests.conftest import MLA_FIELDS
+from mla.requests.service import RequestService
+from mla.workflow import Engines
+from tests.factories import MLA_FIELDS, seed_world
 from tests.workers import run_worker_passes
 
 MEXICO = Calendar("MX", timezone="America/Mexico_City")
@@ -142,45 +141,16 @@ def test_closure_days_move_business_day_steps(session, engines, world, service, 
 # --- two workers at once -------------------------------------------------------------------
 
 
-def _populate(url: str, requests: int) -> None:
+def _populate(url: str, engines: Engines, requests: int) -> None:
     engine = make_engine(url)
     migrate.upgrade(engine)
-    from mla.workflow import Engines, load_all
-
-    engines = Engines(load_all(Path(__file__).resolve().parents[2] / "workflows"))
     with Session(engine) as session, session.begin():
-        authorities.add_authority(
-            session,
-            "ARG-DAJIN",
-            country="AR",
-            name="Argentina",
-            timezone="America/Argentina/Buenos_Aires",
-        )
-        authorities.add_authority(
-            session,
-            "MEX-FGR",
-            country="MX",
-            name="México",
-            timezone="America/Mexico_City",
-            languages=["es"],  # the requests below are in Spanish (18.14)
-        )
-        users = {
-            (code, role): authorities.add_user(
-                session,
-                f"{code.lower()}-{role}",
-                authority_code=code,
-                role=role,
-                email=f"{role}@{code.lower()}.example",
-                password="correct-horse-42",
-            )
-            for code in ("ARG-DAJIN", "MEX-FGR")
-            for role in ("clerk", "supervisor")
-        }
+        world = seed_world(session)
         service = RequestService(
             session, engines, clock=lambda: datetime(2026, 3, 2, 15, tzinfo=UTC)
         )
-        clerk = Actor.for_user(users["ARG-DAJIN", "clerk"])
-        supervisor = Actor.for_user(users["ARG-DAJIN", "supervisor"])
+        clerk = world.actor(world.arg_clerk)
+        supervisor = world.actor(world.arg_supervisor)
         for _ in range(requests):
             r = service.create(
                 clerk,
@@ -195,8 +165,8 @@ def _populate(url: str, requests: int) -> None:
     engine.dispose()
 
 
-def test_two_worker_processes_fire_each_step_once(backend, fresh_database_url, tmp_path):
-    _populate(fresh_database_url, requests=60)
+def test_two_worker_processes_fire_each_step_once(backend, fresh_database_url, tmp_path, engines):
+    _populate(fresh_database_url, engines, requests=60)
     passes = run_worker_passes(
         [
             {
@@ -234,8 +204,8 @@ def test_two_worker_processes_fire_each_step_once(backend, fresh_database_url, t
     assert set(tried) == {1}
 
 
-def test_worker_command_once_with_now(fresh_database_url, tmp_path):
-    _populate(fresh_database_url, requests=2)
+def test_worker_command_once_with_now(fresh_database_url, tmp_path, engines):
+    _populate(fresh_database_url, engines, requests=2)
     env = {"MLA_DATABASE_URL": fresh_database_url, "MLA_INSTANCE_DIR": str(tmp_path / "i")}
     runner = CliRunner()
     result = runner.invoke(cli, ["worker", "--once", "--now", "2026-03-07T12:00Z"], env=env)

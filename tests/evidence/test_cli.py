@@ -14,8 +14,9 @@ from mla.cli import cli
 from mla.db import get_session, unit_of_work
 from mla.evidence.models import Attachment
 from mla.requests.service import Actor, request_service
+from tests.factories import new_mla, seed_world
 
-from .conftest import PDF, seed_request
+from .conftest import PDF
 
 
 @pytest.fixture
@@ -34,8 +35,8 @@ def instance(fresh_database_url: str, tmp_path: Path):
     app = create_app(config)
     with app.app_context():
         with unit_of_work() as session:
-            request, user = seed_request(session, request_service(), "clerk")
-            actor = Actor.for_user(user)
+            actor = Actor.for_user(seed_world(session).arg_clerk)
+            request = new_mla(request_service(), actor)
             for i in range(3):
                 data = io.BytesIO(PDF + b"%d" % i)
                 evidence_service().upload(request, actor, f"doc{i}.pdf", data)

@@ -22,8 +22,9 @@ from mla.evidence.models import Attachment
 from mla.evidence.service import EvidenceService
 from mla.requests.models import Request
 from mla.requests.service import Actor, RequestService
+from tests.factories import new_mla, seed_world
 
-from .conftest import PDF, files_under, seed_request
+from .conftest import PDF, files_under
 
 BIG = os.urandom((2 << 20) + 5)  # three segments, so faults can strike mid-stream
 
@@ -42,7 +43,9 @@ def db(fresh_database_url: str, engines) -> Iterator[Setup]:
     migrate.upgrade(engine)
     sessions = sessionmaker(bind=engine, expire_on_commit=False)
     with sessions() as session, unit_of_work(session):
-        request, arg = seed_request(session, RequestService(session, engines), "supervisor")
+        world = seed_world(session)
+        arg = world.arg_supervisor
+        request = new_mla(RequestService(session, engines), world.actor(arg))
     yield Setup(engine, sessions, request.id, arg.id)
     engine.dispose()
 

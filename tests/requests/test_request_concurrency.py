@@ -16,11 +16,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from mla import migrate
 from mla.audit import chain
 from mla.authorities import service as authorities
-from mla.authorities.models import AuthorityKind
 from mla.db import make_engine, unit_of_work
 from mla.errors import Conflict
 from mla.requests.service import Actor, RequestService
-from tests.conftest import MLA_FIELDS, PASSWORD
+from tests.factories import MLA_FIELDS, Seeder
 
 
 @pytest.fixture
@@ -29,22 +28,9 @@ def db(fresh_database_url: str) -> Iterator[sessionmaker[Session]]:
     migrate.upgrade(engine)
     factory = sessionmaker(bind=engine, expire_on_commit=False)
     with factory() as session:
-        authorities.add_authority(session, "ARG-DAJIN", country="AR", name="DAJIN")
-        authorities.add_authority(session, "MEX-FGR", country="MX", name="FGR", languages=["es"])
-        authorities.add_authority(
-            session, "MEX-FEMDO", country="MX", name="FEMDO", kind=AuthorityKind.EXECUTING,
-            parent_code="MEX-FGR",
-        )  # fmt: skip
-        for username, code, role in [
-            ("ana", "ARG-DAJIN", "clerk"),
-            ("beto", "ARG-DAJIN", "supervisor"),
-            ("carla", "MEX-FGR", "clerk"),
-            ("diego", "MEX-FGR", "clerk"),
-        ]:
-            authorities.add_user(
-                session, username, authority_code=code, role=role,
-                email=f"{username}@example.org", password=PASSWORD,
-            )  # fmt: skip
+        seeder = Seeder(session)
+        world = seeder.world()
+        seeder.user(world.mex, "clerk", username="mex_clerk2")
         session.commit()
     yield factory
     engine.dispose()
@@ -77,19 +63,19 @@ def test_of_two_concurrent_events_exactly_one_wins(db, engines):
     with db() as session:
         service = RequestService(session, engines)
         request = service.create(
-            _user(session, "ana"), kind="mla", requested_authority="MEX-FGR",
+            _user(session, "arg_clerk"), kind="mla", requested_authority="MEX-FGR",
             legal_basis="untoc-18", fields=dict(MLA_FIELDS),
         )  # fmt: skip
-        service.fire(request, "submit_for_review", _user(session, "ana"))
-        service.fire(request, "sign", _user(session, "beto"))
-        service.fire(request, "transmit", _user(session, "ana"))
+        service.fire(request, "submit_for_review", _user(session, "arg_clerk"))
+        service.fire(request, "sign", _user(session, "arg_supervisor"))
+        service.fire(request, "transmit", _user(session, "arg_clerk"))
         reference = request.reference
         session.commit()
 
     def act(i: int) -> str:
         with db() as session, unit_of_work(session):
             service = RequestService(session, engines)
-            actor = _user(session, ("carla", "diego")[i])
+            actor = _user(session, ("mex_clerk", "mex_clerk2")[i])
             loaded = service.get(actor, reference)
             service.fire(loaded, "acknowledge", actor)
             return actor.user.username if actor.user else ""
@@ -100,7 +86,7 @@ def test_of_two_concurrent_events_exactly_one_wins(db, engines):
     assert len(winners) == 1 and len(losers) == 1, results
     with db() as session:
         service = RequestService(session, engines)
-        request = service.get(_user(session, "carla"), reference)
+        request = service.get(_user(session, "mex_clerk"), reference)
         assert request.state == "formal_review"
         assert [e.data.get("event") for e in service.history(request)].count("acknowledge") == 1
         assert chain.verify_request(session, request) is None
@@ -110,7 +96,7 @@ def test_a_stale_edit_names_the_winner(db, engines):
     with db() as session:
         service = RequestService(session, engines)
         request = service.create(
-            _user(session, "ana"), kind="mla", requested_authority="MEX-FGR",
+            _user(session, "arg_clerk"), kind="mla", requested_authority="MEX-FGR",
             legal_basis="untoc-18", fields=dict(MLA_FIELDS),
         )  # fmt: skip
         reference = request.reference
@@ -121,15 +107,15 @@ def test_a_stale_edit_names_the_winner(db, engines):
     try:
         a = RequestService(first, engines)
         b = RequestService(second, engines)
-        seen = b.get(_user(second, "ana"), reference).version_id
+        seen = b.get(_user(second, "arg_clerk"), reference).version_id
         second.commit()
         with unit_of_work(first):
-            mine = a.get(_user(first, "ana"), reference)
-            a.fire(mine, "submit_for_review", _user(first, "ana"))
-        with unit_of_work(second), pytest.raises(Conflict, match=r"changed by ana at .* UTC"):
-            theirs = b.get(_user(second, "ana"), reference)
+            mine = a.get(_user(first, "arg_clerk"), reference)
+            a.fire(mine, "submit_for_review", _user(first, "arg_clerk"))
+        with unit_of_work(second), pytest.raises(Conflict, match=r"changed by arg_clerk at .* UTC"):
+            theirs = b.get(_user(second, "arg_clerk"), reference)
             b.fire(
-                theirs, "withdraw", _user(second, "ana"), {"reasons": "Ya no se necesita"},
+                theirs, "withdraw", _user(second, "arg_clerk"), {"reasons": "Ya no se necesita"},
                 expected_version=seen,
             )  # fmt: skip
     finally:
@@ -142,7 +128,7 @@ def test_references_are_unique_under_concurrency(db, engines):
         with db() as session, unit_of_work(session):
             service = RequestService(session, engines)
             request = service.create(
-                _user(session, "ana"), kind="mla", requested_authority="MEX-FGR",
+                _user(session, "arg_clerk"), kind="mla", requested_authority="MEX-FGR",
                 legal_basis="untoc-18",
             )  # fmt: skip
         return request.reference

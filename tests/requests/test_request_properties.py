@@ -17,7 +17,7 @@ from mla.audit import chain
 from mla.errors import MLAError, NotAllowed, NotFound
 from mla.workflow.model import Transition
 from mla.workflow.values import input_choices
-from tests.conftest import MLA_FIELDS
+from tests.factories import MLA_FIELDS
 
 EXTRADITION_FIELDS = {
     "person_description": "Varón, 45 años, 1,80 m, cicatriz en la mano izquierda.",

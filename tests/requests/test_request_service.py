@@ -10,7 +10,7 @@ from mla.authorities import service as authorities
 from mla.deadlines.models import Deadline
 from mla.errors import Conflict, Incomplete, Invalid, NotAllowed, NotFound
 from mla.requests.models import Request
-from tests.conftest import MLA_FIELDS
+from tests.factories import MLA_FIELDS
 
 
 def deadlines(session, request) -> dict[str, Deadline]:

@@ -9,7 +9,7 @@ from mla.audit import chain
 from mla.audit.models import EventKind
 from mla.errors import Conflict, Invalid, NotAllowed, NotFound
 from mla.requests.models import Urgency
-from tests.conftest import MLA_FIELDS
+from tests.factories import MLA_FIELDS
 from tests.requests.test_request_service import chain_events, deadlines
 
 

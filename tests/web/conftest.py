@@ -7,7 +7,7 @@ import re
 import pytest
 from flask.testing import FlaskClient
 
-from tests.conftest import PASSWORD
+from tests.factories import PASSWORD
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 

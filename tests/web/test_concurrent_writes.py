@@ -23,7 +23,7 @@ from mla import create_app, migrate
 from mla.authorities import service as authorities
 from mla.authorities import tokens
 from mla.db import get_session, make_engine
-from tests.conftest import MLA_FIELDS, PASSWORD
+from tests.factories import MLA_FIELDS, PASSWORD
 from tests.serving import serving
 
 WRITERS = 4  # API clients creating requests

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from mla.db import utcnow
 from mla.deadlines.models import Deadline
 from mla.requests.models import Request
-from tests.conftest import MLA_FIELDS
+from tests.factories import MLA_FIELDS
 
 
 def _new_form(token, **overrides):

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from mla.authorities.models import SessionEnd, UserSession
 from mla.db import utcnow
-from tests.conftest import PASSWORD
+from tests.factories import PASSWORD
 from tests.web.conftest import csrf, sign_in
 
 
