@@ -24,10 +24,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from mla import create_app, migrate
 from mla.api.cache import RecentReads, StatusCache
-from mla.api.ratelimit import TokenBuckets, parse_rate
+from mla.api.ratelimit import TokenBuckets
 from mla.authorities import service as authorities
 from mla.authorities.models import Authority, User
-from mla.config import normalize_database_url
+from mla.config import normalize_database_url, parse_rate
 from mla.db import make_engine
 from mla.keyring import Keyring
 from mla.requests.models import Request
