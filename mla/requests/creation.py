@@ -126,7 +126,12 @@ def create(
     requesting = actor.authority
     on_behalf_of: int | None = None
     if requesting_authority and requesting_authority.upper() != actor.authority.code:
-        requesting = get_authority(svc.session, requesting_authority)
+        try:
+            requesting = get_authority(svc.session, requesting_authority)
+        except NotFound:
+            raise Invalid(
+                FieldError("requesting_authority", f"unknown authority {requesting_authority!r}")
+            ) from None
         if not requesting.external:
             errors.append(
                 FieldError(

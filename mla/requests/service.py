@@ -165,7 +165,7 @@ class RequestService:
         arrived; the history says who recorded it for whom. Fields are checked for type and
         name, and against the directory (the requested authority's languages, the treaty);
         completeness is the workflow's gate on transmission. Raises Invalid naming every bad
-        field, NotFound for an unknown authority.
+        field, an unknown authority among them.
         """
         return creation.create(
             self,

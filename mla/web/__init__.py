@@ -54,5 +54,6 @@ from mla.web.views import (  # noqa: E402, F401
     dashboard,
     drafts,
     notifications,
+    received,
     requests,
 )
