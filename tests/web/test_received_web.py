@@ -49,9 +49,7 @@ def _count(session) -> int:
     return session.scalar(select(func.count()).select_from(Request))
 
 
-def test_a_clerk_records_a_request_received_by_diplomatic_note(
-    client, world, peru, login, session
-):
+def test_a_clerk_records_a_request_received_by_diplomatic_note(client, world, peru, login, session):
     token = login(world.mex_clerk)
     page = client.get(FORM).get_data(as_text=True)
     # Only states not on mla are offered as the sender: not Argentina (on mla), not Mexico.
@@ -78,7 +76,9 @@ def test_a_clerk_records_a_request_received_by_diplomatic_note(
     assert created.on_behalf_of_id == peru.id and created.actor_user_id == world.mex_clerk.id
     # Its clocks run from the day it arrived, not from today (acknowledge within 7 days).
     ack = session.scalar(
-        select(Deadline).where(Deadline.request_id == request.id, Deadline.name == "acknowledgement")
+        select(Deadline).where(
+            Deadline.request_id == request.id, Deadline.name == "acknowledgement"
+        )
     )
     assert ack.due_at.date() in (received_on + timedelta(days=7), received_on + timedelta(days=8))
 
@@ -98,7 +98,7 @@ def test_the_history_is_in_the_readers_language(client, world, peru, login):
     client.post("/language", data={"csrf_token": token, "language": "es"})
     page = html.unescape(client.get(f"/requests/{reference}").get_data(as_text=True))
     assert "Registró la solicitud como recibida el" in page and "(Correo electrónico)" in page
-    assert "para PER-UCJIE" in page
+    assert "por cuenta de PER-UCJIE" in page
 
 
 def test_a_future_date_is_an_error_on_the_field(client, world, peru, login, session):

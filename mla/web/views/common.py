@@ -62,7 +62,7 @@ class WorkflowLabels:
 
 def channel_label(channel: str | None) -> str:
     """How a request from a state not on mla arrived, in the reader's language."""
-    labels = {
+    labels: dict[str, str] = {
         "diplomatic_note": _("Diplomatic note"),
         "email": _("E-mail"),
         "courier": _("Courier"),
