@@ -30,9 +30,13 @@ def test_a_clerk_records_a_request_received_by_diplomatic_note_in_spanish(page, 
     page.get_by_label("Language").select_option("es")
     page.get_by_role("button", name="Change language").click()
     page.get_by_role("link", name="Nueva solicitud").click()
-    page.locator('a[href$="/requests/received?kind=mla"]').click()
-    assert page.locator("h1").inner_text().startswith(
-        "Registrar una solicitud recibida de un Estado que no usa mla"
+    page.get_by_role(
+        "link", name="Registrar una solicitud recibida: Asistencia jurídica mutua"
+    ).click()
+    assert (
+        page.locator("h1")
+        .inner_text()
+        .startswith("Registrar una solicitud recibida de un Estado que no usa mla")
     )
     page.get_by_label("Autoridad central requirente").select_option("PER-UCJIE")
     page.get_by_label("Fecha de recepción").fill(received_on.isoformat())
