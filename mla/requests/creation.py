@@ -92,7 +92,7 @@ class RequestCreation:
         arrived; the history says who recorded it for whom. Fields are checked for type and
         name, and against the directory (the requested authority's languages, the treaty);
         completeness is the workflow's gate on transmission. Raises Invalid naming every bad
-        field, NotFound for an unknown authority.
+        field, an unknown authority among them.
         """
         ctx = self.ctx
         now = ctx.clock()
@@ -105,7 +105,14 @@ class RequestCreation:
         requesting = actor.authority
         on_behalf_of: int | None = None
         if requesting_authority and requesting_authority.upper() != actor.authority.code:
-            requesting = get_authority(ctx.session, requesting_authority)
+            try:
+                requesting = get_authority(ctx.session, requesting_authority)
+            except NotFound:
+                raise Invalid(
+                    FieldError(
+                        "requesting_authority", f"unknown authority {requesting_authority!r}"
+                    )
+                ) from None
             if not requesting.external:
                 errors.append(
                     FieldError(

@@ -342,6 +342,21 @@ class RequestQueries:
             )
         )
 
+    def external_requesters(self, actor: Actor) -> builtins.list[Authority]:
+        """Central authorities of other states that are not on mla (``external``): those whose
+        requests the actor's authority records as received on their behalf."""
+        return list(
+            self.session.scalars(
+                select(Authority)
+                .where(
+                    Authority.kind == AuthorityKind.CENTRAL,
+                    Authority.external.is_(True),
+                    Authority.country != actor.authority.country,
+                )
+                .order_by(Authority.country, Authority.code)
+            )
+        )
+
     def users_by_id(self, ids: Sequence[int]) -> dict[int, User]:
         if not ids:
             return {}

@@ -12,6 +12,7 @@ from mla.web.views import (  # noqa: F401
     dashboard,
     drafts,
     notifications,
+    received,
     requests,
 )
 

@@ -117,6 +117,32 @@ def request_header(form: MultiDict[str, str]) -> tuple[dict[str, Any], list[Fiel
     return header, errors
 
 
+def received_header(
+    form: MultiDict[str, str], requested_authority: str
+) -> tuple[dict[str, Any], list[FieldError]]:
+    """The columns of a request received from a state not on mla, recorded by the clerk of
+    ``requested_authority``: who sent it, when and how it arrived, its basis and urgency."""
+    header, errors = draft_header(form)
+    received_on = None  # none given: the service names the field
+    raw = (form.get("received_on") or "").strip()
+    if raw:
+        try:
+            received_on = date.fromisoformat(raw)
+        except ValueError:
+            errors.append(FieldError("received_on", "must be a date (YYYY-MM-DD)"))
+    header |= {
+        "requesting_authority": (form.get("requesting_authority") or "").strip(),
+        "requested_authority": requested_authority,
+        "legal_basis": (form.get("legal_basis") or "").strip(),
+        "received_on": received_on,
+        "channel": form.get("channel") or None,
+        "received_as": form.get("received_as") or None,
+    }
+    if not header["requesting_authority"]:
+        errors.append(FieldError("requesting_authority", "is required"))
+    return header, errors
+
+
 def person_rows(f: Field, value: Any) -> list[dict[str, str]]:
     """The rows a persons field shows: what was given plus blank rows to fill."""
     given = [p for p in value if isinstance(p, dict)] if isinstance(value, list) else []

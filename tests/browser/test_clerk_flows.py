@@ -51,7 +51,7 @@ def test_a_request_from_draft_to_executing_authority(page, live, tmp_path):
     sign_in(page, live, "arg_clerk")
     page.get_by_role("link", name="New request").click()
     screenshot(page, "02-choose-kind")
-    page.get_by_role("link", name="Mutual legal assistance").click()
+    page.get_by_role("link", name="Mutual legal assistance", exact=True).click()
     page.get_by_label("Requested central authority").select_option("MEX-FGR")
     page.get_by_label("Legal basis").select_option("untoc-18")
     page.get_by_label("Your case number").fill("FF3-7777/2026")
@@ -239,6 +239,7 @@ def test_main_pages_have_no_serious_accessibility_violations(page, live):
         "dashboard": "/",
         "request-list": "/requests",
         "new-request": "/requests/new",
+        "record-received": "/requests/received?kind=mla",
         "request-page": f"/requests/{live.overdue_reference}",
         "workload": "/workload",
         "admin-users": "/admin/users",

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from mla.audit.models import Event, EventKind
 from mla.authorities.models import Authority, User
 from mla.requests.models import Request
-from mla.web.i18n import lang
+from mla.web.i18n import day, lang
 from mla.workflow.engine import Engines
 from mla.workflow.model import Workflow, label
 
@@ -60,6 +60,18 @@ class WorkflowLabels:
         return sorted(seen.items(), key=lambda kv: kv[1])
 
 
+def channel_label(channel: str | None) -> str:
+    """How a request from a state not on mla arrived, in the reader's language."""
+    labels: dict[str, str] = {
+        "diplomatic_note": _("Diplomatic note"),
+        "email": _("E-mail"),
+        "courier": _("Courier"),
+        "interpol": _("INTERPOL"),
+        "post": _("Post"),
+    }
+    return labels.get(channel or "", channel or "")
+
+
 def engines_view() -> WorkflowLabels:
     return WorkflowLabels(current_app.extensions["mla.engines"])
 
@@ -96,7 +108,15 @@ def timeline(
     for e in events:
         d = e.data or {}
         detail = None
-        if e.kind == EventKind.CREATED:
+        if e.kind == EventKind.CREATED and d.get("received_on"):
+            # Recorded by the requested side for a state not on mla (the actor says for whom).
+            text = _(
+                "Recorded the request as received on %(date)s (%(channel)s): %(state)s",
+                date=day(d["received_on"]),
+                channel=channel_label(d.get("channel")),
+                state=wf.state(request, d.get("state")),
+            )
+        elif e.kind == EventKind.CREATED:
             text = _("Opened the request as %(state)s", state=wf.state(request, d.get("state")))
         elif e.kind == EventKind.TRANSITION:
             text = _(
