@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from mla.authorities import service as authorities
 from tests.browser.conftest import screenshot, sign_in
 from tests.browser.test_clerk_flows import axe_violations, state_line
-from tests.conftest import MLA_FIELDS
+from tests.factories import MLA_FIELDS
 
 
 def test_a_clerk_records_a_request_received_by_diplomatic_note_in_spanish(page, live, tmp_path):

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from mla.audit.models import Event, EventKind
 from mla.deadlines.models import Deadline
 from mla.requests.models import Request
-from tests.conftest import MLA_FIELDS
+from tests.factories import MLA_FIELDS
 
 FORM = "/requests/received?kind=mla"
 
