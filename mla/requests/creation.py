@@ -111,6 +111,7 @@ def create(
     their_reference: str | None,
     confidential: bool,
     requesting_authority: str | None,
+    offence_categories: list[str] | None = None,
     received_on: date | None = None,
     channel: str | None = None,
     received_as: str | None = None,
@@ -173,6 +174,7 @@ def create(
         "their_reference": their_reference,
         "needed_by": needed_by,
         "needed_by_reason": needed_by_reason,
+        "offence_categories": offence_categories,
     }
     header, header_errors = check_header(given, now.date())
     errors += header_errors
@@ -200,6 +202,7 @@ def create(
         urgency=header["urgency"],
         needed_by=header["needed_by"],
         needed_by_reason=header["needed_by_reason"],
+        offence_categories=header.get("offence_categories", []),
         fields=values,
         confidential=confidential,
         created_by_id=actor.user_id,

@@ -153,6 +153,7 @@ class RequestService:
         received_on: date | None = None,
         channel: str | None = None,
         received_as: str | None = None,
+        offence_categories: list[str] | None = None,
     ) -> Request:
         """Open a request of workflow ``kind`` (its newest version) in its initial state.
 
@@ -162,9 +163,10 @@ class RequestService:
         ``channel`` (diplomatic_note, email, courier, interpol, post) and optionally
         ``received_as`` (a state a transmission reaches; default the first). Such a request
         starts there, already with the requested side, its clocks counted from the day it
-        arrived; the history says who recorded it for whom. Fields are checked for type and
-        name, and against the directory (the requested authority's languages, the treaty);
-        completeness is the workflow's gate on transmission. Raises Invalid naming every bad
+        arrived; the history says who recorded it for whom. ``offence_categories``: codes of
+        :class:`~mla.requests.models.OffenceCategory`, several allowed. Fields are checked
+        for type and name, and against the directory (the requested authority's languages,
+        the treaty); completeness is the workflow's gate on transmission. Raises Invalid naming every bad
         field, NotFound for an unknown authority.
         """
         return creation.create(
@@ -180,6 +182,7 @@ class RequestService:
             their_reference=their_reference,
             confidential=confidential,
             requesting_authority=requesting_authority,
+            offence_categories=offence_categories,
             received_on=received_on,
             channel=channel,
             received_as=received_as,
@@ -457,6 +460,7 @@ class RequestService:
         needed_by_reason: str | drafts.Unset | None = drafts.UNSET,
         their_reference: str | drafts.Unset | None = drafts.UNSET,
         confidential: bool | drafts.Unset = drafts.UNSET,
+        offence_categories: list[str] | drafts.Unset = drafts.UNSET,
         expected_version: int | None = None,
     ) -> Event | None:
         """Change a request its authority is still preparing (not yet transmitted).
@@ -479,6 +483,7 @@ class RequestService:
             "needed_by_reason": needed_by_reason,
             "their_reference": their_reference,
             "confidential": confidential,
+            "offence_categories": offence_categories,
         }
         return drafts.update(
             self,
