@@ -24,6 +24,7 @@ from mla.db import get_session, unit_of_work
 from mla.errors import MLAError
 from mla.evidence.cli import evidence_group, keys_group
 from mla.notify.cli import closures_group, notifications_group, worker_command
+from mla.statistics.cli import statistics_group
 from mla.workflow.cli import workflows as workflows_group
 
 
@@ -53,6 +54,7 @@ def init() -> None:
 cli.add_command(workflows_group)
 cli.add_command(keys_group)
 cli.add_command(evidence_group)
+cli.add_command(statistics_group)
 
 
 # --- authorities ------------------------------------------------------------------------

@@ -79,9 +79,7 @@ def check_header(
         unknown = [c for c in given if c not in known]
         if isinstance(given, str) or unknown:
             errors.append(
-                FieldError(
-                    "offence_categories", f"must be a list of {', '.join(OffenceCategory)}"
-                )
+                FieldError("offence_categories", f"must be a list of {', '.join(OffenceCategory)}")
             )
         else:
             # Stored in the closed list's order, once each: equal sets compare equal.

@@ -166,8 +166,8 @@ class RequestService:
         arrived; the history says who recorded it for whom. ``offence_categories``: codes of
         :class:`~mla.requests.models.OffenceCategory`, several allowed. Fields are checked
         for type and name, and against the directory (the requested authority's languages,
-        the treaty); completeness is the workflow's gate on transmission. Raises Invalid naming every bad
-        field, NotFound for an unknown authority.
+        the treaty); completeness is the workflow's gate on transmission. Raises Invalid
+        naming every bad field, NotFound for an unknown authority.
         """
         return creation.create(
             self,
