@@ -314,7 +314,7 @@ def statistics(
     only: no reference, name or fact. Reads only; raises nothing for an empty period.
     """
     scope = _Scope(session, authority, period, now)
-    codes = dict(session.execute(select(Authority.id, Authority.code)).tuples())
+    codes: dict[int, str] = {i: c for i, c in session.execute(select(Authority.id, Authority.code))}
     tables = {
         "counts": _counts(scope, dimension, codes),
         "turnaround": _turnaround(scope, dimension, codes),
@@ -446,11 +446,12 @@ def _compliance(scope: _Scope) -> Table:
         name: (m, p)
         for name, _n, m, p in scope.session.execute(_percentiles(late, ["name"], "late", None))
     }
-    latest = dict(
-        scope.session.execute(select(late.c.name, func.max(late.c.late)).group_by(late.c.name))
-        .tuples()
-        .all()
-    )
+    latest: dict[str, float] = {
+        name: value
+        for name, value in scope.session.execute(
+            select(late.c.name, func.max(late.c.late)).group_by(late.c.name)
+        )
+    }
     rows = [
         (
             name,
@@ -475,9 +476,10 @@ def _month_ends(scope: _Scope) -> list[tuple[str, datetime]]:
     while month < scope.period.end:
         after = min(_add_months(month, 1), scope.period.end)
         instant = scope.calendar.start_of_day(after)
-        if instant > scope.now and out:
-            break
+        # The month under way counts up to now; later months are not there yet.
         out.append((month.strftime("%Y-%m"), min(instant, scope.now)))
+        if instant > scope.now:
+            break
         month = after
     return out
 

@@ -1,0 +1,182 @@
+"""Statistics and completion estimates against figures computed by hand on a seeded history.
+
+Seven MLA requests from ARG-DAJIN to MEX-FGR, all transmitted on Monday 2 March 2026 at
+09:00 in Mexico City (T0). Five are acknowledged after 1, 2, 3, 4 and 10 days and closed 10,
+20, 30, 40 and 50 days after that (every remaining step at that moment); one is acknowledged
+after 5 days and stays in formal review; one is never acknowledged. Mexico's only public
+holidays in the span are 16 March (Benito Juárez) and 1 May (Labour Day).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from mla.deadlines.calendar import Calendar
+from mla.statistics import service as stats
+from mla.statistics.estimates import estimate
+from tests.conftest import MLA_FIELDS
+
+T0 = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
+ACK = [1, 2, 3, 4, 10]
+AFTER = [10, 20, 30, 40, 50]
+CATEGORIES = [["money_laundering", "drug_trafficking"], ["drug_trafficking"], [], [], []]
+
+
+@pytest.fixture
+def history(service, world, clock):
+    arg, arg_sup = world.actor(world.arg_clerk), world.actor(world.arg_supervisor)
+    mex, court = world.actor(world.mex_clerk), world.actor(world.court_clerk)
+    clock.now = T0
+    made = []
+    for i in range(7):
+        request = service.create(
+            arg,
+            kind="mla",
+            requested_authority="MEX-FGR",
+            legal_basis="untoc-18",
+            fields=dict(MLA_FIELDS),
+            offence_categories=CATEGORIES[i] if i < 5 else [],
+        )
+        service.fire(request, "submit_for_review", arg)
+        service.fire(request, "sign", arg_sup)
+        service.fire(request, "transmit", arg)
+        made.append(request)
+    steps = []
+    for i, (ack, after) in enumerate(zip(ACK, AFTER, strict=True)):
+        steps.append((ack, i, "ack"))
+        steps.append((ack + after, i, "close"))
+    steps.append((5, 5, "ack"))
+    for day, i, what in sorted(steps):
+        clock.now = T0 + timedelta(days=day)
+        request = made[i]
+        if what == "ack":
+            service.fire(request, "acknowledge", mex)
+            continue
+        service.fire(request, "pass_formal_review", mex)
+        service.fire(request, "accept", mex)
+        service.fire(request, "assign", mex, {"executing_authority": "MEX-FEMDO"})
+        service.fire(request, "start_execution", court)
+        service.fire(request, "complete_execution", court)
+        service.fire(request, "transmit_results", mex, {"use_limitation": "Case 9/2026"})
+        service.fire(request, "close", arg)
+    clock.now = T0 + timedelta(days=61)
+    return made
+
+
+def _rows(table, **match):
+    return [r for r in table.as_dicts() if all(r[k] == v for k, v in match.items())]
+
+
+def test_counts_turnaround_compliance_ageing(history, session, world, clock):
+    report = stats.statistics(
+        session, world.mex, stats.parse_period("2026"), "counterpart", clock.now
+    )
+    counts = report.tables["counts"]
+    assert counts.rows == [("incoming", "ARG-DAJIN", 7, 5, 2)]
+
+    turnaround = report.tables["turnaround"]
+    ack = _rows(turnaround, stage="acknowledgement")[0]
+    # Acknowledged after 1, 2, 3, 4, 5 and 10 days: rank ceil(0.5*6)=3 and ceil(0.9*6)=6.
+    assert (ack["requests"], ack["median_days"], ack["p90_days"]) == (6, 3.0, 10.0)
+    # In business days (T0 a Monday): 1, 2, 3, 4, 4 (day 5 a Saturday), 8.
+    assert (ack["median_business_days"], ack["p90_business_days"]) == (3, 8)
+    whole = _rows(turnaround, stage="whole")[0]
+    # Closed 11, 22, 33, 44, 60 days after transmission: ranks 3 and 5.
+    assert (whole["requests"], whole["median_days"], whole["p90_days"]) == (5, 33.0, 60.0)
+    # To Saturday 4 April: 4 + 4 weeks of 5 - 16 March = 23 business days; and as the
+    # authority's calendar counts them.
+    cal = Calendar("MX", timezone="America/Mexico_City")
+    business = sorted(
+        cal.business_days_between(T0, T0 + timedelta(days=d)) for d in (11, 22, 33, 44, 60)
+    )
+    assert whole["median_business_days"] == 23 == business[2]
+    assert whole["p90_business_days"] == business[4]
+
+    compliance = _rows(report.tables["compliance"], deadline="acknowledgement")[0]
+    assert (compliance["met"], compliance["missed"]) == (5, 1)
+    # Due at the end of day 7 in Mexico City (06:00 UTC on day 8); acknowledged on day 10 at
+    # 15:00 UTC: 2 days and 9 hours late.
+    assert compliance["late_max_days"] == compliance["late_median_days"] == 2.4
+
+    ageing = {r[0]: r for r in report.tables["ageing"].rows}
+    # Both open requests are with Mexico, 61 days after transmission.
+    assert ageing == {"MEX-FGR": ("MEX-FGR", 0, 2, 0, 0, 0, 2)}
+
+    trend = {m: i for m, i, _o in report.tables["trend"].rows}
+    # Open at each month's end, from the closures on days 11, 22, 33, 44 and 60 (13 and 24
+    # March, 4 and 15 April, 1 May at 09:00 local: after April's end); May: up to now.
+    assert trend == {"2026-01": 0, "2026-02": 0, "2026-03": 5, "2026-04": 3, "2026-05": 2}
+
+
+def test_outgoing_side_and_offence_categories(history, session, world, clock):
+    report = stats.statistics(
+        session, world.arg, stats.parse_period("2026-03"), "offence_category", clock.now
+    )
+    assert report.tables["counts"].rows == [
+        ("outgoing", "drug_trafficking", 2, 2, 0),
+        ("outgoing", "money_laundering", 1, 1, 0),
+    ]
+    # Colombia is party to none of it.
+    empty = stats.statistics(session, world.col, stats.parse_period("2026"), "kind", clock.now)
+    assert empty.tables["counts"].rows == [] and empty.tables["turnaround"].rows == []
+
+
+def test_completion_estimates(history, session, world, clock):
+    in_review, unacknowledged = history[5], history[6]
+    found = estimate(session, in_review)
+    # From formal review to closure the five took 10..50 days; five is below the ten needed
+    # for the counterpart alone, enough for the kind.
+    assert (found.basis, found.sample) == ("kind", 5)
+    entered = T0 + timedelta(days=5)
+    assert found.since == entered
+    assert found.p50 == entered + timedelta(days=30)
+    assert found.p90 == entered + timedelta(days=50)
+    found = estimate(session, unacknowledged)
+    assert found.since == T0 and found.p50 == T0 + timedelta(days=33)
+    assert found.p90 == T0 + timedelta(days=60)
+    assert estimate(session, history[0]) is None  # closed
+
+
+def test_not_enough_history(received, session):
+    found = estimate(session, received)
+    assert (found.basis, found.sample, found.p50, found.p90) == ("none", 0, None, None)
+
+
+def test_api_and_csv_agree_with_the_service(history, session, world, client):
+    from mla.api import tokens
+
+    _row, token = tokens.create(session, world.mex, role="clerk")
+    headers = {"Authorization": f"Bearer {token}"}
+    got = client.get("/api/v1/statistics?period=2026&dimension=counterpart", headers=headers)
+    assert got.status_code == 200, got.json
+    direct = stats.statistics(
+        session, world.mex, stats.parse_period("2026"), "counterpart", datetime.now(UTC)
+    )
+    for name, table in direct.tables.items():
+        assert got.json["tables"][name]["rows"] == [list(r) for r in table.rows], name
+    as_csv = client.get(
+        "/api/v1/statistics?period=2026", headers={**headers, "Accept": "text/csv"}
+    )
+    assert as_csv.mimetype == "text/csv"
+    long = list(csv.DictReader(io.StringIO(as_csv.get_data(as_text=True))))
+    counts = [r for r in long if r["table"] == "counts"]
+    assert {r["column"]: r["value"] for r in counts} == {
+        "direction": "incoming",
+        "group": "ARG-DAJIN",
+        "opened": "7",
+        "closed": "5",
+        "open_at_end": "2",
+    }
+    bad = client.get("/api/v1/statistics?period=2026-13&dimension=colour", headers=headers)
+    assert bad.status_code == 422
+    assert {e["field"] for e in bad.json["errors"]} >= {"period"}
+    status = client.get(f"/api/v1/requests/{history[5].reference}", headers=headers).json
+    assert status["estimate"]["basis"] == "kind" and status["estimate"]["sample"] == 5
+    assert status["offence_categories"] == []
+    closed = client.get(f"/api/v1/requests/{history[0].reference}", headers=headers).json
+    assert closed["estimate"] is None
+    assert closed["offence_categories"] == ["drug_trafficking", "money_laundering"]
