@@ -55,4 +55,5 @@ from mla.web.views import (  # noqa: E402, F401
     drafts,
     notifications,
     requests,
+    statistics,
 )

@@ -19,6 +19,7 @@ from mla.deadlines.calendar import Calendar
 from mla.statistics import service as stats
 from mla.statistics.estimates import estimate
 from tests.conftest import MLA_FIELDS
+from tests.web.conftest import sign_in
 
 T0 = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 ACK = [1, 2, 3, 4, 10]
@@ -158,9 +159,7 @@ def test_api_and_csv_agree_with_the_service(history, session, world, client):
     )
     for name, table in direct.tables.items():
         assert got.json["tables"][name]["rows"] == [list(r) for r in table.rows], name
-    as_csv = client.get(
-        "/api/v1/statistics?period=2026", headers={**headers, "Accept": "text/csv"}
-    )
+    as_csv = client.get("/api/v1/statistics?period=2026", headers={**headers, "Accept": "text/csv"})
     assert as_csv.mimetype == "text/csv"
     long = list(csv.DictReader(io.StringIO(as_csv.get_data(as_text=True))))
     counts = [r for r in long if r["table"] == "counts"]
@@ -180,3 +179,21 @@ def test_api_and_csv_agree_with_the_service(history, session, world, client):
     closed = client.get(f"/api/v1/requests/{history[0].reference}", headers=headers).json
     assert closed["estimate"] is None
     assert closed["offence_categories"] == ["drug_trafficking", "money_laundering"]
+
+
+def test_statistics_page_for_supervisors(history, client, world, session):
+    assert sign_in(client, world.mex_supervisor.username).status_code == 302
+    page = client.get("/statistics?period=2026&dimension=counterpart")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert html.count("<svg") == 4 and "<script" not in html
+    assert "<td>ARG-DAJIN</td><td>7</td><td>5</td><td>2</td>" in html
+    got = client.get("/statistics/counts.csv?period=2026&dimension=counterpart")
+    assert got.get_data(as_text=True).splitlines() == [
+        "direction,group,opened,closed,open_at_end",
+        "incoming,ARG-DAJIN,7,5,2",
+    ]
+    assert client.get("/statistics?period=nope").status_code == 422
+    other = client.application.test_client()
+    assert sign_in(other, world.mex_clerk.username).status_code == 302
+    assert other.get("/statistics").status_code in (302, 303, 403)
