@@ -54,7 +54,7 @@ def seed(session: Session, n: int) -> None:
                              legal_basis="untoc-18", urgency=Urgency.NORMAL, fields={},
                              offence_categories=cats[i % 3], confidential=False,
                              created_at=at, updated_at=at, transmitted_at=at, closed_at=closed,
-                             outcome="closed" if closed else None, version_id=1, chain_head="0" * 64,
+                             outcome="closed" if closed else None, version_id=1, chain_head="0" * 64,  # noqa: E501
                              event_count=0))  # fmt: skip
             if closed:
                 for name, days in (("acknowledgement", 1 + i % 9), ("decision", 5 + i % 40)):
@@ -82,7 +82,7 @@ def main() -> None:
             t = time.perf_counter()
             seed(session, args.requests)
             print(
-                f"seeded {args.requests} requests in {time.perf_counter() - t:.1f} s ({engine.dialect.name})"
+                f"seeded {args.requests} requests in {time.perf_counter() - t:.1f} s ({engine.dialect.name})"  # noqa: E501
             )
             mex = authorities.get_authority(session, "MEX-FGR")
             t = time.perf_counter()
@@ -95,7 +95,7 @@ def main() -> None:
                 stats.statistics(session, mex, stats.parse_period("2025"), dimension, now)
                 took = time.perf_counter() - t
                 print(
-                    f"report by {dimension:17s} {took * 1000:7.0f} ms  {took / floor:6.1f}x COUNT(*)"
+                    f"report by {dimension:17s} {took * 1000:7.0f} ms  {took / floor:6.1f}x COUNT(*)"  # noqa: E501
                 )
 
 
