@@ -23,13 +23,16 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Integer,
     Select,
     and_,
     case,
+    column,
     func,
     literal,
     or_,
     select,
+    text,
     true,
     union_all,
 )
@@ -157,7 +160,9 @@ class _Scope:
         offset = self.calendar.tz.utcoffset(self.end.replace(tzinfo=None))
         self.offset = int(offset.total_seconds()) if offset else 0
         self.dialect = session.get_bind().dialect.name
-        self._holidays = self._holiday_days()
+        self._first, self._last, self._table = self._ordinals()
+        # One alias of each end for every query of the report (a union repeats them).
+        self._day_a, self._day_b = self._table.alias("day_a"), self._table.alias("day_b")
 
     # -- directions --------------------------------------------------------------------
 
@@ -185,18 +190,33 @@ class _Scope:
 
     # -- business days -------------------------------------------------------------------
 
-    def _holiday_days(self) -> list[int]:
-        """Day numbers of the non-weekend holidays and closures that a duration ending in
-        the period can span."""
+    def _ordinals(self) -> tuple[int, int, Any]:
+        """The calendar as a small table: (day number, business days from ``first`` through
+        that day), one row per local day from the day before ``first`` (ordinal 0) to
+        ``last``, two days past the period; with the day numbers ``first`` (the lookback's
+        start) and ``last``."""
         first = date(self.period.start.year - HOLIDAY_LOOKBACK_YEARS, 1, 1)
-        last = min(self.period.end, self.calendar.local_date(self.now) + timedelta(days=1))
+        # Up to two days past the period: a fixed offset may put an instant near midnight
+        # on the next local day.
+        last = self.period.end + timedelta(days=2)
         epoch = date(1970, 1, 1)
-        days, d = [], first
+        d = first - timedelta(days=1)
+        rows, ordinal = [((d - epoch).days, 0)], 0
         while d < last:
-            if d.weekday() not in self.calendar.weekend and self.calendar.is_holiday(d):
-                days.append((d - epoch).days)
             d += timedelta(days=1)
-        return days
+            if d.weekday() not in self.calendar.weekend and not self.calendar.is_holiday(d):
+                ordinal += 1
+            rows.append(((d - epoch).days, ordinal))
+        # The rows as SQL text (integers only, made here): a few thousand bound parameters
+        # or literal-rendered values would cost more to compile than the query takes to run.
+        # VALUES names its columns column1, column2 on both SQLite and PostgreSQL.
+        rendered = ", ".join(f"({day}, {n})" for day, n in rows)
+        table = (
+            text(f"SELECT column1 AS day, column2 AS ordinal FROM (VALUES {rendered}) AS v")  # noqa: S608
+            .columns(column("day", Integer), column("ordinal", Integer))
+            .cte("business_day")
+        )
+        return (first - epoch).days, (d - epoch).days, table
 
     def _weekdays_through(self, day: Any) -> Any:
         """Non-weekend days from Monday 1969-12-29 through local day number ``day``."""
@@ -208,16 +228,28 @@ class _Scope:
         )
         return (shifted // 7) * len(working) + within
 
-    def business_days(self, start: Any, end: Any) -> Any:
-        """Business days after ``start``'s local date up to and including ``end``'s, as
-        :meth:`Calendar.business_days_between` counts them."""
+    def with_business_days(
+        self, query: Select[Any], start: Any, end: Any
+    ) -> tuple[Select[Any], Any]:
+        """``query`` joined twice to the calendar table, and the business days after
+        ``start``'s local date up to and including ``end``'s, as
+        :meth:`Calendar.business_days_between` counts them: the difference of two ordinals,
+        so each row costs two indexed look-ups, not a test per holiday. Days before the
+        lookback count weekends only (their holidays are not loaded); days past the period
+        are taken as its last."""
+        first, last = self._first, self._last
         a = local_day(start, literal(self.offset))
         b = local_day(end, literal(self.offset))
-        held = [case((and_(a < h, b >= h), 1), else_=0) for h in self._holidays]
-        total = self._weekdays_through(b) - self._weekdays_through(a)
-        for h in held:
-            total = total - h
-        return total
+        before = first - 1
+        on_a, on_b = self._day_a, self._day_b
+        query = query.join(
+            on_a, on_a.c.day == case((a < before, before), (a > last, last), else_=a)
+        ).join(on_b, on_b.c.day == case((b < before, before), (b > last, last), else_=b))
+        early = case(
+            (a < before, self._weekdays_through(literal(before)) - self._weekdays_through(a)),
+            else_=0,
+        )
+        return query, on_b.c.ordinal - on_a.c.ordinal + early
 
     def in_period(self, column: Any) -> ColumnElement[bool]:
         return and_(column >= self.start, column < self.end)
@@ -355,37 +387,38 @@ def _turnaround(scope: _Scope, dimension: str, codes: dict[int, str]) -> Table:
     rows: list[tuple[Any, ...]] = []
     for direction in DIRECTIONS:
         started = scope.started(direction)
-        parts = []
-        for stage, names in STAGES.items():
-            query, group = scope.grouped(
-                select(Request).join(Deadline, Deadline.request_id == Request.id),
-                dimension,
-                direction,
-            )
-            parts.append(
-                query.with_only_columns(
-                    literal(stage).label("stage"),
-                    group.label("grp"),
-                    days_between(Deadline.started_at, Deadline.closed_at).label("days"),
-                    scope.business_days(Deadline.started_at, Deadline.closed_at).label("bdays"),
-                    maintain_column_froms=True,
-                ).where(
-                    scope.direction(direction),
-                    Deadline.name.in_(names),
-                    scope.in_period(Deadline.closed_at),
-                    Deadline.outcome.in_([DeadlineOutcome.MET, DeadlineOutcome.MISSED]),
-                )
-            )
-        query, group = scope.grouped(select(Request), dimension, direction)
-        parts.append(
-            query.with_only_columns(
-                literal("whole").label("stage"),
-                group.label("grp"),
-                days_between(started, Request.closed_at).label("days"),
-                scope.business_days(started, Request.closed_at).label("bdays"),
-                maintain_column_froms=True,
-            ).where(scope.direction(direction), scope.in_period(Request.closed_at))
+        # One pass over the deadlines for every stage, one over the requests for the whole.
+        stage_of = case(
+            *[(Deadline.name.in_(names), stage) for stage, names in STAGES.items()],
         )
+        query, group = scope.grouped(
+            select(Request).join(Deadline, Deadline.request_id == Request.id),
+            dimension,
+            direction,
+        )
+        query, bdays = scope.with_business_days(query, Deadline.started_at, Deadline.closed_at)
+        stages = query.with_only_columns(
+            stage_of.label("stage"),
+            group.label("grp"),
+            days_between(Deadline.started_at, Deadline.closed_at).label("days"),
+            bdays.label("bdays"),
+            maintain_column_froms=True,
+        ).where(
+            scope.direction(direction),
+            Deadline.name.in_([n for names in STAGES.values() for n in names]),
+            scope.in_period(Deadline.closed_at),
+            Deadline.outcome.in_([DeadlineOutcome.MET, DeadlineOutcome.MISSED]),
+        )
+        query, group = scope.grouped(select(Request), dimension, direction)
+        query, bdays = scope.with_business_days(query, started, Request.closed_at)
+        whole = query.with_only_columns(
+            literal("whole").label("stage"),
+            group.label("grp"),
+            days_between(started, Request.closed_at).label("days"),
+            bdays.label("bdays"),
+            maintain_column_froms=True,
+        ).where(scope.direction(direction), scope.in_period(Request.closed_at))
+        parts = [stages, whole]
         inner = union_all(*parts).subquery()
         stmt = _percentiles(inner, ["stage", "grp"], "days", "bdays")
         order = {s: i for i, s in enumerate(STAGE_NAMES)}
@@ -485,29 +518,34 @@ def _month_ends(scope: _Scope) -> list[tuple[str, datetime]]:
 
 
 def _trend(scope: _Scope) -> Table:
+    """Open at a month's end = begun before it - closed before it. One pass per direction
+    counts requests by (the first month end after their start, the first after their
+    closure); the running sums over those few groups give every month."""
     ends = _month_ends(scope)
     rows: list[tuple[Any, ...]] = [(label,) for label, _ in ends]
+
+    def month_of(moment: Any) -> Any:
+        # The index of the first month end after ``moment``; NULL past the last one.
+        return case(*[(moment < at, k) for k, (_, at) in enumerate(ends)])
+
     for direction in DIRECTIONS:
         started = scope.started(direction)
-        sums = [
-            func.sum(
-                case(
-                    (
-                        and_(
-                            started < at,
-                            or_(Request.closed_at.is_(None), Request.closed_at >= at),
-                        ),
-                        1,
-                    ),
-                    else_=0,
-                )
-            )
-            for _, at in ends
-        ]
-        found = scope.session.execute(
-            select(*sums).where(scope.direction(direction), started < ends[-1][1])
-        ).one()
-        rows = [(*row, int(n or 0)) for row, n in zip(rows, found, strict=True)]
+        opened_in, closed_in = month_of(started), month_of(Request.closed_at)
+        begun, ended = [0] * len(ends), [0] * len(ends)
+        for o, c, n in scope.session.execute(
+            select(opened_in, closed_in, func.count())
+            .where(scope.direction(direction), started < ends[-1][1])
+            .group_by(opened_in, closed_in)
+        ):
+            begun[o] += n
+            if c is not None:
+                ended[c] += n
+        open_now = 0
+        counts = []
+        for b, e in zip(begun, ended, strict=True):
+            open_now += b - e
+            counts.append(open_now)
+        rows = [(*row, n) for row, n in zip(rows, counts, strict=True)]
     return Table("trend", ("month", "incoming_open", "outgoing_open"), rows)
 
 
