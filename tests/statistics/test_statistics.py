@@ -197,3 +197,59 @@ def test_statistics_page_for_supervisors(history, client, world, session):
     other = client.application.test_client()
     assert sign_in(other, world.mex_clerk.username).status_code == 302
     assert other.get("/statistics").status_code in (302, 303, 403)
+
+
+def test_offence_categories_through_the_forms(client, world, session, new_mla):
+    from tests.web.conftest import csrf
+
+    assert sign_in(client, world.arg_clerk.username).status_code == 302
+    form_page = client.get("/requests/new?kind=mla").get_data(as_text=True)
+    assert 'name="offence_categories" value="trafficking_in_persons"' in form_page
+    form = {
+        "csrf_token": csrf(client, "/"),
+        "requested_authority": "MEX-FGR",
+        "legal_basis": "untoc-18",
+        "urgency": "normal",
+        **{k: v for k, v in MLA_FIELDS.items() if k != "assistance_types"},
+        "assistance_types": MLA_FIELDS["assistance_types"],
+        "offence_categories": ["money_laundering", "trafficking_in_persons"],
+        "action": "draft",
+    }
+    made = client.post("/requests/new?kind=mla", data=form)
+    assert made.status_code == 303, made.get_data(as_text=True)
+    reference = made.headers["Location"].rsplit("/", 1)[-1]
+    page = client.get(f"/requests/{reference}").get_data(as_text=True)
+    assert "Trafficking in persons, Money laundering" in page
+    # The editor shows them ticked; unticking one and ticking another is saved as such.
+    edit = client.get(f"/requests/{reference}/edit").get_data(as_text=True)
+    assert 'value="money_laundering" checked' in edit
+    from mla.requests.models import Request
+
+    draft = session.query(Request).filter_by(reference=reference).one()
+    form.update(version_id=str(draft.version_id), offence_categories=["cybercrime"])
+    for key in ("requested_authority", "legal_basis", "action"):
+        form.pop(key)
+    assert client.post(f"/requests/{reference}/edit", data=form).status_code == 303
+    session.refresh(draft)
+    assert draft.offence_categories == ["cybercrime"]
+    form.update(version_id=str(draft.version_id), offence_categories=["gossip"])
+    refused = client.post(f"/requests/{reference}/edit", data=form)
+    assert refused.status_code == 422
+    assert 'id="offence_categories-error"' in refused.get_data(as_text=True)
+
+
+def test_request_page_shows_the_estimate(history, client, world):
+    assert sign_in(client, world.mex_clerk.username).status_code == 302
+    html = client.get(f"/requests/{history[5].reference}").get_data(as_text=True)
+    # Entered formal review on 7 March; P50 30 days later, P90 50 days later (Mexico City).
+    assert "by Apr 6, 2026 (even odds), by Apr 26, 2026 (nine in ten)" in html
+    assert "From 5 closed requests of this kind." in html
+    assert 'id="estimate"' not in client.get(f"/requests/{history[0].reference}").get_data(
+        as_text=True
+    )
+
+
+def test_request_page_says_not_enough_history(received, client, world):
+    assert sign_in(client, world.mex_clerk.username).status_code == 302
+    html = client.get(f"/requests/{received.reference}").get_data(as_text=True)
+    assert "Not enough history to estimate (0 comparable closed requests)." in html
