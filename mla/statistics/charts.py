@@ -10,7 +10,7 @@ from html import escape
 from markupsafe import Markup
 
 WIDTH, BAR, GAP, LABEL = 640, 18, 6, 170
-COLOURS = ("#1f5f8b", "#c2571a", "#5b8c2a", "#7a4f9a")
+COLOURS = ("#1f5f8b", "#c2571a", "#5b8c2a", "#7a4f9a", "#8a6d00")
 
 
 def bars(
@@ -27,8 +27,10 @@ def bars(
         f'viewBox="0 0 {WIDTH} {height}" aria-label="{escape(title)}">',
         f"<title>{escape(title)}</title>",
     ]
+    # The legend shares the plot's width, so that five age bands fit as well as two series.
+    step = min(150, (WIDTH - LABEL) // max(1, len(series)))
     for i, name in enumerate(series):
-        x = LABEL + i * 150
+        x = LABEL + i * step
         out.append(
             f'<rect x="{x}" y="4" width="12" height="12" fill="{COLOURS[i % len(COLOURS)]}"/>'
             f'<text x="{x + 16}" y="15" font-size="12">{escape(name)}</text>'
