@@ -403,5 +403,5 @@ class StatisticsOut(Out):
     dimension: str
     generated_at: datetime
     tables: dict[str, StatisticsTable] = Field(
-        description="counts, turnaround, compliance, trend, ageing (see the README)"
+        description="counts, turnaround, compliance, outcomes, trend, ageing (see the README)"
     )

@@ -38,6 +38,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from mla.audit.models import Event, EventKind
 from mla.authorities.models import Authority
 from mla.deadlines.calendar import Calendar
 from mla.deadlines.models import Deadline
@@ -341,7 +342,9 @@ def statistics(
     the period), ``turnaround`` (per direction, group and stage: requests, median and P90 in
     calendar and business days, of stages that ended in the period), ``compliance`` (per
     deadline the authority had to meet, closed in the period: met, missed, and how late the
-    missed ones were: median, P90, maximum days), ``trend`` (open requests at each month's
+    missed ones were: median, P90, maximum days), ``outcomes`` (per direction, the requests
+    closed in the period by final state, and those closed with grounds, such as a refusal's,
+    once under each ground given), ``trend`` (open requests at each month's
     end, up to now) and ``ageing`` (the open requests now, by holder and age band). Counts
     only: no reference, name or fact. Reads only; raises nothing for an empty period.
     """
@@ -351,6 +354,7 @@ def statistics(
         "counts": _counts(scope, dimension, codes),
         "turnaround": _turnaround(scope, dimension, codes),
         "compliance": _compliance(scope),
+        "outcomes": _outcomes(scope),
         "trend": _trend(scope),
         "ageing": _ageing(scope, codes),
     }
@@ -501,6 +505,43 @@ def _compliance(scope: _Scope) -> Table:
         ("deadline", "met", "missed", "late_median_days", "late_p90_days", "late_max_days"),
         rows,
     )
+
+
+def _outcomes(scope: _Scope) -> Table:
+    """Closed requests by final state (executed, partially executed, refused, returned,
+    withdrawn, lapsed: the workflow's final states), and by each ground given on the
+    transition into that state (a refusal's ``grounds`` input): a request refused on two
+    grounds counts once under each, so the ground rows need not add up to the refusals.
+    Asset amounts per currency (issue 15's register) would be a table beside this one."""
+    rows: list[tuple[Any, ...]] = []
+    for direction in DIRECTIONS:
+        closed = and_(scope.direction(direction), scope.in_period(Request.closed_at))
+        found: list[tuple[Any, ...]] = [
+            (direction, outcome, "", int(n))
+            for outcome, n in scope.session.execute(
+                select(Request.outcome, func.count()).where(closed).group_by(Request.outcome)
+            )
+        ]
+        grounds_of = Event.data["inputs"]["grounds"]
+        if scope.dialect == "postgresql":
+            each = func.jsonb_array_elements_text(grounds_of).table_valued("value").lateral()
+        else:
+            each = func.json_each(Event.data, "$.inputs.grounds").table_valued("value")
+        stmt = (
+            select(Request.outcome, each.c.value, func.count(Request.id.distinct()))
+            .select_from(Request)
+            .join(Event, Event.request_id == Request.id)
+            .join(each, true())
+            .where(
+                closed,
+                Event.kind == EventKind.TRANSITION.value,
+                Event.data["to"].as_string() == Request.outcome,
+            )
+            .group_by(Request.outcome, each.c.value)
+        )
+        found += [(direction, o, str(g), int(n)) for o, g, n in scope.session.execute(stmt)]
+        rows += sorted(found)
+    return Table("outcomes", ("direction", "outcome", "ground", "requests"), rows)
 
 
 def _month_ends(scope: _Scope) -> list[tuple[str, datetime]]:

@@ -253,3 +253,29 @@ def test_request_page_says_not_enough_history(received, client, world):
     assert sign_in(client, world.mex_clerk.username).status_code == 302
     html = client.get(f"/requests/{received.reference}").get_data(as_text=True)
     assert "Not enough history to estimate (0 comparable closed requests)." in html
+
+
+def test_outcomes_with_each_refusal_ground(history, service, world, session, received):
+    mex, boss = world.actor(world.mex_clerk), world.actor(world.mex_supervisor)
+    service.fire(received, "acknowledge", mex)
+    service.fire(received, "pass_formal_review", mex)
+    service.fire(
+        received, "open_consultation", mex,
+        {"subject": "possible_refusal", "reasons": "Afecta intereses esenciales del Estado."},
+    )  # fmt: skip
+    grounds = ["essential_interests", "domestic_law_bar"]
+    reasons = "La diligencia afecta la seguridad nacional."
+    service.fire(received, "refuse", boss, {"grounds": grounds, "reasons": reasons})
+    session.commit()
+    report = stats.statistics(
+        session, world.mex, stats.parse_period("2026"), "outcome", datetime.now(UTC)
+    )
+    rows = report.tables["outcomes"].as_dicts()
+    # The five closed ones of the history, and the refusal once under each of its grounds.
+    assert [(r["outcome"], r["ground"], r["requests"]) for r in rows] == [
+        ("closed", "", 5),
+        ("refused", "", 1),
+        ("refused", "domestic_law_bar", 1),
+        ("refused", "essential_interests", 1),
+    ]
+    assert {r["direction"] for r in rows} == {"incoming"}
