@@ -5,7 +5,8 @@ Every figure is an aggregate computed by the database over indexed columns; Pyth
 shapes the few aggregated rows. Percentiles are nearest-rank (the value at rank
 ceil(p * n) in ascending order), found with window functions, so SQLite and PostgreSQL give
 the same figures. Business days use the authority's calendar (weekend, public holidays,
-closures) through an arithmetic expression over local day numbers; the local date is taken
+closures) through a day -> business-day-number table sent with the query: the business days
+between two instants are the difference of their days' numbers; the local date is taken
 at the authority's UTC offset at the end of the period (a daylight-saving shift within the
 period may move an instant near midnight to the neighbouring day).
 
