@@ -25,6 +25,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("mla.web", "mla.api"),
     ("mla.app_services", "mla.model_registry"),
     # features, each over the ones below it
+    ("mla.documents", "mla.statistics"),
     ("mla.evidence",),
     ("mla.requests",),
     ("mla.notify",),

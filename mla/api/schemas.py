@@ -201,6 +201,12 @@ class CreateRequest(In):
     needed_by_reason: str | None = Field(default=None, max_length=4000)
     their_reference: str | None = Field(default=None, max_length=100)
     confidential: bool = False
+    offence_categories: list[str] = Field(
+        default_factory=list,
+        description="offence categories, several allowed: trafficking_in_persons, "
+        "smuggling_of_migrants, firearms_trafficking, drug_trafficking, money_laundering, "
+        "corruption, kidnapping, cybercrime, terrorism, other",
+    )
     fields: dict[str, Any] = Field(default_factory=dict, description="see GET /workflows/{name}")
     requesting_authority: str | None = Field(
         default=None,
@@ -310,8 +316,23 @@ class AvailableEvent(Out):
     )
 
 
+class EstimateOut(Out):
+    basis: Literal["counterpart", "kind", "none"] = Field(
+        description="counterpart: comparable closed requests to the same requested authority; "
+        "kind: of the same kind overall; none: not enough history (no dates)"
+    )
+    sample: int = Field(description="how many closed requests the estimate rests on")
+    since: datetime = Field(description="when the request entered its current state")
+    p50: datetime | None = Field(description="half of comparable requests were done by then")
+    p90: datetime | None = Field(description="nine in ten comparable requests were done by then")
+
+
 class RequestStatus(RequestSummary):
     version: int = Field(description="changes with every change of the request; see If-Match")
+    offence_categories: list[str]
+    estimate: EstimateOut | None = Field(
+        description="when the request will likely be done (null once closed)"
+    )
     deadlines: list[DeadlineOut]
     history: list[HistoryEntry] = Field(description="state changes only: who, when, from, to")
     available_events: list[AvailableEvent]
@@ -352,3 +373,35 @@ class SubscriptionCreated(SubscriptionOut):
 
 class SubscriptionList(Out):
     items: list[SubscriptionOut]
+
+
+# --- statistics -------------------------------------------------------------------------------
+
+
+class StatisticsQuery(In):
+    model_config = ConfigDict(extra="forbid")
+    period: str = Field(
+        description="a year (2026), quarter (2026-Q2), month (2026-03) or range "
+        "(2026-01-01..2026-06-30), on the caller's authority's calendar"
+    )
+    dimension: str = Field(
+        default="counterpart",
+        description="counterpart, kind, legal_basis, urgency, offence_category or outcome",
+    )
+
+
+class StatisticsTable(Out):
+    columns: list[str]
+    rows: list[list[str | int | float | None]]
+
+
+class StatisticsOut(Out):
+    authority: str
+    period: str
+    start: date
+    end: date = Field(description="the day after the period's last")
+    dimension: str
+    generated_at: datetime
+    tables: dict[str, StatisticsTable] = Field(
+        description="counts, turnaround, compliance, outcomes, trend, ageing (see the README)"
+    )

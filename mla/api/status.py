@@ -17,6 +17,7 @@ from mla.errors import FieldError, Invalid
 from mla.requests.models import Request
 from mla.requests.queries import RequestQueries
 from mla.requests.service import Actor, RequestService
+from mla.statistics import estimates
 from mla.workflow.model import Choice, label
 from mla.workflow.values import input_choices
 
@@ -163,6 +164,17 @@ def status(
         deadlines=deadlines,
         history=history,
         available_events=events,
+        offence_categories=list(request.offence_categories or []),
+        estimate=_estimate(svc, request),
+    )
+
+
+def _estimate(svc: RequestService, request: Request) -> s.EstimateOut | None:
+    found = estimates.estimate(svc.session, request)
+    if found is None:
+        return None
+    return s.EstimateOut(
+        basis=found.basis, sample=found.sample, since=found.since, p50=found.p50, p90=found.p90
     )
 
 

@@ -213,6 +213,7 @@ _REQUEST_COLUMNS = (
     Request.confidential,
     Request.needed_by,
     Request.needed_by_reason,
+    Request.offence_categories,
     Request.assignee_id,
     Request.transmitted_at,
     Request.closed_at,

@@ -40,7 +40,14 @@ AUTHORITIES: Final = {
     "requested": "requested_authority_id",
     "executing": "executing_authority_id",
 }
-HEADER: Final = ("urgency", "their_reference", "confidential", "needed_by", "needed_by_reason")
+HEADER: Final = (
+    "urgency",
+    "their_reference",
+    "confidential",
+    "needed_by",
+    "needed_by_reason",
+    "offence_categories",
+)
 # Every column the history accounts for, in the order differences are reported.
 COLUMNS: Final = (
     "kind",

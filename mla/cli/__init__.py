@@ -16,6 +16,7 @@ from mla.cli.authorities import authorities_group, tokens_group, treaties_group,
 from mla.cli.context import Group, open_app, with_app
 from mla.cli.evidence import evidence_group, keys_group
 from mla.cli.notify import notifications_group, worker_command
+from mla.cli.statistics import statistics_group
 from mla.cli.workflows import workflows as workflows_group
 from mla.db import get_session, unit_of_work
 
@@ -54,6 +55,7 @@ for group in (
     evidence_group,
     worker_command,
     notifications_group,
+    statistics_group,
 ):
     cli.add_command(group)
 

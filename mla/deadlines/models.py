@@ -26,7 +26,12 @@ class Deadline(Base):
     """
 
     __tablename__ = "deadline"
-    __table_args__ = (Index("ix_deadline_request_open", "request_id", "closed_at"),)
+    __table_args__ = (
+        Index("ix_deadline_request_open", "request_id", "closed_at"),
+        # Statistics: compliance of one authority's deadlines, turnaround per stage.
+        Index("ix_deadline_authority_closed", "authority_id", "closed_at"),
+        Index("ix_deadline_name_closed", "name", "closed_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     request_id: Mapped[int] = mapped_column(ForeignKey("request.id", ondelete="CASCADE"))

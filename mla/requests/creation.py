@@ -80,6 +80,7 @@ class RequestCreation:
         received_on: date | None = None,
         channel: str | None = None,
         received_as: str | None = None,
+        offence_categories: list[str] | None = None,
     ) -> Request:
         """Open a request of workflow ``kind`` (its newest version) in its initial state.
 
@@ -89,10 +90,11 @@ class RequestCreation:
         ``channel`` (diplomatic_note, email, courier, interpol, post) and optionally
         ``received_as`` (a state a transmission reaches; default the first). Such a request
         starts there, already with the requested side, its clocks counted from the day it
-        arrived; the history says who recorded it for whom. Fields are checked for type and
-        name, and against the directory (the requested authority's languages, the treaty);
-        completeness is the workflow's gate on transmission. Raises Invalid naming every bad
-        field, an unknown authority among them.
+        arrived; the history says who recorded it for whom. ``offence_categories``: codes of
+        :class:`~mla.requests.models.OffenceCategory`, several allowed. Fields are checked
+        for type and name, and against the directory (the requested authority's languages,
+        the treaty); completeness is the workflow's gate on transmission. Raises Invalid
+        naming every bad field, an unknown authority among them.
         """
         ctx = self.ctx
         now = ctx.clock()
@@ -161,6 +163,7 @@ class RequestCreation:
             "their_reference": their_reference,
             "needed_by": needed_by,
             "needed_by_reason": needed_by_reason,
+            "offence_categories": offence_categories,
         }
         header, header_errors = check_header(given, now.date())
         errors += header_errors
@@ -189,6 +192,7 @@ class RequestCreation:
             urgency=header["urgency"],
             needed_by=header["needed_by"],
             needed_by_reason=header["needed_by_reason"],
+            offence_categories=header.get("offence_categories", []),
             fields=values,
             confidential=confidential,
             created_by_id=actor.user_id,

@@ -51,6 +51,7 @@ class RequestDrafts:
         needed_by_reason: str | Unset | None = UNSET,
         their_reference: str | Unset | None = UNSET,
         confidential: bool | Unset = UNSET,
+        offence_categories: list[str] | Unset = UNSET,
         expected_version: int | None = None,
     ) -> Event | None:
         """Change a request its authority is still preparing (not yet transmitted).
@@ -73,6 +74,7 @@ class RequestDrafts:
             "needed_by_reason": needed_by_reason,
             "their_reference": their_reference,
             "confidential": confidential,
+            "offence_categories": offence_categories,
         }
         ctx = self.ctx
         reference = request.reference

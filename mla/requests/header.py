@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from mla.authorities.models import Authority
 from mla.authorities.treaties import get_treaty
 from mla.errors import FieldError, NotFound
-from mla.requests.models import Request, Urgency
+from mla.requests.models import OffenceCategory, Request, Urgency
 from mla.workflow.model import Workflow
 
 
@@ -31,8 +31,9 @@ def check_header(
     changes: Mapping[str, Any], today: date, current: Request | None = None
 ) -> tuple[dict[str, Any], list[FieldError]]:
     """The header columns given in ``changes`` (urgency, their reference, confidentiality,
-    the date needed and its reason), normalized, and what is wrong with them. ``current``:
-    the request being edited, whose values stand for those not given."""
+    the date needed and its reason, the offence categories), normalized, and what is wrong
+    with them. ``current``: the request being edited, whose values stand for those not
+    given."""
     errors: list[FieldError] = []
     out: dict[str, Any] = {}
     if "urgency" in changes:
@@ -48,6 +49,16 @@ def check_header(
         out["needed_by_reason"] = (changes["needed_by_reason"] or "").strip() or None
     if "needed_by" in changes:
         out["needed_by"] = changes["needed_by"]
+    if "offence_categories" in changes:
+        given = changes["offence_categories"] or []
+        known = {c.value for c in OffenceCategory}
+        if isinstance(given, str) or any(c not in known for c in given):
+            errors.append(
+                FieldError("offence_categories", f"must be a list of {', '.join(OffenceCategory)}")
+            )
+        else:
+            # Stored in the closed list's order, once each: equal sets compare equal.
+            out["offence_categories"] = [c.value for c in OffenceCategory if c.value in given]
     needed_by = out.get("needed_by", current.needed_by if current else None)
     reason = out.get("needed_by_reason", current.needed_by_reason if current else None)
     # Only a date being set now must be in the future: an old one kept unchanged is not news.

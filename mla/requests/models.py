@@ -4,7 +4,7 @@ import enum
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mla.authorities.models import Authority, User
@@ -16,6 +16,22 @@ GENESIS_HASH = "0" * 64
 class Urgency(enum.StrEnum):
     NORMAL = "normal"
     URGENT = "urgent"
+
+
+class OffenceCategory(enum.StrEnum):
+    """The closed list of offence categories (LEGAL.md "Statistics": the seeds and Palermo's
+    protocols); several may apply to one request."""
+
+    TRAFFICKING_IN_PERSONS = "trafficking_in_persons"
+    SMUGGLING_OF_MIGRANTS = "smuggling_of_migrants"
+    FIREARMS_TRAFFICKING = "firearms_trafficking"
+    DRUG_TRAFFICKING = "drug_trafficking"
+    MONEY_LAUNDERING = "money_laundering"
+    CORRUPTION = "corruption"
+    KIDNAPPING = "kidnapping"
+    CYBERCRIME = "cybercrime"
+    TERRORISM = "terrorism"
+    OTHER = "other"
 
 
 class Request(Base):
@@ -32,6 +48,9 @@ class Request(Base):
         Index("ix_request_requesting_updated", "requesting_authority_id", "updated_at", "id"),
         Index("ix_request_requested_updated", "requested_authority_id", "updated_at", "id"),
         Index("ix_request_executing_updated", "executing_authority_id", "updated_at", "id"),
+        # Completion estimates read the latest closed requests of a kind (and counterpart).
+        Index("ix_request_kind_closed", "kind", "closed_at"),
+        Index("ix_request_kind_requested_closed", "kind", "requested_authority_id", "closed_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -68,6 +87,12 @@ class Request(Base):
         Date, comment="date by which the requesting state asked for assistance (Palermo 18.24)"
     )
     needed_by_reason: Mapped[str | None] = mapped_column(Text)
+    offence_categories: Mapped[list[str]] = mapped_column(
+        JSONType,
+        default=list,
+        server_default=text("'[]'"),
+        comment="OffenceCategory codes, several allowed; counted by the statistics",
+    )
     fields: Mapped[dict[str, Any]] = mapped_column(
         JSONType, default=dict, comment="the request's contents, validated by the workflow"
     )

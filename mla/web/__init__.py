@@ -14,6 +14,7 @@ from mla.web.views import (  # noqa: F401
     notifications,
     received,
     requests,
+    statistics,
 )
 
 __all__ = ["bp"]

@@ -85,7 +85,8 @@ def input_values(
 
 
 def draft_header(form: MultiDict[str, str]) -> tuple[dict[str, Any], list[FieldError]]:
-    """The columns a draft's editor may change (urgency, date asked for, own reference, ...)."""
+    """The columns a draft's editor may change (urgency, date asked for, own reference,
+    offence categories, ...)."""
     errors: list[FieldError] = []
     needed_by = None
     raw = (form.get("needed_by") or "").strip()
@@ -100,6 +101,8 @@ def draft_header(form: MultiDict[str, str]) -> tuple[dict[str, Any], list[FieldE
         "needed_by_reason": form.get("needed_by_reason") or None,
         "their_reference": form.get("their_reference") or None,
         "confidential": form.get("confidential") == "on",
+        # Checkboxes: none ticked clears them; the service checks the codes.
+        "offence_categories": form.getlist("offence_categories"),
     }
     return header, errors
 

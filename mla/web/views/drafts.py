@@ -39,6 +39,7 @@ def edit_request(actor: Actor, reference: str) -> ResponseReturnValue:
         "needed_by_reason": req.needed_by_reason,
         "their_reference": req.their_reference,
         "confidential": req.confidential,
+        "offence_categories": list(req.offence_categories or []),
     }
     if request.method == "GET":
         return _edit_page(actor, req, wf, dict(req.fields), header, {})

@@ -13,6 +13,7 @@ from mla.errors import FieldError, Incomplete, Invalid, MLAError
 from mla.requests.models import Request
 from mla.requests.queries import SORTS, Page, RequestFilter, RequestQueries
 from mla.requests.service import Actor, request_service
+from mla.statistics import estimates
 from mla.web import boundary, forms
 from mla.web.blueprint import bp
 from mla.web.boundary import login_required
@@ -156,6 +157,7 @@ def render_request(
         action_errors=action_errors or {},
         action_values=action_values or {},
         basis=wf.legal_bases.get(req.legal_basis),
+        estimate=estimates.estimate(get_session(), req),
     )
 
 

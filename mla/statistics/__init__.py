@@ -1,0 +1,1 @@
+"""Statistics on requests (Plan of Action II.1h) and completion estimates."""
