@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mla.audit import chain
-from mla.audit.models import EventKind
+from mla.audit.models import Event, EventKind
 from mla.authorities.models import Role
 from mla.db import begin_write, utcnow
 from mla.errors import FieldError, IntegrityError, Invalid, NotAllowed, NotFound, TooLarge
@@ -301,9 +301,11 @@ class EvidenceService(KeyRotation, LeftoverSweep):
     # --- verification ------------------------------------------------------------------------
 
     def _check(self, attachment: Attachment, actor: Actor | None) -> IntegrityError | None:
-        """Decrypt all of ``attachment``; record the outcome in its request's history."""
+        """Decrypt all of ``attachment`` and check that its request's history records its
+        upload; record the outcome in that history."""
         error: IntegrityError | None = None
         try:
+            self._check_upload_recorded(attachment)
             with contextlib.closing(self._open(attachment)) as plaintext:
                 for _ in plaintext:
                     pass
@@ -324,10 +326,29 @@ class EvidenceService(KeyRotation, LeftoverSweep):
         )
         return error
 
+    def _check_upload_recorded(self, attachment: Attachment) -> None:
+        # The row says which request, and so which authorities, the file belongs to; the
+        # upload event in that request's (hash-chained) history says so too. A row pointed at
+        # another request in the database, which would hand the file to that request's
+        # parties, has no upload event there.
+        uploaded = self.session.scalar(
+            select(Event.data["sha256"].as_string()).where(
+                Event.request_id == attachment.request_id,
+                Event.kind == EventKind.EVIDENCE_UPLOADED,
+                Event.data["attachment"].as_integer() == attachment.id,
+            )
+        )
+        if uploaded != attachment.sha256:
+            raise IntegrityError(
+                "the history of its request does not record its upload "
+                "(the row was moved to another request, or altered)"
+            )
+
     def verify(self, attachment: Attachment, actor: Actor | None = None) -> None:
-        """Decrypt ``attachment`` fully and check every tag and its SHA-256; record an
-        ``evidence_verified`` event either way. Raises IntegrityError (after recording the
-        failure) if anything does not hold."""
+        """Decrypt ``attachment`` fully and check every tag and its SHA-256, and that its
+        request's history records its upload (a row moved to another request does not pass);
+        record an ``evidence_verified`` event either way. Raises IntegrityError (after
+        recording the failure) if anything does not hold."""
         error = self._check(attachment, actor)
         if error is not None:
             raise error

@@ -281,7 +281,9 @@ class RequestQueries:
         # Names live in the JSON fields; SQLite stores non-ASCII as \u escapes, so look for
         # that spelling too.
         escaped = json.dumps(q)[1:-1]
-        escaped_like = "%" + escaped.replace("\\", "\\\\").replace("%", "\\%") + "%"
+        escaped_like = (
+            "%" + escaped.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        )
         text = cast(Request.fields, String)
         return or_(
             Request.reference.ilike(like, escape="\\"),

@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
@@ -236,3 +237,26 @@ def test_mla_audit_verify_names_each_column_changed_behind_the_history(
         conn.execute(update(REQUEST).where(where).values(state="closed"))
     assert mla("audit", "verify").exit_code == 1
     engine.dispose()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="attack re-run (issue 12): the request's reference and who created it are not "
+    "recorded in the created event's row, so the replay cannot compare them; recording them "
+    "is a change to the request service's creation event (mla/requests)",
+)
+@pytest.mark.parametrize("column", ["reference", "created_by_id"])
+def test_mla_audit_verify_names_a_reference_or_creator_changed_behind_the_history(
+    fresh_database_url: str, tmp_path: Path, engines: Engines, column: str
+) -> None:
+    env = {"MLA_INSTANCE_DIR": str(tmp_path / "instance"), "MLA_DATABASE_URL": fresh_database_url}
+    runner = CliRunner()
+    assert runner.invoke(cli, ["init"], env=env).exit_code == 0
+    engine = make_engine(fresh_database_url)
+    walked = _walk(engine, engines)
+    change = {"reference": "MLA-ARG-2026-09999", "created_by_id": walked["other"]}[column]
+    with engine.begin() as conn:
+        conn.execute(update(REQUEST).where(REQUEST.c.id == walked["id"]).values({column: change}))
+    caught = runner.invoke(cli, ["audit", "verify"], env=env, catch_exceptions=False)
+    assert caught.exit_code == 1, caught.output
+    assert "broken history" in caught.stderr

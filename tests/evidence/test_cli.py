@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from mla import create_app
 from mla.app_services import evidence_service
+from mla.authorities.models import User
 from mla.cli import cli
 from mla.db import get_session, unit_of_work
 from mla.evidence.models import Attachment
@@ -120,3 +121,26 @@ def test_verify_names_the_first_tampered_attachment(instance):
     unknown = mla("evidence", "verify", "424242")
     assert unknown.exit_code == 1 and "no attachment 424242" in error_line(unknown)
     assert mla("evidence", "verify").exit_code == 2  # neither IDs nor --all
+
+
+def test_verify_names_an_attachment_moved_to_another_request(instance):
+    # Attack re-run (issue 12): an attachment row pointed at another request in the database
+    # (which may be another authority's, who could then download it) once passed both
+    # `mla evidence verify` and `mla audit verify`; its upload is recorded in the history of
+    # the request it was uploaded to, and nowhere else.
+    mla = instance
+    first = attachments(mla)[0]
+    with mla.app.app_context():
+        with unit_of_work() as session:
+            owner = session.get_one(Attachment, first.id).request
+            user = session.get_one(User, owner.created_by_id)
+            other = request_service().create(
+                Actor.for_user(user), kind="mla", requested_authority="MEX-FGR",
+                legal_basis="untoc-18", fields=dict(owner.fields),
+            )  # fmt: skip
+            session.get_one(Attachment, first.id).request_id = other.id
+        get_session().close()
+    result = mla("evidence", "verify", "--all")
+    assert result.exit_code == 1
+    assert f"attachment {first.id} (doc0.pdf)" in error_line(result)
+    assert "upload" in error_line(result)

@@ -103,7 +103,10 @@ bp.after_app_request(security.add_headers)
 
 def _safe_next(target: str | None) -> str:
     # Only paths on this site: an open redirect would make a phishing link look like ours.
-    if target and target.startswith("/") and not target.startswith("//"):
+    # No control characters either: urlsplit drops tabs and line breaks before it looks, so
+    # it would check another string than the one sent, and a line break in a Location header
+    # is an error (a 500 from a crafted sign-in link).
+    if target and target.startswith("/") and not target.startswith("//") and target.isprintable():
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc:
             return target
