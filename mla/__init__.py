@@ -37,6 +37,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # A row id in a URL larger than the database can hold is a 404, not an overflow.
     app.url_map.converters["int"] = RowIdConverter
 
+    from mla import documents
+
+    documents.init_app(app)
+
     from mla.web import bp as web_bp
 
     app.register_blueprint(web_bp)

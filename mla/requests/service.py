@@ -9,7 +9,7 @@ hash-chained history are written together or not at all.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -56,13 +56,24 @@ _VERSION_OF = select(Request.id, Request.version_id).where(
 )
 
 
+# Called after a step is written, inside its transaction (what the step issues, e.g. its
+# formal letter, is written with it or not at all): (service, request, history event, actor).
+AfterStep = Callable[["RequestService", Request, Event, Actor], object]
+
+
 class RequestService:
     def __init__(
-        self, session: Session, engines: Engines, *, clock: Callable[[], datetime] = utcnow
+        self,
+        session: Session,
+        engines: Engines,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        after_step: Sequence[AfterStep] = (),
     ) -> None:
         self.session = session
         self.engines = engines
         self.clock = clock
+        self.after_step = after_step
 
     # --- scope ----------------------------------------------------------------------------
 
@@ -350,7 +361,8 @@ class RequestService:
         Requires the request to have been read through this service (scoped to the actor).
         ``expected_version`` is the version the actor saw (from a form or an If-Match); when
         omitted, the version loaded in this session. Guarantees: the state, holder, deadlines
-        and a history event are written together, in this transaction. Raises NotFound if the
+        and a history event are written together, in this transaction, with what the
+        service's ``after_step`` hooks write (the formal documents the step issues). Raises NotFound if the
         actor is no party; Conflict if the request changed since it was seen (naming who and
         when), if the event is not open in this state, or a guard blocks it (with its reason);
         NotAllowed for another party's event or too low a role; Invalid naming each bad input.
@@ -444,6 +456,8 @@ class RequestService:
             at=now,
         )
         NotificationService(self.session, self.engines).on_status_change(request, moved)
+        for hook in self.after_step:
+            hook(self, request, moved, actor)
         return moved
 
     def update(
@@ -552,5 +566,10 @@ class RequestService:
 
 
 def request_service() -> RequestService:
-    """The request service of the current application context (web, API, CLI, worker)."""
-    return RequestService(get_session(), current_app.extensions["mla.engines"])
+    """The request service of the current application context (web, API, CLI, worker), with
+    the app's after-step hooks (``mla.after_step``: the formal documents a step issues)."""
+    return RequestService(
+        get_session(),
+        current_app.extensions["mla.engines"],
+        after_step=current_app.extensions.get("mla.after_step", ()),
+    )
