@@ -21,6 +21,7 @@ from mla.authorities import treaties
 from mla.authorities.models import AuthorityKind, Role, SessionEnd
 from mla.commandline import Group, open_app, table, with_app
 from mla.db import get_session, unit_of_work
+from mla.documents.cli import documents_group, signing_group
 from mla.errors import MLAError
 from mla.evidence.cli import evidence_group, keys_group
 from mla.notify.cli import closures_group, notifications_group, worker_command
@@ -446,6 +447,8 @@ def serve(host: str, port: int, with_demo: bool, threads: int) -> None:
 cli.add_command(worker_command)
 cli.add_command(notifications_group)
 authorities_group.add_command(closures_group)
+keys_group.add_command(signing_group)
+cli.add_command(documents_group)
 
 
 def main() -> None:

@@ -74,7 +74,10 @@ DOCUMENTS: dict[str, DocumentKind] = {
             "information_request",
             "requested",
             "requesting",
-            {"mla": ("request_information",), "extradition": ("request_supplementary_information",)},
+            {
+                "mla": ("request_information",),
+                "extradition": ("request_supplementary_information",),
+            },
         ),
         DocumentKind(
             "refusal",
@@ -104,7 +107,8 @@ def document_kind(name: str) -> DocumentKind:
         return DOCUMENTS[name]
     except KeyError:
         known = ", ".join(DOCUMENTS)
-        raise Invalid(FieldError("document", f"unknown document {name!r}; one of {known}"))
+        message = f"unknown document {name[:40]!r}; one of {known}"
+        raise Invalid(FieldError("document", message)) from None
 
 
 def check_language(lang: str) -> str:
@@ -131,7 +135,9 @@ class Rendered:
     words: dict[str, Any]  # common.<lang>.yaml
 
 
-_ENV = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
+_ENV = SandboxedEnvironment(
+    undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False
+)
 
 
 @functools.lru_cache(maxsize=128)

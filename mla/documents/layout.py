@@ -47,6 +47,10 @@ class _Pdf(FPDF):
         super().__init__(format="A4")
         self._footer_text = footer_text
 
+    def para(self, h: float, text: str, align: str = "J") -> None:
+        """A paragraph the full width of the text, the cursor left at the next line."""
+        self.multi_cell(0, h, text, align=align, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
     def footer(self) -> None:
         self.set_y(-15)
         self.set_font(FONT, size=8)
@@ -68,22 +72,21 @@ def layout(rendered: Rendered, header: Header) -> bytes:
     pdf.set_margins(22, 20, 22)
     pdf.set_auto_page_break(True, margin=22)
     pdf.add_page()
-    line = {"new_x": XPos.LMARGIN, "new_y": YPos.NEXT}
 
     # Letterhead: the issuing authority, from the directory.
     pdf.set_font(FONT, "B", 13)
-    pdf.multi_cell(0, 6, header.issuer.name, align="L", **line)
+    pdf.para(6, header.issuer.name, "L")
     pdf.set_font(FONT, "", 9)
-    pdf.multi_cell(0, 4.5, header.issuer.state, align="L", **line)
+    pdf.para(4.5, header.issuer.state, "L")
     for contact in header.issuer.contacts:
-        pdf.multi_cell(0, 4.5, contact, align="L", **line)
+        pdf.para(4.5, contact, "L")
     pdf.ln(2)
     pdf.line(pdf.l_margin, pdf.get_y(), pdf.w - pdf.r_margin, pdf.get_y())
     pdf.ln(4)
 
     if header.confidential:
         pdf.set_font(FONT, "B", 10)
-        pdf.cell(0, 6, w["confidential"], align="R", **line)
+        pdf.cell(0, 6, w["confidential"], align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font(FONT, "", 10)
     rows = [(w["date"], header.date), (w["reference"], header.reference)]
     if header.their_reference:
@@ -96,28 +99,28 @@ def layout(rendered: Rendered, header: Header) -> bytes:
         pdf.set_font(FONT, "B", 10)
         pdf.cell(width, 5.5, f"{label}:")
         pdf.set_font(FONT, "", 10)
-        pdf.multi_cell(0, 5.5, value, align="L", **line)
+        pdf.para(5.5, value, "L")
     pdf.ln(5)
 
     pdf.set_font(FONT, "B", 14)
-    pdf.multi_cell(0, 7, rendered.title, align="C", **line)
+    pdf.para(7, rendered.title, "C")
     pdf.ln(4)
     pdf.set_font(FONT, "", 10.5)
     if rendered.opening:
-        pdf.multi_cell(0, 5.5, rendered.opening, **line)
+        pdf.para(5.5, rendered.opening)
         pdf.ln(3)
     for n, section in enumerate(rendered.sections, 1):
         pdf.set_font(FONT, "B", 10.5)
-        pdf.multi_cell(0, 5.5, f"{n}. {section.heading}", align="L", **line)
+        pdf.para(5.5, f"{n}. {section.heading}", "L")
         pdf.set_font(FONT, "", 10.5)
-        pdf.multi_cell(0, 5.5, section.body, **line)
+        pdf.para(5.5, section.body)
         pdf.ln(2.5)
     if rendered.closing:
         pdf.ln(2)
-        pdf.multi_cell(0, 5.5, rendered.closing, **line)
+        pdf.para(5.5, rendered.closing)
     pdf.ln(10)
     pdf.set_font(FONT, "", 9.5)
-    pdf.multi_cell(0, 5, f"{w['signature']}:", align="L", **line)
+    pdf.para(5, f"{w['signature']}:", "L")
     pdf.set_font(FONT, "B", 10.5)
-    pdf.multi_cell(0, 5.5, header.issuer.name, align="L", **line)
+    pdf.para(5.5, header.issuer.name, "L")
     return bytes(pdf.output())

@@ -39,8 +39,8 @@ from mla.errors import FieldError, Invalid, NotAllowed, NotFound
 from mla.evidence.models import Attachment
 from mla.evidence.service import EvidenceService, evidence_service
 from mla.requests.models import Request
-from mla.requests.service import Actor, RequestService
 from mla.requests.scope import authority_of
+from mla.requests.service import Actor, RequestService
 from mla.workflow.model import Workflow, label
 
 
@@ -49,10 +49,11 @@ def _date(value: date | datetime | str | None, lang: str) -> str:
         return ""
     if isinstance(value, str):
         try:
-            value = date.fromisoformat(value[:10])
+            day = date.fromisoformat(value[:10])
         except ValueError:
             return value
-    return format_date(value, format="long", locale=lang)
+        return str(format_date(day, format="long", locale=lang))
+    return str(format_date(value, format="long", locale=lang))
 
 
 def party(authority: Authority, lang: str) -> Party:
@@ -97,9 +98,7 @@ class DocumentService:
         if not parties:
             raise NotFound(f"no request {request.reference}")
         if not kind.applies_to(request.kind):
-            raise Invalid(
-                FieldError("document", f"a {request.kind} request has no {kind.name}")
-            )
+            raise Invalid(FieldError("document", f"a {request.kind} request has no {kind.name}"))
         if not kind.issuer:
             return actor.authority
         if kind.issuer not in parties or parties[kind.issuer] is not None:
@@ -118,7 +117,9 @@ class DocumentService:
                 return event
         return None
 
-    def _fields(self, wf: Workflow, request: Request, lang: str, w: dict[str, Any]) -> dict[str, str]:
+    def _fields(
+        self, wf: Workflow, request: Request, lang: str, w: dict[str, Any]
+    ) -> dict[str, str]:
         out: dict[str, str] = {}
         for f in wf.fields:
             value = request.fields.get(f.name)

@@ -35,8 +35,8 @@ from pyhanko.keys import load_certs_from_pemder_data, load_private_key_from_pemd
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
-from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
@@ -140,9 +140,7 @@ class SigningKeys:
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
-        return bytes(private) + b"".join(
-            c.public_bytes(serialization.Encoding.PEM) for c in chain
-        )
+        return bytes(private) + b"".join(c.public_bytes(serialization.Encoding.PEM) for c in chain)
 
     def create(
         self, code: str, name: str, country: str, *, replace: bool = False
@@ -197,9 +195,7 @@ class SigningKeys:
         try:
             key, cert, extra = pkcs12.load_key_and_certificates(data, password)
         except ValueError:
-            raise Invalid(
-                "the file is not PKCS#12, or the password does not open it"
-            ) from None
+            raise Invalid("the file is not PKCS#12, or the password does not open it") from None
         if key is None or cert is None:
             raise Invalid("the PKCS#12 file holds no private key and certificate")
         now = datetime.now(UTC)
@@ -219,7 +215,7 @@ class SigningKeys:
         """The certificate of ``code``; NotFound if it has no key."""
         return _info(code.upper(), x509.load_pem_x509_certificates(self._read(code))[0])
 
-    def list(self) -> list[CertificateInfo]:
+    def infos(self) -> list[CertificateInfo]:
         """Every authority's certificate, by code."""
         if not self.folder.is_dir():
             return []
@@ -234,7 +230,7 @@ class SigningKeys:
         return signers.SimpleSigner(
             signing_cert=certs[0],
             signing_key=load_private_key_from_pemder_data(pem, None),
-            cert_registry=SimpleCertificateStore.from_certs(certs[1:]),
+            cert_registry=SimpleCertificateStore.from_certs(certs[1:]),  # type: ignore[no-untyped-call]
         )
 
     def certificates(self) -> list[asn1_x509.Certificate]:
@@ -290,11 +286,18 @@ def verify(data: bytes, trust: list[asn1_x509.Certificate] | None = None) -> Ver
     except Exception as exc:  # a damaged file fails in many ways inside the PDF parser
         return Verdict("", None, False, False, False, f"cannot be read: {exc}"[:300])
     entire = status.coverage == SignatureCoverageLevel.ENTIRE_FILE
+    problem = None
+    if not status.intact:
+        problem = "its contents changed since it was signed (the digest does not match)"
+    elif not status.valid:
+        problem = "the signature does not verify with the signer's certificate"
+    elif not entire:
+        problem = "something was added to the file after it was signed"
     return Verdict(
         signer=status.signing_cert.subject.human_friendly,
         signed_at=status.signer_reported_dt,
         intact=bool(status.intact) and entire,
         valid=bool(status.valid),
         trusted=bool(status.trusted),
-        problem=None if entire else "the file was changed after it was signed",
+        problem=problem,
     )

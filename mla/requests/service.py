@@ -362,10 +362,11 @@ class RequestService:
         ``expected_version`` is the version the actor saw (from a form or an If-Match); when
         omitted, the version loaded in this session. Guarantees: the state, holder, deadlines
         and a history event are written together, in this transaction, with what the
-        service's ``after_step`` hooks write (the formal documents the step issues). Raises NotFound if the
-        actor is no party; Conflict if the request changed since it was seen (naming who and
-        when), if the event is not open in this state, or a guard blocks it (with its reason);
-        NotAllowed for another party's event or too low a role; Invalid naming each bad input.
+        service's ``after_step`` hooks write (the formal documents the step issues). Raises
+        NotFound if the actor is no party; Conflict if the request changed since it was seen
+        (naming who and when), if the event is not open in this state, or a guard blocks it
+        (with its reason); NotAllowed for another party's event or too low a role; Invalid
+        naming each bad input.
         """
         reference = request.reference  # still readable after a failed flush expires the row
         parties = self.parties(request, actor)

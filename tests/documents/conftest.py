@@ -85,9 +85,7 @@ def walked(service, world, received, new_mla, make_authority, evidence) -> Walke
     service.fire(r, "pass_formal_review", mex)
     consult = {"subject": "possible_postponement", "reasons": POSTPONE_REASONS}
     service.fire(r, "open_consultation", mex, consult)
-    service.fire(
-        r, "postpone", mex_sup, {"reasons": POSTPONE_REASONS, "resume_date": "2026-06-01"}
-    )
+    service.fire(r, "postpone", mex_sup, {"reasons": POSTPONE_REASONS, "resume_date": "2026-06-01"})
     service.fire(r, "resume", mex)
     consult = {"subject": "possible_refusal", "reasons": REFUSAL_REASONS}
     service.fire(r, "open_consultation", mex, consult)

@@ -83,4 +83,3 @@ def test_every_document_in_every_language(docs, walked, world, lang):
     assert "extractos.pdf" in custody
     assert results.reference in custody and "FR-2026-117" in custody
     assert not [w for w in foreign if w in custody]
-
