@@ -107,6 +107,26 @@ class DocumentService:
         assert authority is not None  # held by the actor's authority
         return authority
 
+    def issuable(self, request: Request, actor: Actor) -> list[str]:
+        """The documents ``actor``'s authority may write on ``request`` now (the certificate
+        of custody aside, which is per attachment): those its own party issues, once a step
+        has issued them when their contents come from that step."""
+        held = self.requests.parties(request, actor)
+        taken = {
+            e.data.get("event")
+            for e in self.requests.history(request)
+            if e.kind == EventKind.TRANSITION
+        }
+        return [
+            kind.name
+            for kind in catalog.DOCUMENTS.values()
+            if kind.issuer
+            and kind.applies_to(request.kind)
+            and kind.issuer in held
+            and held[kind.issuer] is None
+            and (not kind.needs_step or taken.intersection(kind.steps.get(request.kind, ())))
+        ]
+
     # --- writing -----------------------------------------------------------------------------
 
     def _step(self, request: Request, kind: DocumentKind) -> Event | None:

@@ -52,6 +52,7 @@ from mla.web.views import (  # noqa: E402, F401
     admin_webhooks,
     auth,
     dashboard,
+    documents,
     drafts,
     notifications,
     requests,
