@@ -43,7 +43,9 @@ def test_the_request_page_prints_without_navigation_or_diagram(client, world, re
     page = client.get(f"/requests/{received.reference}").get_data(as_text=True)
     assert 'media="print"' in page and "css/print.css" in page
     assert 'class="panel diagram no-print"' in page
-    css = client.get("/assets/css/print.css").get_data(as_text=True)
+    response = client.get("/assets/css/print.css")
+    css = response.get_data(as_text=True)
+    response.close()
     hidden = css.split("{ display: none !important; }")[0]
     for selector in ("header.top", "nav", "form", ".diagram", ".no-print"):
         assert selector in hidden
