@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from mla.audit import chain
 from mla.audit.models import Event, EventKind
 from mla.authorities.models import Authority, User
-from mla.db import get_session, utcnow
+from mla.db import utcnow
 from mla.documents import catalog
 from mla.documents.catalog import DocumentKind
 from mla.documents.layout import Header, Party, layout
@@ -437,9 +437,15 @@ def document_service(requests: RequestService | None = None) -> DocumentService:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     evidence = evidence_service()
     if requests is not None:
-        evidence.session, evidence.requests = requests.session, requests
+        evidence = EvidenceService(
+            requests.session,
+            requests,
+            evidence.store,
+            evidence.keyring,
+            max_bytes=evidence.max_bytes,
+        )
     return DocumentService(
-        get_session() if requests is None else requests.session,
+        evidence.session,
         evidence.requests,
         evidence,
         signing_keys(app),

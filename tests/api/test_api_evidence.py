@@ -27,7 +27,12 @@ def test_upload_list_and_download_round_trip(api, submitted):
     assert meta["sha256"] == hashlib.sha256(PDF).hexdigest()
     assert meta["media_type"] == "application/pdf"
     listed = api.mex.get(f"/requests/{submitted}/attachments").json["items"]
-    assert [a["id"] for a in listed] == [meta["id"]]
+    # After the letter of request that transmission issued (mla.documents).
+    assert [a["filename"] for a in listed] == [
+        f"{submitted}-letter_of_request-es.pdf",
+        "extracto.pdf",
+    ]
+    assert listed[-1]["id"] == meta["id"]
     download = api.mex.get(f"/requests/{submitted}/attachments/{meta['id']}")
     assert download.status_code == 200
     assert download.data == PDF
