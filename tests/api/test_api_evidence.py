@@ -121,4 +121,6 @@ def test_a_file_over_the_limit_is_413_naming_the_field(api, app, submitted):
     assert response.json["errors"] == [
         {"field": "file", "message": "the file is larger than the 1 MiB limit"}
     ]
-    assert api.arg.get(f"/requests/{submitted}/attachments").json["items"] == []
+    # Only the letter of request that transmission issued: nothing of the big file.
+    listed = api.arg.get(f"/requests/{submitted}/attachments").json["items"]
+    assert [a["filename"] for a in listed] == [f"{submitted}-letter_of_request-es.pdf"]
