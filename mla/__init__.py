@@ -37,6 +37,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # A row id in a URL larger than the database can hold is a 404, not an overflow.
     app.url_map.converters["int"] = RowIdConverter
 
+    from mla import app_services
+
+    # What a step issues (its formal letters) is written in the step's own transaction.
+    app.extensions["mla.after_step"] = [app_services.issue_documents]
+
     from mla.web import bp as web_bp
 
     app.register_blueprint(web_bp)

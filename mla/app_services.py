@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import threading
 
-from flask import current_app
+from flask import Flask, current_app
 
+from mla.audit.models import Event
 from mla.db import get_session
+from mla.documents.service import DocumentService
+from mla.documents.signing import SigningKeys
 from mla.evidence.service import EvidenceService
 from mla.evidence.storage import FilesystemStore
 from mla.keyring import app_keyring
-from mla.requests.service import request_service
+from mla.requests.models import Request
+from mla.requests.service import Actor, RequestService, request_service
 
 _BUILD_LOCK = threading.Lock()
 
@@ -37,3 +41,41 @@ def evidence_service() -> EvidenceService:
         keyring,
         max_bytes=int(app.config["MLA_MAX_UPLOAD_MB"]) << 20,
     )
+
+
+def signing_keys(app: Flask) -> SigningKeys:
+    """The signing keys of ``app`` (``MLA_SIGNING_DIR``), opened once."""
+    with _BUILD_LOCK:
+        keys = app.extensions.get("mla.signing")
+        if keys is None:
+            keys = app.extensions["mla.signing"] = SigningKeys(app.config["MLA_SIGNING_DIR"])
+    assert isinstance(keys, SigningKeys)
+    return keys
+
+
+def document_service(requests: RequestService | None = None) -> DocumentService:
+    """The document service of the current application context (over ``requests``, the
+    request service taking a step, when given: the same session and unit of work)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    evidence = evidence_service()
+    if requests is not None:
+        evidence = EvidenceService(
+            requests.session,
+            requests,
+            evidence.store,
+            evidence.keyring,
+            max_bytes=evidence.max_bytes,
+        )
+    return DocumentService(
+        evidence.session,
+        evidence.requests,
+        evidence,
+        signing_keys(app),
+        templates=str(app.config.get("MLA_DOCUMENT_TEMPLATES") or ""),
+    )
+
+
+def issue_documents(requests: RequestService, request: Request, step: Event, actor: Actor) -> None:
+    """The app's after-step hook: store the documents ``step`` issues (see
+    :meth:`~mla.documents.service.DocumentService.on_step`)."""
+    document_service(requests).on_step(request, step, actor)

@@ -157,10 +157,10 @@ _PER_TEST_EXTENSIONS: dict[str, Callable[[Flask], object]] = {
     "mla.api.status_cache": lambda app: StatusCache(),
     "mla.api.recent_reads": lambda app: RecentReads(),
 }
-# Built from settings no test changes (engine, workflows, translations). The keyring and the
-# evidence store are opened lazily from the instance folder: the test's own, as they are
-# dropped after each test.
-_SHARED_EXTENSIONS = {"mla.db", "mla.engines", "babel"}
+# Built from settings no test changes (engine, workflows, translations, the after-step hooks).
+# The keyring, the evidence store and the signing keys are opened lazily from the instance
+# folder: the test's own, as they are dropped after each test.
+_SHARED_EXTENSIONS = {"mla.db", "mla.engines", "babel", "mla.after_step"}
 
 
 @pytest.fixture
@@ -183,6 +183,7 @@ def app(_app: Flask, connection: Connection, tmp_path: Path) -> Iterator[Flask]:
         MLA_INSTANCE_DIR=instance,
         MLA_EVIDENCE_DIR=instance / "evidence",
         MLA_KEYRING_FILE=instance / "keyring.json",
+        MLA_SIGNING_DIR=instance / "signing",
     )
     for name, fresh in _PER_TEST_EXTENSIONS.items():
         app.extensions[name] = fresh(app)

@@ -18,7 +18,7 @@ from mla.requests.service import request_service
 READ, WRITE = "evidence:read", "evidence:write"
 
 
-def _out(a: Attachment) -> s.AttachmentOut:
+def attachment_out(a: Attachment) -> s.AttachmentOut:
     return s.AttachmentOut(
         id=a.id,
         filename=a.filename,
@@ -41,7 +41,7 @@ def _out(a: Attachment) -> s.AttachmentOut:
 def list_attachments(reference: str) -> Response:
     """Oldest first, with each file's size, media type and SHA-256."""
     request = request_service().get(actor(), reference)
-    items = [_out(a) for a in evidence_service().list(request, actor())]
+    items = [attachment_out(a) for a in evidence_service().list(request, actor())]
     return json_response(s.AttachmentList(items=items))
 
 
@@ -68,7 +68,7 @@ def upload_attachment(reference: str) -> Response:
             415, "Unsupported media type", "send multipart/form-data, field file"
         ) from None
     attachment = service.upload(request, actor(), upload.filename, upload)  # type: ignore[arg-type]
-    return json_response(_out(attachment), 201)
+    return json_response(attachment_out(attachment), 201)
 
 
 @operation(

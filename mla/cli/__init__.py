@@ -14,6 +14,7 @@ from flask import current_app
 from mla.cli.audit import audit_group
 from mla.cli.authorities import authorities_group, tokens_group, treaties_group, users_group
 from mla.cli.context import Group, open_app, with_app
+from mla.cli.documents import documents_group, signing_group
 from mla.cli.evidence import evidence_group, keys_group
 from mla.cli.notify import notifications_group, worker_command
 from mla.cli.statistics import statistics_group
@@ -56,8 +57,10 @@ for group in (
     worker_command,
     notifications_group,
     statistics_group,
+    documents_group,
 ):
     cli.add_command(group)
+keys_group.add_command(signing_group)
 
 
 # --- demo and serve ---------------------------------------------------------------------

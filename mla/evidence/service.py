@@ -155,20 +155,31 @@ class EvidenceService(KeyRotation, LeftoverSweep):
     # --- upload -----------------------------------------------------------------------------
 
     def upload(
-        self, request: Request, actor: Actor, filename: str, stream: IO[bytes]
+        self,
+        request: Request,
+        actor: Actor,
+        filename: str,
+        stream: IO[bytes],
+        *,
+        issued: bool = False,
     ) -> Attachment:
         """Encrypt ``stream`` into a new attachment of ``request`` uploaded by ``actor``.
 
         Streams: memory stays at about two segments whatever the size. Requires access (see
-        :meth:`check_access`). Guarantees, once this returns: the blob is durable in the store,
-        the row and an ``evidence_uploaded`` custody event (attachment id, file name, size,
-        SHA-256) are flushed. If the transaction then rolls back or its commit fails, the blob
-        is deleted. Raises TooLarge on field ``file`` for a file larger than the limit (checked
-        while streaming: the read that crosses it is the last, nothing of the excess is
-        written), Invalid on ``file`` for an empty file or an unusable name;
+        :meth:`check_access`); ``issued``: a document the system issues on a step the actor
+        has just taken (:mod:`mla.documents`), for which being a party suffices, since the
+        step itself was the actor's to take. Guarantees, once this returns: the blob is
+        durable in the store, the row and an ``evidence_uploaded`` custody event (attachment
+        id, file name, size, SHA-256) are flushed. If the transaction then rolls back or its
+        commit fails, the blob is deleted. Raises TooLarge on field ``file`` for a file larger
+        than the limit (checked while streaming: the read that crosses it is the last, nothing
+        of the excess is written), Invalid on ``file`` for an empty file or an unusable name;
         whatever ``stream.read`` raises propagates, leaving nothing behind.
         """
-        self.check_access(request, actor)
+        if not issued:
+            self.check_access(request, actor)
+        elif not self.requests.parties(request, actor):
+            raise NotFound(f"no request {request.reference}")
         name = sanitize_filename(filename)
         first = read_exact(stream, READ_SIZE)
         if not first:

@@ -140,6 +140,8 @@ class RequestEvents:
             request, EventKind.TRANSITION, actor, data, on_behalf_of=parties.get(t.by), at=now
         )
         NotificationService(ctx.session, ctx.engines).on_status_change(request, moved)
+        for hook in ctx.after_step:
+            hook(request, moved, actor)
         return moved
 
     def _resolve_authority_inputs(

@@ -7,7 +7,7 @@ events); :class:`~mla.requests.service.RequestService` composes them over one co
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -29,14 +29,22 @@ from mla.workflow.engine import Engine, Engines
 
 
 class RequestContext:
-    """One unit of work on requests: its session, the loaded workflows and the clock."""
+    """One unit of work on requests: its session, the loaded workflows, the clock, and what
+    runs after each step inside its transaction (``after_step``: e.g. the formal documents a
+    step issues, written with it or not at all), each called as ``hook(request, event,
+    actor)``."""
 
     def __init__(
-        self, session: Session, engines: Engines, clock: Callable[[], datetime] = utcnow
+        self,
+        session: Session,
+        engines: Engines,
+        clock: Callable[[], datetime] = utcnow,
+        after_step: Sequence[Callable[[Request, Event, Actor], object]] = (),
     ) -> None:
         self.session = session
         self.engines = engines
         self.clock = clock
+        self.after_step = after_step
 
     def engine(self, request: Request) -> Engine:
         """The engine of the workflow version ``request`` was opened (or migrated) under."""

@@ -9,8 +9,9 @@ hash-chained history are written together or not at all.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
+from functools import partial
 
 from flask import current_app
 from sqlalchemy import Select, and_, bindparam, or_, select
@@ -34,6 +35,11 @@ _VERSION_OF = select(Request.id, Request.version_id).where(
 )
 
 
+# Called after a step is written, inside its transaction (what the step issues, e.g. its
+# formal letter, is written with it or not at all): (service, request, history event, actor).
+AfterStep = Callable[["RequestService", Request, Event, Actor], object]
+
+
 class RequestService:
     """The request service: reads scoped to the caller here; creating, editing and moving
     requests in its parts (:mod:`~mla.requests.creation`, :mod:`~mla.requests.drafts`,
@@ -41,12 +47,18 @@ class RequestService:
     state the contracts."""
 
     def __init__(
-        self, session: Session, engines: Engines, *, clock: Callable[[], datetime] = utcnow
+        self,
+        session: Session,
+        engines: Engines,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        after_step: Sequence[AfterStep] = (),
     ) -> None:
         self.session = session
         self.engines = engines
         self.clock = clock
-        self.context = context = RequestContext(session, engines, clock)
+        hooks = [partial(hook, self) for hook in after_step]
+        self.context = context = RequestContext(session, engines, clock, hooks)
         events = RequestEvents(context)
         creation = RequestCreation(context, events)
         drafts = RequestDrafts(context)
@@ -135,5 +147,10 @@ class RequestService:
 
 
 def request_service() -> RequestService:
-    """The request service of the current application context (web, API, CLI, worker)."""
-    return RequestService(get_session(), current_app.extensions["mla.engines"])
+    """The request service of the current application context (web, API, CLI, worker), with
+    the app's after-step hooks (``mla.after_step``: the formal documents a step issues)."""
+    return RequestService(
+        get_session(),
+        current_app.extensions["mla.engines"],
+        after_step=current_app.extensions.get("mla.after_step", ()),
+    )

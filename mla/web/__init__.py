@@ -10,6 +10,7 @@ from mla.web.views import (  # noqa: F401
     admin_webhooks,
     auth,
     dashboard,
+    documents,
     drafts,
     notifications,
     received,

@@ -27,7 +27,12 @@ def test_upload_list_and_download_round_trip(api, submitted):
     assert meta["sha256"] == hashlib.sha256(PDF).hexdigest()
     assert meta["media_type"] == "application/pdf"
     listed = api.mex.get(f"/requests/{submitted}/attachments").json["items"]
-    assert [a["id"] for a in listed] == [meta["id"]]
+    # After the letter of request that transmission issued (mla.documents).
+    assert [a["filename"] for a in listed] == [
+        f"{submitted}-letter_of_request-es.pdf",
+        "extracto.pdf",
+    ]
+    assert listed[-1]["id"] == meta["id"]
     download = api.mex.get(f"/requests/{submitted}/attachments/{meta['id']}")
     assert download.status_code == 200
     assert download.data == PDF
@@ -116,4 +121,6 @@ def test_a_file_over_the_limit_is_413_naming_the_field(api, app, submitted):
     assert response.json["errors"] == [
         {"field": "file", "message": "the file is larger than the 1 MiB limit"}
     ]
-    assert api.arg.get(f"/requests/{submitted}/attachments").json["items"] == []
+    # Only the letter of request that transmission issued: nothing of the big file.
+    listed = api.arg.get(f"/requests/{submitted}/attachments").json["items"]
+    assert [a["filename"] for a in listed] == [f"{submitted}-letter_of_request-es.pdf"]

@@ -36,7 +36,11 @@ def case(api, submitted, public):
         content_type="multipart/form-data",
     )
     assert upload.status_code == 201
-    return {"reference": submitted, "attachment_id": str(upload.json["id"])}
+    return {
+        "reference": submitted,
+        "attachment_id": str(upload.json["id"]),
+        "document": "letter_of_request",
+    }
 
 
 @pytest.fixture

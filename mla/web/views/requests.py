@@ -18,7 +18,7 @@ from mla.web import boundary, forms
 from mla.web.blueprint import bp
 from mla.web.boundary import login_required
 from mla.web.i18n import lang
-from mla.web.views import evidence
+from mla.web.views import documents, evidence
 from mla.web.views.common import engines_view, timeline
 from mla.workflow.diagram import mermaid
 from mla.workflow.model import Workflow
@@ -154,6 +154,7 @@ def render_request(
         editable=svc.editable_reason(req, actor) is None,
         diagram=mermaid(wf, current=req.state, lang=lang()),
         evidence=evidence.listing(req, actor),
+        documents=documents.panel(req, actor),
         action_errors=action_errors or {},
         action_values=action_values or {},
         basis=wf.legal_bases.get(req.legal_basis),
