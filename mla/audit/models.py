@@ -21,6 +21,7 @@ class EventKind(enum.StrEnum):
     PROGRESS_QUERY = "progress_query"
     COMMENT = "comment"
     WORKFLOW_MIGRATED = "workflow_migrated"
+    ASSET_REGISTER = "asset_register"
 
 
 class Event(Base):

@@ -19,6 +19,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from mla.assets import service as assets
 from mla.audit import chain, replay
 from mla.audit.models import Event, EventKind
 from mla.authorities.models import Authority, AuthorityKind, Role, User
@@ -444,6 +445,8 @@ class RequestService:
             at=now,
         )
         NotificationService(self.session, self.engines).on_status_change(request, moved)
+        # An assets request's register moves with its steps, in the same transaction.
+        assets.on_transition(self.session, request, moved)
         return moved
 
     def update(
