@@ -12,7 +12,7 @@ from flask import request as http_request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import RequestRedirect
 
-from mla.api import attachments, openapi, subscriptions, views
+from mla.api import assets, attachments, openapi, subscriptions, views
 from mla.api.cache import RecentReads, StatusCache
 from mla.api.problems import from_exception
 from mla.api.ratelimit import TokenBuckets, parse_rate
@@ -21,7 +21,7 @@ from mla.api.ratelimit import TokenBuckets, parse_rate
 from mla.api.views import bp
 
 __all__ = ["bp"]
-_ = (attachments, openapi, subscriptions, views)
+_ = (assets, attachments, openapi, subscriptions, views)
 
 
 @bp.record_once
