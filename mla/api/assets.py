@@ -207,6 +207,7 @@ def get_register(reference: str) -> Response:
 def add_asset(reference: str) -> Response:
     """Either party, while the request is open; the item starts ``sought`` and its status
     then moves with the request's steps (frozen, released, confiscated, returned, shared)."""
+    assets.assets_request(request_service(), actor(), reference)  # 404 before the body
     body = json_body(AssetItemIn)
     item = assets.add_item(request_service(), actor(), reference, _given(body))
     return json_response(AssetItemOut(**assets.item_values(item)), 201)
@@ -225,6 +226,7 @@ def add_asset(reference: str) -> Response:
 def change_asset(reference: str, item_id: str) -> Response:
     """Its description, location, holder, identifiers or values (the realised value once
     sold or collected); the history records both values."""
+    assets.assets_request(request_service(), actor(), reference)  # 404 before the body
     number = parse_id(item_id)
     if number is None:
         raise ApiProblem(404, "Not found", f"no asset item {item_id}")
@@ -246,6 +248,7 @@ def change_asset(reference: str, item_id: str) -> Response:
 def add_asset_share(reference: str) -> Response:
     """The requested authority, once the assets are confiscated: a percentage of the
     realised value, or an amount, to a recipient under an agreement (14.2, 14.3)."""
+    assets.assets_request(request_service(), actor(), reference)  # 404 before the body
     body = json_body(ShareIn)
     share = assets.add_share(request_service(), actor(), reference, _given(body))
     return json_response(ShareOut(**assets.share_values(share)), 201)
@@ -263,6 +266,7 @@ def add_asset_share(reference: str) -> Response:
 )
 def add_asset_transfer(reference: str) -> Response:
     """The requested authority, once the disposal is decided: to a recipient of a share."""
+    assets.assets_request(request_service(), actor(), reference)  # 404 before the body
     body = json_body(TransferIn)
     transfer = assets.add_transfer(request_service(), actor(), reference, _given(body))
     return json_response(TransferOut(**assets.transfer_values(transfer)), 201)
@@ -309,8 +313,9 @@ def list_links(reference: str) -> Response:
 )
 def add_link(reference: str) -> Response:
     """The caller's authority must be party to both requests. Answers the request's links."""
-    body = json_body(LinkIn)
     svc = request_service()
+    svc.get(actor(), reference)  # 404 before the body
+    body = json_body(LinkIn)
     assets.link(svc, actor(), reference, body.other, body.kind)
     return json_response(_links_out(assets.links(svc, actor(), reference)), 201)
 
@@ -328,6 +333,7 @@ def add_link(reference: str) -> Response:
 def request_freezing(reference: str) -> Response:
     """A new assets request, drafted from this one (its requesting authority only) with its
     parties, facts, persons, language and treaty, linked as arising from it."""
+    request_service().get(actor(), reference)  # 404 before the body
     body = json_body(FreezingIn)
     created = assets.request_freezing(
         request_service(), actor(), reference, property_sought=body.property_sought

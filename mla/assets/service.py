@@ -184,23 +184,25 @@ class Register:
         return all(s.outstanding == 0 for s in self.settlements)
 
 
-def _assets_request(svc: RequestService, actor: Actor, reference: str) -> Request:
+def assets_request(svc: RequestService, actor: Actor, reference: str) -> Request:
+    """The assets request ``reference``. Raises NotFound when the actor's authority is no
+    party to it (whether or not it exists), Conflict when it is of another kind."""
     request = svc.get(actor, reference)
     if request.kind != KIND:
-        raise NotFound(f"{request.reference} is a {request.kind} request and has no asset register")
+        raise Conflict(f"{request.reference} is a {request.kind} request: it has no asset register")
     return request
 
 
 def register(svc: RequestService, actor: Actor, reference: str) -> Register:
     """The register of assets request ``reference``.
 
-    Raises NotFound when the actor's authority is no party to it or it is not an assets
-    request. Guarantees ``totals`` holds, per currency, the sums of estimated and realised
+    Raises NotFound when the actor's authority is no party to it, Conflict when it is not
+    an assets request. Guarantees ``totals`` holds, per currency, the sums of estimated and realised
     values (``estimated``, ``realised``) over every item, and ``settlements`` each
     recipient's due (an amount, or a percentage of the realised value of the items
     confiscated, returned or shared in the share's currency) against its transfers.
     """
-    request = _assets_request(svc, actor, reference)
+    request = assets_request(svc, actor, reference)
     return _register(svc.session, request)
 
 
@@ -253,7 +255,7 @@ def _register(session: Session, request: Request) -> Register:
 
 
 def _writable(svc: RequestService, actor: Actor, reference: str) -> Request:
-    request = _assets_request(svc, actor, reference)
+    request = assets_request(svc, actor, reference)
     if request.closed_at is not None:
         raise Conflict(f"{request.reference} is closed ({request.outcome}); its register is final")
     svc.lock(request, None)
@@ -325,7 +327,7 @@ def add_item(
     optionally ``location``, ``holder_institution``, ``identifiers``, ``estimated_value``,
     ``realised_value`` (amounts to the cent). Either party may add items while the request
     is open. Guarantees the item and an ``asset_register`` event recording its values are
-    flushed together. Raises NotFound (no party, not an assets request), Conflict (closed,
+    flushed together. Raises NotFound (no party), Conflict (not an assets request, closed,
     or changed meanwhile), Invalid naming each bad value.
     """
     request = _writable(svc, actor, reference)

@@ -36,7 +36,8 @@ def case(api, submitted, public):
         content_type="multipart/form-data",
     )
     assert upload.status_code == 201
-    return {"reference": submitted, "attachment_id": str(upload.json["id"])}
+    # item_id: an asset item's id (an MLA request has no register: its parties get a 409).
+    return {"reference": submitted, "attachment_id": str(upload.json["id"]), "item_id": "1"}
 
 
 @pytest.fixture

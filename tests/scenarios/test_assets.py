@@ -126,7 +126,7 @@ def test_bad_register_input_names_the_field(api):
     assert api.arg.get("/requests/" + ref + "/assets").status_code == 200
     # A request of another kind has no register.
     other = new_mla(api.arg, "MEX-FGR", {})
-    assert api.arg.get(f"/requests/{other}/assets").status_code == 404
+    assert api.arg.get(f"/requests/{other}/assets").status_code == 409
 
 
 def test_freeze_refused_only_through_consultation(api):

@@ -8,6 +8,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
+from mla.assets import service as assets
 from mla.db import get_session, utcnow
 from mla.errors import FieldError, Incomplete, Invalid, MLAError
 from mla.requests import drafts
@@ -156,6 +157,8 @@ def render_request(
         action_errors=action_errors or {},
         action_values=action_values or {},
         basis=wf.legal_bases.get(req.legal_basis),
+        register=assets.register(svc, actor, reference) if req.kind == assets.KIND else None,
+        links=assets.links(svc, actor, reference),
     )
 
 
