@@ -194,16 +194,16 @@ def assets_request(svc: RequestService, actor: Actor, reference: str) -> Request
 
 
 def register(svc: RequestService, actor: Actor, reference: str) -> Register:
-    """The register of assets request ``reference``.
+    """The register of request ``reference`` (empty for a request of another kind, which
+    cannot hold one).
 
-    Raises NotFound when the actor's authority is no party to it, Conflict when it is not
-    an assets request. Guarantees ``totals`` holds, per currency, the sums of estimated and realised
-    values (``estimated``, ``realised``) over every item, and ``settlements`` each
-    recipient's due (an amount, or a percentage of the realised value of the items
-    confiscated, returned or shared in the share's currency) against its transfers.
+    Raises NotFound when the actor's authority is no party to it. Guarantees ``totals``
+    holds, per currency, the sums of estimated and realised values (``estimated``,
+    ``realised``) over every item, and ``settlements`` each recipient's due (an amount, or a
+    percentage of the realised value of the items confiscated, returned or shared in the
+    share's currency) against its transfers.
     """
-    request = assets_request(svc, actor, reference)
-    return _register(svc.session, request)
+    return _register(svc.session, svc.get(actor, reference))
 
 
 def _register(session: Session, request: Request) -> Register:
