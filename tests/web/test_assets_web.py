@@ -22,6 +22,9 @@ def test_register_and_links_on_the_request_page(client, world, api, login):
     assert "Total in USD" in page and "300000.00 USD" in page  # 250,000 + 50,000
     assert "3500000.00 MXN" in page and HOUSE["identifiers"] in page
     assert "Related to" in page and other in page
+    # The list filters by kind.
+    listed = client.get("/requests?kind=assets").get_data(as_text=True)
+    assert ref in listed and other not in listed
     for lang, words in {
         "es": ("Registro de activos", "Embargado", "Relacionada con"),
         "fr": ("Registre des avoirs", "Gelé", "Liée à"),
