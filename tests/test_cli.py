@@ -171,14 +171,14 @@ def test_demo_is_idempotent_and_prints_logins(mla):
     listing = mla("authorities", "list").output
     for code in ("ARG-DAJIN", "BRA-DRCI", "MEX-FGR", "COL-FGN", "CHL-FN", "USA-OIA"):
         assert code in listing
-    assert "11 request histories verified" in mla("audit", "verify").output
+    assert "14 request histories verified" in mla("audit", "verify").output
 
 
 def test_demo_requests_span_the_workflows_and_some_are_overdue(mla, fresh_database_url):
     mla("demo")
     engine = make_engine(fresh_database_url)
     with engine.connect() as conn:
-        states: dict[str, set[str]] = {"mla": set(), "extradition": set()}
+        states: dict[str, set[str]] = {"mla": set(), "extradition": set(), "assets": set()}
         for row in conn.execute(text("SELECT kind, state FROM request")):
             states[row.kind].add(row.state)
         overdue = conn.execute(
@@ -187,6 +187,7 @@ def test_demo_requests_span_the_workflows_and_some_are_overdue(mla, fresh_databa
         ).scalar_one()
     engine.dispose()
     assert len(states["mla"]) >= 8 and len(states["extradition"]) >= 2
+    assert {"freeze_requested", "frozen", "assets_transferred"} <= states["assets"]
     assert {"draft", "received", "in_execution", "closed", "refused"} <= states["mla"]
     assert overdue >= 2
 

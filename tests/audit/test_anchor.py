@@ -108,14 +108,14 @@ def test_mla_audit_anchor_and_verify(fresh_database_url: str, tmp_path: Path) ->
     assert made.exit_code == 0, made.output
     digest = json.loads(file.read_text())["digest"]
     assert made.output.strip().endswith(f"digest {digest}")
-    assert "anchored 11 request histories" in made.output
+    assert "anchored 14 request histories" in made.output
 
     again = mla("audit", "anchor", str(file))
     assert again.exit_code == 1 and "never overwritten" in again.stderr
 
     held = mla("audit", "verify", "--anchor", str(file))
     assert held.exit_code == 0, held.stderr
-    assert f"11 still hold at the anchor {file}" in held.output and digest in held.output
+    assert f"14 still hold at the anchor {file}" in held.output and digest in held.output
 
     engine = make_engine(fresh_database_url)
     with Session(engine) as session, session.begin():
