@@ -31,6 +31,7 @@ from mla.assets.models import (
 )
 from mla.audit import chain
 from mla.audit.models import Event, EventKind
+from mla.deadlines.service import Clocks
 from mla.errors import Conflict, FieldError, Invalid, NotAllowed, NotFound
 from mla.requests.models import Request
 from mla.requests.scope import Actor
@@ -431,8 +432,6 @@ def add_transfer(
     disposal is decided. Raises NotFound, NotAllowed, Conflict (before the disposal is
     decided, closed), Invalid naming each bad value (a recipient with no share among them).
     """
-    from mla.deadlines.service import Clocks
-
     request = _writable(svc, actor, reference)
     _requested_side(request, actor)
     if request.state not in TRANSFER_STATES:
