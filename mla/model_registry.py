@@ -1,5 +1,6 @@
 """Every model, imported so that ``Base.metadata`` describes the whole schema (for Alembic)."""
 
+from mla.assets import models as _assets  # noqa: F401
 from mla.audit import models as _audit  # noqa: F401
 from mla.authorities import models as _authorities  # noqa: F401
 from mla.db import Base

@@ -180,7 +180,7 @@ def test_demo_requests_span_the_workflows_and_some_are_overdue(mla, fresh_databa
     mla("demo")
     engine = make_engine(fresh_database_url)
     with engine.connect() as conn:
-        states: dict[str, set[str]] = {"mla": set(), "extradition": set()}
+        states: dict[str, set[str]] = {"mla": set(), "extradition": set(), "assets": set()}
         for row in conn.execute(text("SELECT kind, state FROM request")):
             states[row.kind].add(row.state)
         overdue = conn.execute(
@@ -197,6 +197,7 @@ def test_demo_requests_span_the_workflows_and_some_are_overdue(mla, fresh_databa
     assert {"surrendered", "referred_for_domestic_prosecution", "person_arrested"} <= (
         states["extradition"]
     )
+    assert {"freeze_requested", "frozen", "assets_transferred"} <= states["assets"]
     assert overdue >= 2
 
 

@@ -25,9 +25,10 @@ LAYERS: list[tuple[str, ...]] = [
     ("mla.web", "mla.api"),
     ("mla.app_services", "mla.model_registry"),
     # features, each over the ones below it
-    ("mla.documents", "mla.statistics"),
+    ("mla.assets", "mla.documents", "mla.statistics"),
     ("mla.evidence",),
     ("mla.requests",),
+    ("mla.assets.moves",),
     ("mla.notify",),
     ("mla.deadlines",),
     ("mla.audit",),

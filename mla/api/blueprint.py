@@ -12,7 +12,7 @@ from flask import request as http_request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import RequestRedirect
 
-from mla.api import attachments, documents, openapi, statistics, subscriptions, views
+from mla.api import assets, attachments, documents, openapi, statistics, subscriptions, views
 from mla.api.cache import RecentReads, StatusCache
 from mla.api.problems import from_exception
 from mla.api.ratelimit import TokenBuckets
@@ -22,7 +22,7 @@ from mla.api.views import bp
 from mla.config import parse_rate
 
 __all__ = ["bp"]
-_ = (attachments, documents, openapi, statistics, subscriptions, views)
+_ = (assets, attachments, documents, openapi, statistics, subscriptions, views)
 
 
 @bp.record_once

@@ -21,6 +21,7 @@ class EventKind(enum.StrEnum):
     PROGRESS_QUERY = "progress_query"
     COMMENT = "comment"
     WORKFLOW_MIGRATED = "workflow_migrated"
+    ASSET_REGISTER = "asset_register"
 
 
 # Events that change what a request is (as opposed to reads recorded for the audit): the

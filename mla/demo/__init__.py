@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mla.assets import service as assets
 from mla.authorities import service as authorities
 from mla.authorities.models import Authority, AuthorityKind, Role, User
 from mla.requests.models import Request
@@ -70,6 +71,7 @@ class DemoRequest(_Data):
     channel: str | None = None
     started_days_ago: int
     fields: dict[str, Any]
+    assets: list[dict[str, Any]] = []
     steps: list[Step]
 
 
@@ -193,6 +195,10 @@ def _ensure_requests(session: Session, engines: Engines, now: datetime) -> None:
             received_on=clock.at.date() if external else None,
             channel=r.channel if external else None,
         )
+        for item in r.assets:
+            assets.add_item(
+                service, _actor_for(request, "requesting", Role.CLERK), request.reference, item
+            )
         engine = service.engine(request)
         for step in r.steps:
             clock.at += timedelta(days=step.days_later, hours=2)

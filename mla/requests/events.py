@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from mla.assets import moves
 from mla.audit import replay
 from mla.audit.models import Event, EventKind
 from mla.authorities.models import Authority, AuthorityKind, Role, User
@@ -140,6 +141,8 @@ class RequestEvents:
             request, EventKind.TRANSITION, actor, data, on_behalf_of=parties.get(t.by), at=now
         )
         NotificationService(ctx.session, ctx.engines).on_status_change(request, moved)
+        # An assets request's register moves with its steps, in the same transaction.
+        moves.on_transition(ctx.session, request, moved)
         for hook in ctx.after_step:
             hook(request, moved, actor)
         return moved

@@ -36,10 +36,12 @@ def case(api, submitted, public):
         content_type="multipart/form-data",
     )
     assert upload.status_code == 201
+    # item_id: an asset item's id (an MLA request has no register: its parties get a 409).
     return {
         "reference": submitted,
         "attachment_id": str(upload.json["id"]),
         "document": "letter_of_request",
+        "item_id": "1",
     }
 
 

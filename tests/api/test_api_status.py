@@ -146,7 +146,7 @@ def test_list_filters_by_kind_and_time_of_last_change(api):
 
 def test_workflows_and_directory(api):
     workflows = api.col.get("/workflows").json["items"]
-    assert {w["name"] for w in workflows} == {"mla", "extradition"}
+    assert {w["name"] for w in workflows} == {"mla", "extradition", "assets"}
     mla = api.col.get("/workflows/mla").json
     assert mla["version"] >= 1 and mla["initial"] == "draft"
     field = next(f for f in mla["fields"] if f["name"] == "proceeding_type")

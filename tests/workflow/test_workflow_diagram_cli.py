@@ -79,8 +79,8 @@ def test_diagram_command(runner):
     result = runner.invoke(workflows_cli, ["diagram", "extradition", "--current", "judicial_phase"])
     assert result.exit_code == 0
     assert "class judicial_phase current" in result.output
-    result = runner.invoke(workflows_cli, ["diagram", "assets"])
+    result = runner.invoke(workflows_cli, ["diagram", "seizure"])
     assert result.exit_code == 1
-    assert "no workflow named 'assets'" in result.output
+    assert "no workflow named 'seizure'" in result.output
     result = runner.invoke(workflows_cli, ["diagram", "mla", "--version", "7"])
     assert result.exit_code == 1

@@ -137,12 +137,43 @@ def timeline(
             text = _("Downloaded evidence %(name)s", name=d.get("filename") or d.get("name", ""))
         elif e.kind == EventKind.PROGRESS_QUERY:
             text = _("Asked where the request stands (API)")
+        elif e.kind == EventKind.ASSET_REGISTER:
+            text, detail = _asset_change(d)
         elif e.kind == EventKind.FIELDS_CHANGED:
             text = _("Changed the fields %(names)s", names=", ".join(d.get("fields", [])))
         else:
             text = str(e.kind).replace("_", " ")
         out.append(TimelineEntry(e.at, _who(e, users, authorities), text, detail))
     return out
+
+
+def _asset_change(d: dict[str, Any]) -> tuple[str, str | None]:
+    """A change to the asset register, told in plain words (the values are in ``d``)."""
+    action = d.get("action")
+    if action == "item_added":
+        item = d.get("item") or {}
+        return _(
+            "Added an asset to the register"
+        ), f"{item.get('description')} ({item.get('currency')})"
+    if action == "item_changed":
+        changed = d.get("changed") or {}
+        detail = "; ".join(f"{k}: {v.get('from')} → {v.get('to')}" for k, v in changed.items())
+        return _("Changed an asset in the register"), detail or None
+    if action == "status_moved":
+        moved = d.get("items") or []
+        detail = ", ".join(f"#{m.get('id')} {m.get('from')} → {m.get('to')}" for m in moved)
+        return _("Moved the assets' status with the step"), detail
+    if action == "share_agreed":
+        share = d.get("share") or {}
+        how = f"{share.get('percent')}%" if share.get("percent") else share.get("amount")
+        return _(
+            "Recorded a share of the disposal"
+        ), f"{share.get('recipient')}: {how} {share.get('currency')}"
+    transfer = d.get("transfer") or {}
+    return _("Recorded a transfer"), (
+        f"{transfer.get('recipient')}: {transfer.get('amount')} {transfer.get('currency')}"
+        f" ({transfer.get('transferred_on')})"
+    )
 
 
 def _show(value: Any) -> str:

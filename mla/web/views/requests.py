@@ -8,6 +8,8 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
+from mla.assets import service as assets
+from mla.assets.moves import KIND
 from mla.db import get_session, utcnow
 from mla.errors import FieldError, Incomplete, Invalid, MLAError
 from mla.requests.models import Request
@@ -159,6 +161,8 @@ def render_request(
         action_values=action_values or {},
         basis=wf.legal_bases.get(req.legal_basis),
         estimate=estimates.estimate(get_session(), req),
+        register=assets.register(svc, actor, reference) if req.kind == KIND else None,
+        links=assets.links(svc, actor, reference),
     )
 
 
