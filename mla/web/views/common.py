@@ -60,7 +60,8 @@ class WorkflowLabels:
         return sorted(seen.items(), key=lambda kv: kv[1])
 
 
-def engines_view() -> WorkflowLabels:
+def workflow_labels() -> WorkflowLabels:
+    """The labels (states, events, deadlines) of the current app's loaded workflows."""
     return WorkflowLabels(current_app.extensions["mla.engines"])
 
 

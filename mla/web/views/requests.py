@@ -18,7 +18,7 @@ from mla.web.blueprint import bp
 from mla.web.boundary import login_required
 from mla.web.i18n import lang
 from mla.web.views import evidence
-from mla.web.views.common import engines_view, timeline
+from mla.web.views.common import workflow_labels, timeline
 from mla.workflow.diagram import mermaid
 from mla.workflow.model import Workflow
 from mla.workflow.values import input_choices
@@ -50,7 +50,7 @@ def request_list(actor: Actor) -> ResponseReturnValue:
             errors=errors,
             sorts=list(SORTS),
             counterparts=q.counterparts(actor),
-            wf=engines_view(),
+            wf=workflow_labels(),
             args={k: v for k, v in args.items() if k != "cursor"},
         )
 
@@ -61,7 +61,7 @@ def request_list(actor: Actor) -> ResponseReturnValue:
 @bp.route("/requests/new", methods=["GET", "POST"])
 @login_required
 def new_request(actor: Actor) -> ResponseReturnValue:
-    wfs = engines_view()
+    wfs = workflow_labels()
     kinds = wfs.kinds()
     kind = request.args.get("kind") or (kinds[0].name if len(kinds) == 1 else None)
     if kind is None:
@@ -133,7 +133,7 @@ def render_request(
     authorities = q.authorities_by_id(
         [a for e in events for a in (e.actor_authority_id, e.on_behalf_of_id) if a]
     )
-    wfl = engines_view()
+    wfl = workflow_labels()
     needs_authority = any(i.type == "authority" for a in available for i in a.transition.inputs)
     can_assign = svc.may_assign(req, actor)
     return render_template(
@@ -199,5 +199,5 @@ def fire_event(actor: Actor, reference: str, event: str) -> ResponseReturnValue:
         comment=(request.form.get("comment") or "").strip() or None,
         expected_version=expected_version(),
     )
-    flash(_("Done: %(action)s.", action=engines_view().event(req, event)), "success")
+    flash(_("Done: %(action)s.", action=workflow_labels().event(req, event)), "success")
     return redirect(url_for("web.request_page", reference=req.reference), 303)
