@@ -22,7 +22,6 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from flask import current_app, has_app_context
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
@@ -51,18 +50,15 @@ def request_link(base_url: str, reference: str) -> str:
 
 
 class NotificationService:
-    """Notifications for one unit of work. ``base_url`` (for links in e-mail) defaults to the
-    app's ``MLA_BASE_URL``, or the embedded default outside an app."""
+    """Notifications for one unit of work. ``base_url`` (``MLA_BASE_URL``, for links in
+    e-mail) is given by whoever builds the service (:func:`mla.app_services.notification_service`
+    for the app); its default is the setting's."""
 
-    def __init__(self, session: Session, engines: Engines, *, base_url: str | None = None):
+    def __init__(
+        self, session: Session, engines: Engines, *, base_url: str = SETTINGS["MLA_BASE_URL"][0]
+    ):
         self.session = session
         self.engines = engines
-        if base_url is None:
-            base_url = (
-                current_app.config["MLA_BASE_URL"]
-                if has_app_context() and "MLA_BASE_URL" in current_app.config
-                else SETTINGS["MLA_BASE_URL"][0]
-            )
         self.base_url = base_url.rstrip("/")
         self.clocks = DeadlineService(session)  # caches each authority's calendar across steps
 

@@ -19,9 +19,11 @@ from sqlalchemy.orm.exc import StaleDataError
 from mla.audit import chain
 from mla.audit.models import CHANGES, Event, EventKind
 from mla.authorities.models import Authority, User
+from mla.config import SETTINGS
 from mla.db import utcnow
 from mla.deadlines.service import DeadlineService
 from mla.errors import Conflict, NotFound
+from mla.notify.service import NotificationService
 from mla.requests import scope
 from mla.requests.models import Request
 from mla.requests.scope import Actor
@@ -29,14 +31,22 @@ from mla.workflow.engine import Engine, Engines
 
 
 class RequestContext:
-    """One unit of work on requests: its session, the loaded workflows and the clock."""
+    """One unit of work on requests: its session, the loaded workflows, the clock, and the
+    settings of the services it builds (``base_url``: ``MLA_BASE_URL``, for links in the
+    notifications it queues)."""
 
     def __init__(
-        self, session: Session, engines: Engines, clock: Callable[[], datetime] = utcnow
+        self,
+        session: Session,
+        engines: Engines,
+        clock: Callable[[], datetime] = utcnow,
+        *,
+        base_url: str = SETTINGS["MLA_BASE_URL"][0],
     ) -> None:
         self.session = session
         self.engines = engines
         self.clock = clock
+        self.base_url = base_url
 
     def engine(self, request: Request) -> Engine:
         """The engine of the workflow version ``request`` was opened (or migrated) under."""
@@ -45,6 +55,10 @@ class RequestContext:
     def deadlines(self) -> DeadlineService:
         """The deadline service over this session, for one operation (calendars cached)."""
         return DeadlineService(self.session)
+
+    def notifications(self) -> NotificationService:
+        """The notification service over this session, with this context's settings."""
+        return NotificationService(self.session, self.engines, base_url=self.base_url)
 
     def parties(self, request: Request, actor: Actor) -> dict[str, int | None]:
         """See :func:`mla.requests.scope.parties`."""

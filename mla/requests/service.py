@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from flask import current_app
 from sqlalchemy import Select, and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from mla.audit.models import Event
-from mla.db import get_session, utcnow
+from mla.config import SETTINGS
+from mla.db import utcnow
 from mla.errors import NotFound, has_nul
 from mla.requests import scope
 from mla.requests.creation import RequestCreation
@@ -41,12 +41,17 @@ class RequestService:
     state the contracts."""
 
     def __init__(
-        self, session: Session, engines: Engines, *, clock: Callable[[], datetime] = utcnow
+        self,
+        session: Session,
+        engines: Engines,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        base_url: str = SETTINGS["MLA_BASE_URL"][0],
     ) -> None:
         self.session = session
         self.engines = engines
         self.clock = clock
-        self.context = context = RequestContext(session, engines, clock)
+        self.context = context = RequestContext(session, engines, clock, base_url=base_url)
         events = RequestEvents(context)
         creation = RequestCreation(context, events)
         drafts = RequestDrafts(context)
@@ -132,8 +137,3 @@ class RequestService:
                 select(Event).where(Event.request_id == request.id).order_by(Event.seq)
             )
         )
-
-
-def request_service() -> RequestService:
-    """The request service of the current application context (web, API, CLI, worker)."""
-    return RequestService(get_session(), current_app.extensions["mla.engines"])

@@ -8,17 +8,18 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
+from mla.app_services import request_service
 from mla.db import get_session, utcnow
 from mla.errors import FieldError, Incomplete, Invalid, MLAError
 from mla.requests.models import Request
 from mla.requests.queries import SORTS, Page, RequestFilter, RequestQueries
-from mla.requests.service import Actor, request_service
+from mla.requests.service import Actor
 from mla.web import boundary, forms
 from mla.web.blueprint import bp
 from mla.web.boundary import login_required
 from mla.web.i18n import lang
 from mla.web.views import evidence
-from mla.web.views.common import workflow_labels, timeline
+from mla.web.views.common import timeline, workflow_labels
 from mla.workflow.diagram import mermaid
 from mla.workflow.model import Workflow
 from mla.workflow.values import input_choices
