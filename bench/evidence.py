@@ -27,12 +27,13 @@ from pathlib import Path
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from mla import create_app, migrate
+from mla.app_services import request_service
 from mla.authorities import service as authorities
 from mla.db import get_session, unit_of_work
 from mla.evidence.crypto import SEGMENT_SIZE, TAG_SIZE
 from mla.evidence.service import evidence_service
 from mla.requests.models import Request
-from mla.requests.service import Actor, request_service
+from mla.requests.service import Actor
 
 FIELDS = {
     "conducting_authority": "Fiscalía Federal N.º 3",

@@ -65,10 +65,11 @@ def bench_app():  # type: ignore[no-untyped-def]
 def _seed(env: dict[str, str]) -> tuple[int, str, str]:
     """A migrated database with ARG -> MEX request, transmitted; returns (id, ref, token)."""
     from mla import create_app, migrate
+    from mla.app_services import request_service
     from mla.authorities import service as authorities
     from mla.authorities import tokens
     from mla.db import unit_of_work
-    from mla.requests.service import Actor, request_service
+    from mla.requests.service import Actor
 
     app = create_app({k: v for k, v in env.items() if k.startswith("MLA_")})
     db = app.extensions["mla.db"]

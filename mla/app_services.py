@@ -17,10 +17,46 @@ from mla.documents.signing import SigningKeys
 from mla.evidence.service import EvidenceService
 from mla.evidence.storage import FilesystemStore
 from mla.keyring import app_keyring
+from mla.notify.service import NotificationService
+from mla.notify.subscriptions import SubscriptionService
 from mla.requests.models import Request
-from mla.requests.service import Actor, RequestService, request_service
+from mla.requests.service import Actor, RequestService
 
 _BUILD_LOCK = threading.Lock()
+
+
+def request_service() -> RequestService:
+    """The request service of the current application context (web, API, CLI, worker), with
+    its workflows, ``MLA_BASE_URL`` and the after-step hooks (``mla.after_step``: the formal
+    documents a step issues)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    return RequestService(
+        get_session(),
+        app.extensions["mla.engines"],
+        base_url=app.config["MLA_BASE_URL"],
+        after_step=app.extensions.get("mla.after_step", ()),
+    )
+
+
+def notification_service() -> NotificationService:
+    """The notification service of the current application context (``MLA_BASE_URL``)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    return NotificationService(
+        get_session(), app.extensions["mla.engines"], base_url=app.config["MLA_BASE_URL"]
+    )
+
+
+def subscription_service() -> SubscriptionService:
+    """The webhook subscription service of the current application context, from its
+    settings (``MLA_WEBHOOK_ALLOW_PRIVATE``, ``MLA_WEBHOOK_MAX_SUBSCRIPTIONS``, the keyring of
+    ``MLA_KEYRING_FILE``, opened only when a secret is sealed)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    return SubscriptionService(
+        get_session(),
+        keyring=lambda: app_keyring(app),
+        allow_private=bool(app.config["MLA_WEBHOOK_ALLOW_PRIVATE"]),
+        most=int(app.config["MLA_WEBHOOK_MAX_SUBSCRIPTIONS"]),
+    )
 
 
 def evidence_service() -> EvidenceService:

@@ -64,7 +64,7 @@ def run_once(app: Flask, now: datetime | None = None) -> Pass:
         reseal_secrets(session, keyring, app.config["MLA_SECRET_KEY"])
     while True:
         with db.sessionmaker() as session, unit_of_work(session):
-            s = sweep(session, engines, now, SWEEP_BATCH, base_url=app.config.get("MLA_BASE_URL"))
+            s = sweep(session, engines, now, SWEEP_BATCH, base_url=app.config["MLA_BASE_URL"])
         fired, skipped = fired + s.fired, skipped + s.skipped
         if s.deadlines < SWEEP_BATCH:
             break

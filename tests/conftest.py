@@ -27,12 +27,12 @@ from mla.api.cache import RecentReads, StatusCache
 from mla.api.ratelimit import TokenBuckets
 from mla.authorities import service as authorities
 from mla.authorities.models import Authority, User
+from mla.authorities.signin import SignInThrottle
 from mla.config import normalize_database_url, parse_rate
 from mla.db import make_engine
 from mla.keyring import Keyring
 from mla.requests.models import Request
 from mla.requests.service import RequestService
-from mla.web.accounts import SignInThrottle
 from mla.workflow import Engines, WorkflowSet, load_all
 from tests import factories
 from tests.factories import Seeder, World

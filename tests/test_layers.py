@@ -154,3 +154,41 @@ def test_the_check_sees_imports() -> None:
     assert ("mla.evidence.service", 0) not in found["mla.evidence.service"]
     assert any(t == "mla.requests.service" for t, _ in found["mla.evidence.service"])
     assert any(t == "mla.web" for t, _ in found["mla"])  # a local import in create_app
+
+
+# What may read the Flask application: the adapters, the edge that builds services from the
+# app's settings (mla.app_services), and the Flask extension that binds a session to the app
+# context (mla.db's get_session). Services below get their settings passed in.
+READS_THE_APP = LAYERS.index(("mla.app_services", "mla.model_registry"))
+FLASK_BINDING = {"mla.db"}
+_APP_GLOBALS = {"current_app", "has_app_context"}
+
+
+def app_globals(path: Path) -> Iterator[tuple[str, int]]:
+    """Every use of ``flask.current_app`` or ``flask.has_app_context`` in ``path``: imported
+    by name or reached as an attribute of ``flask``."""
+    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module == "flask":
+            yield from ((a.name, node.lineno) for a in node.names if a.name in _APP_GLOBALS)
+        elif (
+            isinstance(node, ast.Attribute)
+            and node.attr in _APP_GLOBALS
+            and isinstance(node.value, ast.Name)
+            and node.value.id == "flask"
+        ):
+            yield node.attr, node.lineno
+
+
+def test_services_do_not_read_the_app() -> None:
+    wrong = [
+        f"{name}:{line} uses flask.{used}"
+        for name, path in modules().items()
+        if layer_of(name) > READS_THE_APP and name not in FLASK_BINDING
+        for used, line in app_globals(path)
+    ]
+    assert wrong == []
+
+
+def test_the_app_check_sees_uses() -> None:
+    found = {name for name, path in modules().items() if any(app_globals(path))}
+    assert {"mla.app_services", "mla.db"} <= found

@@ -13,9 +13,9 @@ from mla.api import schemas as s
 from mla.api.problems import ApiProblem
 from mla.api.routing import actor, json_body, operation
 from mla.api.views import bp, json_response
+from mla.app_services import request_service
 from mla.assets import service as assets
 from mla.db import parse_id
-from mla.requests.service import request_service
 
 READ, WRITE = "requests:read", "requests:write"
 Amount = str | int | float

@@ -9,11 +9,10 @@ from mla.api import schemas as s
 from mla.api.problems import ApiProblem
 from mla.api.routing import actor, operation
 from mla.api.views import bp, json_response
-from mla.app_services import evidence_service
+from mla.app_services import evidence_service, request_service
 from mla.db import parse_id
 from mla.evidence.http import UnsupportedMediaType, download_response, open_upload
 from mla.evidence.models import Attachment
-from mla.requests.service import request_service
 
 READ, WRITE = "evidence:read", "evidence:write"
 

@@ -12,9 +12,8 @@ from mla.api import schemas as s
 from mla.api.attachments import attachment_out
 from mla.api.routing import actor, operation, query_args
 from mla.api.views import bp, json_response
-from mla.app_services import document_service
+from mla.app_services import document_service, request_service
 from mla.evidence.http import content_disposition
-from mla.requests.service import request_service
 
 
 class DocumentQuery(BaseModel):

@@ -8,9 +8,9 @@ from mla.api import schemas as s
 from mla.api.problems import ApiProblem
 from mla.api.routing import actor, json_body, operation
 from mla.api.views import READ, WRITE, bp, json_response
-from mla.db import get_session, parse_id
+from mla.app_services import subscription_service
+from mla.db import parse_id
 from mla.notify.models import WebhookSubscription
-from mla.notify.subscriptions import SubscriptionService
 
 
 def _out(sub: WebhookSubscription) -> s.SubscriptionOut:
@@ -31,7 +31,7 @@ def _out(sub: WebhookSubscription) -> s.SubscriptionOut:
 def list_subscriptions() -> Response:
     """Active subscriptions of the caller's authority; 403 unless the token was issued with
     ``--role admin``."""
-    subs = SubscriptionService(get_session()).list(actor())
+    subs = subscription_service().list(actor())
     return json_response(s.SubscriptionList(items=[_out(x) for x in subs]))
 
 
@@ -51,7 +51,7 @@ def add_subscription() -> Response:
     reference and state, never its facts. 403 unless the token was issued with
     ``--role admin``; 422 naming ``url`` past ``MLA_WEBHOOK_MAX_SUBSCRIPTIONS``."""
     body = json_body(s.SubscriptionIn)
-    sub, secret = SubscriptionService(get_session()).add(actor(), body.url, body.events)
+    sub, secret = subscription_service().add(actor(), body.url, body.events)
     created = s.SubscriptionCreated(**_out(sub).model_dump(), secret=secret)
     return json_response(created, 201)
 
@@ -71,5 +71,5 @@ def remove_subscription(subscription_id: str) -> Response:
     number = parse_id(subscription_id)
     if number is None:
         raise ApiProblem(404, "Not found", f"no webhook subscription {subscription_id}")
-    SubscriptionService(get_session()).remove(actor(), number)
+    subscription_service().remove(actor(), number)
     return Response(status=204)

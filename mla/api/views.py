@@ -10,11 +10,12 @@ from mla.api import catalog, progress, status
 from mla.api import schemas as s
 from mla.api.cache import RecentReads, StatusCache
 from mla.api.routing import actor, after_commit, json_body, operation, query_args
+from mla.app_services import request_service
 from mla.authorities.service import list_authorities
 from mla.authorities.treaties import list_treaties
 from mla.db import get_session, utcnow
 from mla.requests.models import Request
-from mla.requests.service import RequestService, request_service
+from mla.requests.service import RequestService
 from mla.workflow.engine import Engines
 from mla.workflow.model import LANGUAGES
 

@@ -15,7 +15,7 @@ import click
 
 from mla.cli.context import Group, with_app
 from mla.cli.output import table
-from mla.db import get_session, unit_of_work
+from mla.db import unit_of_work
 from mla.errors import FieldError, Invalid
 
 
@@ -81,10 +81,10 @@ def notifications_group() -> None:
 @with_app
 def notifications_list(dead: bool, limit: int) -> None:
     """List outbox messages, newest first."""
+    from mla.app_services import notification_service
     from mla.notify.models import Status
-    from mla.notify.service import NotificationService
 
-    service = NotificationService(get_session(), _engines())
+    service = notification_service()
     rows = service.listing(status=Status.DEAD if dead else None, limit=limit)
     table(
         [
@@ -109,17 +109,11 @@ def notifications_list(dead: bool, limit: int) -> None:
 @with_app
 def notifications_resend(notification_id: int) -> None:
     """Queue dead message ID again; the worker sends it on its next pass."""
-    from mla.notify.service import NotificationService
+    from mla.app_services import notification_service
 
-    with unit_of_work() as session:
-        row = NotificationService(session, _engines()).resend(notification_id)
+    with unit_of_work():  # over the app context's session, which the service takes
+        row = notification_service().resend(notification_id)
     click.echo(f"notification {row.id} queued again")
-
-
-def _engines() -> Any:
-    from flask import current_app
-
-    return current_app.extensions["mla.engines"]
 
 
 __all__ = ["notifications_group", "worker_command"]

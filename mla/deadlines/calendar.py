@@ -75,7 +75,7 @@ class Duration:
     """A signed length of time to count on a calendar.
 
     ``amount`` may be negative (before a moment) or zero (the moment itself). Workflow
-    definitions write durations in the loader's grammar (:mod:`mla.workflow.loader`); the
+    definitions write durations in the loader's grammar (:mod:`mla.workflow.shapes`); the
     deadline service resolves them (and their figures) into this. ``str()`` gives the text.
     """
 

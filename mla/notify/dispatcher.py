@@ -56,7 +56,6 @@ from mla.notify.channels import (
 )
 from mla.notify.models import Channel, Notification, Status, WebhookSubscription
 from mla.notify.subscriptions import (
-    allow_private_targets,
     open_secret,
     target_addresses,
 )
@@ -141,7 +140,7 @@ def _deliver(message: _Claimed, settings: Mapping[str, Any], keyring: Keyring | 
     try:
         addresses = target_addresses(
             target.url,
-            allow_private=allow_private_targets(settings.get("MLA_WEBHOOK_ALLOW_PRIVATE")),
+            allow_private=bool(settings.get("MLA_WEBHOOK_ALLOW_PRIVATE")),
         )
     except TargetRefused as refused:
         raise DeliveryError(f"webhook URL {refused.reason}", retryable=refused.retryable) from None

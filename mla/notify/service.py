@@ -4,6 +4,9 @@ Contract: every method that creates notifications adds them to the caller's sess
 flushes, so they commit (or roll back) with their cause; nothing is delivered here. The
 dispatcher (:mod:`mla.notify.dispatcher`) delivers after commit, in its own transaction.
 
+The bell (:mod:`mla.notify.inbox`) and the admins' outbox (:mod:`mla.notify.admin`) are
+composed into :class:`NotificationService`, so that its callers build one service.
+
 Channels per cause:
 
 * a request is created or changes state (:meth:`NotificationService.on_status_change`): a
@@ -22,17 +25,16 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from flask import current_app, has_app_context
-from sqlalchemy import func, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mla.audit.models import Event, EventKind
 from mla.authorities.models import Authority, Role, User
 from mla.config import SETTINGS
-from mla.db import utcnow
 from mla.deadlines.models import Deadline
 from mla.deadlines.service import DeadlineService
-from mla.errors import Conflict, NotFound
+from mla.notify.admin import OutboxAdmin
+from mla.notify.inbox import Inbox
 from mla.notify.messages import language, recipient_names, render
 from mla.notify.models import Channel, Notification, Status, WebhookSubscription
 from mla.notify.subscriptions import SubscriptionService
@@ -51,20 +53,27 @@ def request_link(base_url: str, reference: str) -> str:
 
 
 class NotificationService:
-    """Notifications for one unit of work. ``base_url`` (for links in e-mail) defaults to the
-    app's ``MLA_BASE_URL``, or the embedded default outside an app."""
+    """Notifications for one unit of work: the outbox writers here; the bell
+    (:class:`~mla.notify.inbox.Inbox`) and the admins' view of the outbox
+    (:class:`~mla.notify.admin.OutboxAdmin`) composed over the same session, whose methods
+    state the contracts. ``base_url`` (``MLA_BASE_URL``, for links in e-mail) is given by
+    whoever builds the service (:func:`mla.app_services.notification_service` for the app);
+    its default is the setting's."""
 
-    def __init__(self, session: Session, engines: Engines, *, base_url: str | None = None):
+    def __init__(
+        self, session: Session, engines: Engines, *, base_url: str = SETTINGS["MLA_BASE_URL"][0]
+    ):
         self.session = session
         self.engines = engines
-        if base_url is None:
-            base_url = (
-                current_app.config["MLA_BASE_URL"]
-                if has_app_context() and "MLA_BASE_URL" in current_app.config
-                else SETTINGS["MLA_BASE_URL"][0]
-            )
         self.base_url = base_url.rstrip("/")
         self.clocks = DeadlineService(session)  # caches each authority's calendar across steps
+        inbox, admin = Inbox(session), OutboxAdmin(session)
+        self.unread = inbox.unread
+        self.unread_count = inbox.unread_count
+        self.mark_read = inbox.mark_read
+        self.listing = admin.listing
+        self.dead = admin.dead
+        self.resend = admin.resend
 
     # --- recipients -----------------------------------------------------------------------
 
@@ -329,88 +338,3 @@ class NotificationService:
         self.session.add_all(rows)
         self.session.flush()
         return rows
-
-    # --- the bell ---------------------------------------------------------------------------
-
-    def _unread_query(self, user: User):  # type: ignore[no-untyped-def]
-        return select(Notification).where(
-            Notification.user_id == user.id,
-            Notification.channel == Channel.IN_APP,
-            Notification.read_at.is_(None),
-        )
-
-    def unread(self, user: User, limit: int = 50) -> list[Notification]:
-        """``user``'s unread in-app messages, newest first (at most ``limit``)."""
-        return list(
-            self.session.scalars(
-                self._unread_query(user).order_by(Notification.id.desc()).limit(limit)
-            )
-        )
-
-    def unread_count(self, user: User) -> int:
-        return int(
-            self.session.scalar(
-                select(func.count()).select_from(self._unread_query(user).subquery())
-            )
-            or 0
-        )
-
-    def mark_read(self, user: User, ids: Iterable[int], now: datetime | None = None) -> int:
-        """Mark ``user``'s in-app messages ``ids`` read; ids of anyone else's are ignored (not
-        revealed). Returns how many changed."""
-        wanted = sorted({int(i) for i in ids})
-        if not wanted:
-            return 0
-        result = self.session.execute(
-            update(Notification)
-            .where(
-                Notification.id.in_(wanted),
-                Notification.user_id == user.id,
-                Notification.channel == Channel.IN_APP,
-                Notification.read_at.is_(None),
-            )
-            .values(read_at=now or utcnow())
-            .execution_options(synchronize_session=False)
-        )
-        self.session.flush()
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
-
-    # --- admins -----------------------------------------------------------------------------
-
-    def listing(
-        self, authority: Authority | None = None, status: Status | None = None, limit: int = 100
-    ) -> list[Notification]:
-        """Outbox rows, newest first, of ``authority``'s recipients (None: every authority,
-        for the operator's CLI), optionally of one ``status``."""
-        query = select(Notification).where(Notification.channel != Channel.IN_APP)
-        if authority is not None:
-            query = query.where(Notification.authority_id == authority.id)
-        if status is not None:
-            query = query.where(Notification.status == status)
-        return list(self.session.scalars(query.order_by(Notification.id.desc()).limit(limit)))
-
-    def dead(self, authority: Authority | None = None, limit: int = 100) -> list[Notification]:
-        """Messages given up on after their last try, for admins to read and re-send."""
-        return self.listing(authority, Status.DEAD, limit)
-
-    def resend(
-        self,
-        notification_id: int,
-        authority: Authority | None = None,
-        now: datetime | None = None,
-    ) -> Notification:
-        """Queue dead message ``notification_id`` again, with a fresh set of attempts.
-
-        Scoped to ``authority`` when given. Raises NotFound for an unknown id (or another
-        authority's), Conflict when the message is not dead.
-        """
-        row = self.session.get(Notification, notification_id)
-        if row is None or (authority is not None and row.authority_id != authority.id):
-            raise NotFound(f"no notification {notification_id}")
-        if row.status != Status.DEAD:
-            raise Conflict(f"notification {notification_id} is {row.status.value}, not dead")
-        row.status = Status.PENDING
-        row.attempts = 0
-        row.next_attempt_at = now or utcnow()
-        self.session.flush()
-        return row

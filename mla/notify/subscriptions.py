@@ -24,6 +24,7 @@ import logging
 import os
 import secrets
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -32,7 +33,6 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from flask import current_app, has_app_context
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
@@ -40,7 +40,7 @@ from mla.authorities.models import Authority, Role
 from mla.config import SETTINGS
 from mla.db import begin_write, utcnow
 from mla.errors import FieldError, IntegrityError, Invalid, NotAllowed, NotFound
-from mla.keyring import Keyring, app_keyring
+from mla.keyring import Keyring
 from mla.notify.channels import TargetRefused, parse_target
 from mla.notify.models import WebhookSubscription
 
@@ -64,14 +64,6 @@ _SEALED = b"\x02"  # sealed under a data key that the keyring wraps
 _OVERHEAD = 1 + 12 + 16  # version, nonce, GCM tag
 
 log = logging.getLogger("mla.notify")
-
-
-def allow_private_targets(explicit: bool | None = None) -> bool:
-    """Whether webhooks may target loopback and private addresses (MLA_WEBHOOK_ALLOW_PRIVATE,
-    off unless configured)."""
-    if explicit is not None:
-        return explicit
-    return has_app_context() and bool(current_app.config.get("MLA_WEBHOOK_ALLOW_PRIVATE"))
 
 
 def _aad(authority_id: int) -> bytes:
@@ -251,27 +243,34 @@ def target_problem(url: str, *, allow_private: bool) -> TargetRefused | None:
 class SubscriptionService:
     """Webhook subscriptions of one authority at a time, managed by its admins (the one rule
     the API and the web UI both ask: :meth:`managed_by`); every method is scoped to the
-    acting authority."""
+    acting authority.
+
+    Its settings are given by whoever builds it (:func:`mla.app_services.subscription_service`
+    for the app): ``keyring`` seals new secrets (a keyring, or a function that opens it, called
+    when first needed: listing and removing need no key; :meth:`add` requires one);
+    ``allow_private`` is ``MLA_WEBHOOK_ALLOW_PRIVATE`` (off by default); ``most`` is
+    ``MLA_WEBHOOK_MAX_SUBSCRIPTIONS`` (the setting's default by default)."""
 
     def __init__(
         self,
         session: Session,
         *,
-        keyring: Keyring | None = None,
-        allow_private: bool | None = None,
-        most: int | None = None,
+        keyring: Keyring | Callable[[], Keyring] | None = None,
+        allow_private: bool = False,
+        most: int = int(SETTINGS["MLA_WEBHOOK_MAX_SUBSCRIPTIONS"][0]),
     ) -> None:
         self.session = session
-        # Opened when first needed: listing and removing need no key.
         self._keyring = keyring
-        self.allow_private = allow_private_targets(allow_private)
-        if most is None:
-            most = int(
-                current_app.config["MLA_WEBHOOK_MAX_SUBSCRIPTIONS"]
-                if has_app_context() and "MLA_WEBHOOK_MAX_SUBSCRIPTIONS" in current_app.config
-                else SETTINGS["MLA_WEBHOOK_MAX_SUBSCRIPTIONS"][0]
-            )
+        self.allow_private = allow_private
         self.most = most
+
+    def keyring(self) -> Keyring:
+        """The keyring that seals new secrets, opened on first use."""
+        if self._keyring is None:
+            raise TypeError("SubscriptionService was built without a keyring")
+        if not isinstance(self._keyring, Keyring):
+            self._keyring = self._keyring()
+        return self._keyring
 
     @staticmethod
     def managed_by(actor: Actor) -> Authority:
@@ -351,8 +350,7 @@ class SubscriptionService:
                 )
             )
         secret = "whsec_" + secrets.token_urlsafe(32)
-        keyring = self._keyring or app_keyring(current_app._get_current_object())  # type: ignore[attr-defined]
-        sealed = seal_secret(secret.encode(), authority.id, keyring)
+        sealed = seal_secret(secret.encode(), authority.id, self.keyring())
         subscription = WebhookSubscription(
             authority_id=authority.id,
             url=url,

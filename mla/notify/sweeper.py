@@ -26,6 +26,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from mla.config import SETTINGS
 from mla.deadlines.models import Deadline
 from mla.notify.models import Escalation
 from mla.notify.service import NotificationService
@@ -47,7 +48,7 @@ def sweep(
     now: datetime,
     batch: int = 100,
     *,
-    base_url: str | None = None,
+    base_url: str = SETTINGS["MLA_BASE_URL"][0],
 ) -> SweepResult:
     """Fire every escalation step due at ``now`` of at most ``batch`` deadlines (earliest
     first), queue their notifications, and advance each deadline's ``level`` and

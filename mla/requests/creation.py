@@ -18,7 +18,6 @@ from mla.authorities.models import Authority, AuthorityKind
 from mla.authorities.service import get_authority
 from mla.deadlines.service import DeadlineService
 from mla.errors import FieldError, Incomplete, Invalid, NotFound
-from mla.notify.service import NotificationService
 from mla.requests.events import RequestEvents
 from mla.requests.header import check_header, directory_errors
 from mla.requests.models import ReferenceCounter, Request
@@ -218,7 +217,7 @@ class RequestCreation:
         created = ctx.record(
             request, EventKind.CREATED, actor, data, on_behalf_of=on_behalf_of, at=now
         )
-        NotificationService(ctx.session, ctx.engines).on_status_change(request, created)
+        ctx.notifications().on_status_change(request, created)
         return request
 
     def create_and_submit(

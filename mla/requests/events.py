@@ -16,7 +16,6 @@ from mla.authorities.models import Authority, AuthorityKind, Role, User
 from mla.authorities.service import get_authority
 from mla.errors import FieldError, Invalid, NotAllowed, NotFound
 from mla.evidence.models import Attachment
-from mla.notify.service import NotificationService
 from mla.requests.models import Request
 from mla.requests.recording import RequestContext
 from mla.requests.scope import Actor
@@ -140,7 +139,7 @@ class RequestEvents:
         moved = ctx.record(
             request, EventKind.TRANSITION, actor, data, on_behalf_of=parties.get(t.by), at=now
         )
-        NotificationService(ctx.session, ctx.engines).on_status_change(request, moved)
+        ctx.notifications().on_status_change(request, moved)
         # An assets request's register moves with its steps, in the same transaction.
         moves.on_transition(ctx.session, request, moved)
         for hook in ctx.after_step:

@@ -19,9 +19,11 @@ from sqlalchemy.orm.exc import StaleDataError
 from mla.audit import chain
 from mla.audit.models import CHANGES, Event, EventKind
 from mla.authorities.models import Authority, User
+from mla.config import SETTINGS
 from mla.db import utcnow
 from mla.deadlines.service import DeadlineService
 from mla.errors import Conflict, NotFound
+from mla.notify.service import NotificationService
 from mla.requests import scope
 from mla.requests.models import Request
 from mla.requests.scope import Actor
@@ -29,21 +31,25 @@ from mla.workflow.engine import Engine, Engines
 
 
 class RequestContext:
-    """One unit of work on requests: its session, the loaded workflows, the clock, and what
-    runs after each step inside its transaction (``after_step``: e.g. the formal documents a
-    step issues, written with it or not at all), each called as ``hook(request, event,
-    actor)``."""
+    """One unit of work on requests: its session, the loaded workflows, the clock, the
+    settings of the services it builds (``base_url``: ``MLA_BASE_URL``, for links in the
+    notifications it queues), and what runs after each step inside its transaction
+    (``after_step``: e.g. the formal documents a step issues, written with it or not at all),
+    each called as ``hook(request, event, actor)``."""
 
     def __init__(
         self,
         session: Session,
         engines: Engines,
         clock: Callable[[], datetime] = utcnow,
+        *,
+        base_url: str = SETTINGS["MLA_BASE_URL"][0],
         after_step: Sequence[Callable[[Request, Event, Actor], object]] = (),
     ) -> None:
         self.session = session
         self.engines = engines
         self.clock = clock
+        self.base_url = base_url
         self.after_step = after_step
 
     def engine(self, request: Request) -> Engine:
@@ -53,6 +59,10 @@ class RequestContext:
     def deadlines(self) -> DeadlineService:
         """The deadline service over this session, for one operation (calendars cached)."""
         return DeadlineService(self.session)
+
+    def notifications(self) -> NotificationService:
+        """The notification service over this session, with this context's settings."""
+        return NotificationService(self.session, self.engines, base_url=self.base_url)
 
     def parties(self, request: Request, actor: Actor) -> dict[str, int | None]:
         """See :func:`mla.requests.scope.parties`."""

@@ -13,12 +13,12 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import partial
 
-from flask import current_app
 from sqlalchemy import Select, and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from mla.audit.models import Event
-from mla.db import get_session, utcnow
+from mla.config import SETTINGS
+from mla.db import utcnow
 from mla.errors import NotFound, has_nul
 from mla.requests import scope
 from mla.requests.creation import RequestCreation
@@ -52,13 +52,16 @@ class RequestService:
         engines: Engines,
         *,
         clock: Callable[[], datetime] = utcnow,
+        base_url: str = SETTINGS["MLA_BASE_URL"][0],
         after_step: Sequence[AfterStep] = (),
     ) -> None:
         self.session = session
         self.engines = engines
         self.clock = clock
         hooks = [partial(hook, self) for hook in after_step]
-        self.context = context = RequestContext(session, engines, clock, hooks)
+        self.context = context = RequestContext(
+            session, engines, clock, base_url=base_url, after_step=hooks
+        )
         events = RequestEvents(context)
         creation = RequestCreation(context, events)
         drafts = RequestDrafts(context)
@@ -144,13 +147,3 @@ class RequestService:
                 select(Event).where(Event.request_id == request.id).order_by(Event.seq)
             )
         )
-
-
-def request_service() -> RequestService:
-    """The request service of the current application context (web, API, CLI, worker), with
-    the app's after-step hooks (``mla.after_step``: the formal documents a step issues)."""
-    return RequestService(
-        get_session(),
-        current_app.extensions["mla.engines"],
-        after_step=current_app.extensions.get("mla.after_step", ()),
-    )

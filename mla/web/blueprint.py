@@ -1,7 +1,7 @@
 """The clerks' web UI: server-rendered Flask + Jinja over the services.
 
 Views parse input, call one service and render; no query, business rule or commit lives
-here (queries: :mod:`mla.requests.queries`; sign-in rules: :mod:`mla.web.accounts`). Every
+here (queries: :mod:`mla.requests.queries`; sign-in rules: :mod:`mla.authorities.signin`). Every
 view goes through :mod:`mla.web.boundary`: sign-in (every page but sign-in and
 ``/healthz``), the CSRF token on every POST, the body cap, one unit of work and the mapping of
 domain errors. Every response carries the security headers of :mod:`mla.web.security`.

@@ -10,7 +10,6 @@ Public API::
 from mla.workflow.definition import WorkflowInvalid, WorkflowSet, check, check_all, load, load_all
 from mla.workflow.diagram import mermaid
 from mla.workflow.engine import Availability, Engine, Engines
-from mla.workflow.loader import DefinitionError
 from mla.workflow.model import (
     Choice,
     Deadline,
@@ -24,6 +23,7 @@ from mla.workflow.model import (
     Workflow,
 )
 from mla.workflow.registry import GUARDS, INPUT_GUARDS, GuardContext
+from mla.workflow.shapes import DefinitionError
 from mla.workflow.values import field_errors, input_errors
 
 __all__ = [

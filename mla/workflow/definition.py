@@ -18,9 +18,10 @@ from pathlib import Path
 
 from mla.errors import ConfigError, NotFound
 from mla.workflow.liveness import liveness
-from mla.workflow.loader import DefinitionError, build
+from mla.workflow.loader import build
 from mla.workflow.model import Workflow
 from mla.workflow.registry import GUARDS
+from mla.workflow.shapes import DefinitionError
 from mla.workflow.validate import validate
 
 _FILE = re.compile(r"^(?P<name>[a-z][a-z0-9_]*)(?:\.v(?P<version>\d+))?\.ya?ml$")

@@ -32,9 +32,9 @@ from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from mla.workflow.loader import DefinitionError
 from mla.workflow.model import Transition, Workflow
 from mla.workflow.registry import NEEDS, required_fields, supplied
+from mla.workflow.shapes import DefinitionError
 
 # How many blocked events a "stuck" finding names before "and N more".
 _SHOWN = 3

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 
-from mla.workflow.loader import DefinitionError
 from mla.workflow.model import Deadline, Duration, State, Workflow
+from mla.workflow.shapes import DefinitionError
 
 Report = Callable[[int, str], None]
 

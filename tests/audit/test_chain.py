@@ -39,7 +39,9 @@ def request_with_history(session, make_authority):
 
 
 def _events(session, request):
-    return list(session.scalars(select(Event).where(Event.request_id == request.id)))
+    return list(
+        session.scalars(select(Event).where(Event.request_id == request.id).order_by(Event.seq))
+    )
 
 
 def test_intact_chain_verifies(session, request_with_history):

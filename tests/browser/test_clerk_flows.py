@@ -210,6 +210,7 @@ def _admin_rows(live: Any) -> None:
     from mla.authorities.service import get_authority
     from mla.db import get_session, utcnow
     from mla.deadlines.service import add_closure
+    from mla.keyring import app_keyring
     from mla.notify.models import Channel, Notification, Status
     from mla.notify.subscriptions import SubscriptionService
     from mla.requests.scope import Actor
@@ -217,7 +218,7 @@ def _admin_rows(live: Any) -> None:
     with live.app.app_context():
         db = get_session()
         mex = get_authority(db, "MEX-FGR")
-        SubscriptionService(db, allow_private=True).add(
+        SubscriptionService(db, keyring=app_keyring(live.app), allow_private=True).add(
             Actor(authority=mex, role=Role.ADMIN), "https://hooks.example.org/mla"
         )
         add_closure(db, mex, date(2026, 12, 24), "Nochebuena")

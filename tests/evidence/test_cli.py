@@ -9,12 +9,12 @@ import pytest
 from click.testing import CliRunner
 
 from mla import create_app
-from mla.app_services import evidence_service
+from mla.app_services import evidence_service, request_service
 from mla.authorities.models import User
 from mla.cli import cli
 from mla.db import get_session, unit_of_work
 from mla.evidence.models import Attachment
-from mla.requests.service import Actor, request_service
+from mla.requests.service import Actor
 from tests.factories import new_mla, seed_world
 
 from .conftest import PDF

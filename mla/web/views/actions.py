@@ -6,11 +6,12 @@ from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
+from mla.app_services import request_service
 from mla.authorities.models import Role
 from mla.db import get_session, parse_id, utcnow
 from mla.errors import FieldError, Invalid
 from mla.requests.queries import RequestQueries
-from mla.requests.service import Actor, request_service
+from mla.requests.service import Actor
 from mla.web.blueprint import bp
 from mla.web.boundary import login_required
 

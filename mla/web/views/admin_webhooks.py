@@ -3,16 +3,17 @@ delivered (to read why, and send again once the cause is fixed)."""
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from mla.app_services import notification_service, subscription_service
 from mla.authorities.models import Role
 from mla.db import get_session
 from mla.notify.models import WebhookSubscription
 from mla.notify.service import NotificationService
-from mla.notify.subscriptions import EVENTS, SubscriptionService
+from mla.notify.subscriptions import EVENTS
 from mla.requests.service import Actor
 from mla.web import boundary
 from mla.web.blueprint import bp
@@ -27,7 +28,7 @@ def _webhooks_page(
 ) -> ResponseReturnValue:
     return render_template(
         "admin/webhooks.html",
-        subscriptions=SubscriptionService(get_session()).list(actor),
+        subscriptions=subscription_service().list(actor),
         secret=secret,
         errors=errors,
         values=values,
@@ -45,7 +46,7 @@ def admin_webhooks(actor: Actor) -> ResponseReturnValue:
     boundary.form(
         lambda errors, _exc: _webhooks_page(actor, {"url": url, "events": events}, errors)
     )
-    _row, secret = SubscriptionService(get_session()).add(actor, url, events or None)
+    _row, secret = subscription_service().add(actor, url, events or None)
     # The secret is shown once, in this response, and kept only sealed: no redirect here.
     return _webhooks_page(actor, empty, {}, secret)
 
@@ -54,13 +55,13 @@ def admin_webhooks(actor: Actor) -> ResponseReturnValue:
 @login_required(role=Role.ADMIN)
 def remove_webhook(actor: Actor, subscription_id: int) -> ResponseReturnValue:
     # NotFound (another authority's, or none) becomes the 404 page: existence is not told.
-    removed = SubscriptionService(get_session()).remove(actor, subscription_id)
+    removed = subscription_service().remove(actor, subscription_id)
     flash(_("Webhook to %(url)s removed.", url=removed.url), "success")
     return redirect(url_for("web.admin_webhooks"), 303)
 
 
 def _notifications() -> NotificationService:
-    return NotificationService(get_session(), current_app.extensions["mla.engines"])
+    return notification_service()
 
 
 @bp.get("/admin/notifications")

@@ -25,10 +25,11 @@ from flask_babel import refresh
 from sqlalchemy.exc import OperationalError
 
 from mla.authorities import sessions as user_sessions
+from mla.authorities import signin
 from mla.db import get_session, unit_of_work, utcnow
 from mla.errors import FieldError, Invalid
 from mla.requests.service import Actor
-from mla.web import accounts, boundary, security
+from mla.web import boundary, security
 from mla.web.blueprint import bp
 from mla.web.boundary import login_required, public
 from mla.web.i18n import LANGUAGE_NAMES
@@ -41,11 +42,11 @@ SESSION_KEY = "sid"
 
 @bp.record_once
 def _setup_throttle(state: BlueprintSetupState) -> None:
-    state.app.extensions["mla.signin_throttle"] = accounts.SignInThrottle()
+    state.app.extensions["mla.signin_throttle"] = signin.SignInThrottle()
 
 
-def _throttle() -> accounts.SignInThrottle:
-    throttle: accounts.SignInThrottle = current_app.extensions["mla.signin_throttle"]
+def _throttle() -> signin.SignInThrottle:
+    throttle: signin.SignInThrottle = current_app.extensions["mla.signin_throttle"]
     return throttle
 
 
@@ -124,12 +125,12 @@ def login() -> ResponseReturnValue:
         username = request.form.get("username", "")
         password = request.form.get("password", "")
         db = get_session()
-        result = accounts.sign_in(db, _throttle(), _client(), username, password, utcnow())
+        result = signin.sign_in(db, _throttle(), _client(), username, password, utcnow())
         if result is not None:
             lang = session.get("lang")
             _start(result.session_id)
             if lang and lang != result.user.language:
-                accounts.set_language(db, result.user, lang)
+                signin.set_language(db, result.user, lang)
             return redirect(_safe_next(request.form.get("next")))
         # The one answer to every refusal: it must not tell an unknown user from a wrong
         # password or a throttled address, and a clerk who is throttled learns what to do.
@@ -168,7 +169,7 @@ def account_password(actor: Actor) -> ResponseReturnValue:
     new = request.form.get("password", "")
     if new != request.form.get("confirm", ""):
         raise Invalid(FieldError("confirm", _("The two new passwords differ.")))
-    session_id = accounts.change_password(
+    session_id = signin.change_password(
         get_session(),
         _throttle(),
         _client(),
@@ -189,7 +190,7 @@ def language() -> ResponseReturnValue:
     if lang not in LANGUAGE_NAMES:
         abort(400)
     if g.user is not None:
-        accounts.set_language(get_session(), g.user, lang)
+        signin.set_language(get_session(), g.user, lang)
     session["lang"] = lang
     refresh()
     return redirect(_safe_next(request.form.get("next")))

@@ -72,7 +72,8 @@ def channel_label(channel: str | None) -> str:
     return labels.get(channel or "", channel or "")
 
 
-def engines_view() -> WorkflowLabels:
+def workflow_labels() -> WorkflowLabels:
+    """The labels (states, events, deadlines) of the current app's loaded workflows."""
     return WorkflowLabels(current_app.extensions["mla.engines"])
 
 

@@ -10,7 +10,7 @@ from mla.requests.queries import RequestQueries
 from mla.requests.service import Actor
 from mla.web.blueprint import bp
 from mla.web.boundary import login_required
-from mla.web.views.common import engines_view
+from mla.web.views.common import workflow_labels
 
 
 @bp.get("/")
@@ -32,5 +32,5 @@ def dashboard(actor: Actor) -> ResponseReturnValue:
         due_soon=due_soon,
         due_count=due_count,
         recent=recent,
-        wf=engines_view(),
+        wf=workflow_labels(),
     )

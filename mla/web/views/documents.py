@@ -9,10 +9,10 @@ from flask import Response, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from mla.app_services import document_service
+from mla.app_services import document_service, request_service
 from mla.db import parse_id
 from mla.requests.models import Request
-from mla.requests.service import Actor, request_service
+from mla.requests.service import Actor
 from mla.web.blueprint import bp
 from mla.web.boundary import login_required
 

@@ -8,11 +8,12 @@ from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
+from mla.app_services import request_service
 from mla.db import get_session, utcnow
 from mla.errors import Invalid
 from mla.requests.models import Request
 from mla.requests.queries import RequestQueries
-from mla.requests.service import Actor, request_service
+from mla.requests.service import Actor
 from mla.web import boundary, forms
 from mla.web.blueprint import bp
 from mla.web.boundary import login_required

@@ -9,9 +9,10 @@ from flask import flash, jsonify, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
+from mla.app_services import request_service
 from mla.errors import FieldError, Invalid, NotAllowed
 from mla.requests.models import Request
-from mla.requests.service import Actor, request_service
+from mla.requests.service import Actor
 from mla.web import security
 from mla.web.blueprint import bp
 from mla.web.boundary import login_required

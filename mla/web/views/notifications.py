@@ -6,11 +6,12 @@ this authority, escalation steps); this page only reads them and records that th
 
 from __future__ import annotations
 
-from flask import current_app, flash, g, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from mla.db import get_session, parse_id
+from mla.app_services import notification_service
+from mla.db import parse_id
 from mla.notify.service import NotificationService
 from mla.requests.service import Actor
 from mla.web.blueprint import bp
@@ -18,7 +19,7 @@ from mla.web.boundary import login_required
 
 
 def _service() -> NotificationService:
-    return NotificationService(get_session(), current_app.extensions["mla.engines"])
+    return notification_service()
 
 
 @bp.app_context_processor

@@ -10,22 +10,23 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
+from mla.app_services import request_service
 from mla.db import get_session, utcnow
 from mla.errors import Invalid
 from mla.requests.creation import CHANNELS
 from mla.requests.queries import RequestQueries
-from mla.requests.service import Actor, request_service
+from mla.requests.service import Actor
 from mla.web import boundary, forms
 from mla.web.blueprint import bp
 from mla.web.boundary import login_required
-from mla.web.views.common import channel_label, engines_view
+from mla.web.views.common import channel_label, workflow_labels
 from mla.workflow.model import Workflow
 
 
 @bp.route("/requests/received", methods=["GET", "POST"])
 @login_required
 def record_received(actor: Actor) -> ResponseReturnValue:
-    kinds = engines_view().kinds()
+    kinds = workflow_labels().kinds()
     kind = request.args.get("kind") or (kinds[0].name if len(kinds) == 1 else None)
     if kind is None:
         return render_template("requests/choose_kind.html", kinds=kinds)

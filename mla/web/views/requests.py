@@ -8,20 +8,21 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
+from mla.app_services import request_service
 from mla.assets import service as assets
 from mla.assets.moves import KIND
 from mla.db import get_session, utcnow
 from mla.errors import FieldError, Incomplete, Invalid, MLAError
 from mla.requests.models import Request
 from mla.requests.queries import SORTS, Page, RequestFilter, RequestQueries
-from mla.requests.service import Actor, request_service
+from mla.requests.service import Actor
 from mla.statistics import estimates
 from mla.web import boundary, forms
 from mla.web.blueprint import bp
 from mla.web.boundary import login_required
 from mla.web.i18n import lang
 from mla.web.views import documents, evidence
-from mla.web.views.common import engines_view, timeline
+from mla.web.views.common import timeline, workflow_labels
 from mla.workflow.diagram import mermaid
 from mla.workflow.model import Workflow
 from mla.workflow.values import input_choices
@@ -53,7 +54,7 @@ def request_list(actor: Actor) -> ResponseReturnValue:
             errors=errors,
             sorts=list(SORTS),
             counterparts=q.counterparts(actor),
-            wf=engines_view(),
+            wf=workflow_labels(),
             args={k: v for k, v in args.items() if k != "cursor"},
         )
 
@@ -64,7 +65,7 @@ def request_list(actor: Actor) -> ResponseReturnValue:
 @bp.route("/requests/new", methods=["GET", "POST"])
 @login_required
 def new_request(actor: Actor) -> ResponseReturnValue:
-    wfs = engines_view()
+    wfs = workflow_labels()
     kinds = wfs.kinds()
     kind = request.args.get("kind") or (kinds[0].name if len(kinds) == 1 else None)
     if kind is None:
@@ -136,7 +137,7 @@ def render_request(
     authorities = q.authorities_by_id(
         [a for e in events for a in (e.actor_authority_id, e.on_behalf_of_id) if a]
     )
-    wfl = engines_view()
+    wfl = workflow_labels()
     needs_authority = any(i.type == "authority" for a in available for i in a.transition.inputs)
     can_assign = svc.may_assign(req, actor)
     return render_template(
@@ -206,5 +207,5 @@ def fire_event(actor: Actor, reference: str, event: str) -> ResponseReturnValue:
         comment=(request.form.get("comment") or "").strip() or None,
         expected_version=expected_version(),
     )
-    flash(_("Done: %(action)s.", action=engines_view().event(req, event)), "success")
+    flash(_("Done: %(action)s.", action=workflow_labels().event(req, event)), "success")
     return redirect(url_for("web.request_page", reference=req.reference), 303)

@@ -1,4 +1,5 @@
-"""Signing in and a user's own settings: the rules the sign-in and account forms apply.
+"""Signing in and a user's own settings: the rules the web sign-in and account forms apply
+(:mod:`mla.web.views.auth`, which owns the app's one :class:`SignInThrottle`).
 
 These flush and never commit; the view commits.
 
