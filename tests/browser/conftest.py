@@ -83,7 +83,10 @@ def live(fresh_database_url: str, tmp_path: Path) -> Iterator[Live]:
         app.extensions["mla.db"].engine.dispose()
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: Playwright's sync API keeps an asyncio loop running in the
+# main thread while it lives, and code that runs its own loop there (pyHanko signing a
+# document) would fail in every test after the browser tests.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
