@@ -503,7 +503,7 @@ def test_an_upload_over_the_limit_is_refused_as_it_crosses_it(launch, kind: str)
     assert response.status == 303
     assert response.sent < len(data)
     page = browser.get(f"/requests/{reference}")
-    assert "No se subió: el archivo supera el límite de 4 MiB" in page
+    assert "No se hizo: file: el archivo supera el límite de 4 MiB" in page
     assert limited.blobs() == before
     assert limited.attachments(reference) == []
 
