@@ -253,10 +253,17 @@ def test_mla_audit_verify_names_a_reference_or_creator_changed_behind_the_histor
     runner = CliRunner()
     assert runner.invoke(cli, ["init"], env=env).exit_code == 0
     engine = make_engine(fresh_database_url)
-    walked = _walk(engine, engines)
-    change = {"reference": "MLA-ARG-2026-09999", "created_by_id": walked["other"]}[column]
-    with engine.begin() as conn:
-        conn.execute(update(REQUEST).where(REQUEST.c.id == walked["id"]).values({column: change}))
+    try:
+        walked = _walk(engine, engines)
+        change = {"reference": "MLA-ARG-2026-09999", "created_by_id": walked["other"]}[column]
+        with engine.begin() as conn:
+            conn.execute(
+                update(REQUEST).where(REQUEST.c.id == walked["id"]).values({column: change})
+            )
+    finally:
+        # Disposed before the expected failure below: a pooled connection left to the garbage
+        # collector would fail whichever test runs when it is collected.
+        engine.dispose()
     caught = runner.invoke(cli, ["audit", "verify"], env=env, catch_exceptions=False)
     assert caught.exit_code == 1, caught.output
     assert "broken history" in caught.stderr
