@@ -215,6 +215,7 @@ _REQUEST_COLUMNS = (
     Request.needed_by_reason,
     Request.offence_categories,
     Request.assignee_id,
+    Request.created_by_id,
     Request.transmitted_at,
     Request.closed_at,
     Request.outcome,
@@ -245,7 +246,7 @@ def verify_all(session: Session) -> Iterator[Verified]:
         ).all()
         if not requests:
             return
-        names.load_users(r.assignee_id for r in requests)
+        names.load_users(i for r in requests for i in (r.assignee_id, r.created_by_id))
         walks = {r.id: _Walk(r) for r in requests}
         last = requests[-1].id
         events = session.execute(

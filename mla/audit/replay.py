@@ -50,6 +50,7 @@ HEADER: Final = (
 )
 # Every column the history accounts for, in the order differences are reported.
 COLUMNS: Final = (
+    "reference",
     "kind",
     "workflow_version",
     "state",
@@ -60,6 +61,7 @@ COLUMNS: Final = (
     "transmitted_at",
     "closed_at",
     "outcome",
+    "created_by",
 )
 # What a transition may change (its fields come apart, as ``fields_set``).
 TRANSITION: Final = ("state", "holder", "executing", "transmitted_at", "closed_at", "outcome")
@@ -70,6 +72,7 @@ _LABELS: Final = {
     "requested": "requested authority",
     "executing": "executing authority",
     "confidential": "confidentiality",
+    "created_by": "creator",
 }
 
 
@@ -89,8 +92,9 @@ def _value(
     if name in AUTHORITIES:
         authority_id = getattr(row, AUTHORITIES[name])
         return None if authority_id is None else code_of(authority_id)
-    if name == "assignee":
-        return None if row.assignee_id is None else username_of(row.assignee_id)
+    if name in ("assignee", "created_by"):
+        user_id = getattr(row, f"{name}_id")
+        return None if user_id is None else username_of(user_id)
     value = getattr(row, name)
     if name in ("transmitted_at", "closed_at"):
         return instant(value)
@@ -140,7 +144,7 @@ class Names:
     def observed(self, row: Any) -> dict[str, Any]:
         """Every column of ``row`` the history accounts for, in recorded form, and its
         fields."""
-        self.load_users([row.assignee_id])  # a no-op once its batch is loaded
+        self.load_users([row.assignee_id, row.created_by_id])  # a no-op once its batch is loaded
         values = {n: _value(row, n, self._code, self.usernames.__getitem__) for n in COLUMNS}
         values["fields"] = dict(row.fields or {})
         return values

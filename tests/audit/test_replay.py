@@ -239,12 +239,6 @@ def test_mla_audit_verify_names_each_column_changed_behind_the_history(
     engine.dispose()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="attack re-run (issue 12): the request's reference and who created it are not "
-    "recorded in the created event's row, so the replay cannot compare them; recording them "
-    "is a change to the request service's creation event (mla/requests)",
-)
 @pytest.mark.parametrize("column", ["reference", "created_by_id"])
 def test_mla_audit_verify_names_a_reference_or_creator_changed_behind_the_history(
     fresh_database_url: str, tmp_path: Path, engines: Engines, column: str
@@ -261,8 +255,8 @@ def test_mla_audit_verify_names_a_reference_or_creator_changed_behind_the_histor
                 update(REQUEST).where(REQUEST.c.id == walked["id"]).values({column: change})
             )
     finally:
-        # Disposed before the expected failure below: a pooled connection left to the garbage
-        # collector would fail whichever test runs when it is collected.
+        # A pooled connection left to the garbage collector would fail whichever test runs
+        # when it is collected.
         engine.dispose()
     caught = runner.invoke(cli, ["audit", "verify"], env=env, catch_exceptions=False)
     assert caught.exit_code == 1, caught.output
