@@ -1,14 +1,42 @@
-"""Domain exceptions raised by services, mapped once to HTTP, forms and CLI exit codes."""
+"""Domain exceptions raised by services, mapped once to HTTP, forms and CLI exit codes.
+
+Messages are English templates marked with :func:`N_` and filled from ``params``
+(``N_("must be at most %(limit)s characters")``, ``{"limit": 200}``): services never
+translate; the web boundary renders them in the user's language (``gettext`` of the
+template, then the parameters), the API keeps the English text as ``detail`` beside a
+stable ``code``, and the CLI prints the English.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for extraction into the translation catalogue (``pybabel -k N_``)
+    without translating it: the boundary translates it in the reader's language."""
+    return message
+
+
+def render(template: str, params: Mapping[str, Any], translate: Callable[[str], str]) -> str:
+    """``template`` translated by ``translate`` and filled with ``params``."""
+    text = translate(template)
+    return text % dict(params) if params else text
 
 
 @dataclass(frozen=True)
 class FieldError:
     field: str
     message: str
+    params: Mapping[str, Any] = dataclasses.field(default_factory=dict, hash=False)
+
+    @property
+    def text(self) -> str:
+        """The English message, filled."""
+        return render(self.message, self.params, str)
 
 
 def has_nul(value: object) -> bool:
@@ -30,9 +58,11 @@ class MLAError(Exception):
     status = 400
     title = "Bad request"
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, params: Mapping[str, Any] | None = None) -> None:
+        self.template = message
+        self.params: Mapping[str, Any] = params or {}
+        self.message = render(message, self.params, str)
+        super().__init__(self.message)
 
 
 class Invalid(MLAError):
@@ -47,9 +77,7 @@ class Invalid(MLAError):
         elif isinstance(errors, FieldError):
             errors = [errors]
         self.errors = errors
-        text = message or "; ".join(
-            f"{e.field}: {e.message}" if e.field else e.message for e in errors
-        )
+        text = message or "; ".join(f"{e.field}: {e.text}" if e.field else e.text for e in errors)
         super().__init__(text)
 
 
