@@ -11,19 +11,27 @@ from __future__ import annotations
 
 from typing import cast
 
-from flask import Blueprint, Flask, jsonify
+from flask import Blueprint, Flask, Response, jsonify
 from flask.blueprints import BlueprintSetupState
 from sqlalchemy import text
 
 from mla.db import get_session
+from mla.web import assets
 
-bp = Blueprint(
-    "web",
-    __name__,
-    template_folder="templates",
-    static_folder="static",
-    static_url_path="/assets",
-)
+# Static files are served by :mod:`mla.web.assets` (fingerprinted, gzipped, cached), not by
+# Flask's own static view.
+bp = Blueprint("web", __name__, template_folder="templates")
+bp.url_defaults(assets.fingerprint)
+
+
+@bp.get("/assets/<path:filename>", endpoint="static")
+def static_file(filename: str) -> Response:
+    # Outside the boundary on purpose: public files, no session, no database.
+    return assets.send(filename)
+
+
+# Browsers ask for this name on every page whatever the page links to.
+bp.add_url_rule("/favicon.ico", "static", static_file, defaults={"filename": "favicon.ico"})
 
 
 @bp.record_once

@@ -73,6 +73,8 @@ def _sign_out_cookie() -> None:
 def _load_user() -> None:
     # The session cookie only: the body is the boundary's, read after sign-in is checked.
     g.user = None
+    if request.endpoint == "web.static":
+        return  # public files: no session read, so no "Vary: Cookie" to spoil caching
     session_id = session.get(SESSION_KEY)
     if session_id is None:
         return
