@@ -19,16 +19,14 @@ from mla.authorities.service import get_authority
 from mla.deadlines.service import DeadlineService
 from mla.errors import FieldError, Incomplete, Invalid, NotFound
 from mla.requests.events import RequestEvents
-from mla.requests.header import check_header, directory_errors
+from mla.requests.header import CHANNELS, check_header, directory_errors
 from mla.requests.models import ReferenceCounter, Request
 from mla.requests.recording import RequestContext
 from mla.requests.scope import Actor
 from mla.workflow.model import Workflow
 from mla.workflow.values import field_errors
 
-# How a request from a state not on mla arrives (LEGAL.md "Requests from states not on the
-# system").
-CHANNELS = ("diplomatic_note", "email", "courier", "interpol", "post")
+__all__ = ["CHANNELS", "RequestCreation", "reference_number"]
 
 
 def _insert_for(session: Session) -> Callable[..., Any]:

@@ -16,6 +16,7 @@ from mla.authorities.models import Authority, AuthorityKind, Role, User
 from mla.authorities.service import get_authority
 from mla.errors import FieldError, Invalid, NotAllowed, NotFound
 from mla.evidence.models import Attachment
+from mla.requests.header import CHANNELS
 from mla.requests.models import Request
 from mla.requests.recording import RequestContext
 from mla.requests.scope import Actor
@@ -51,8 +52,15 @@ class RequestEvents:
         *,
         comment: str | None = None,
         expected_version: int | None = None,
+        received_on: date | None = None,
+        channel: str | None = None,
     ) -> Event:
         """Take ``event`` on ``request`` as ``actor``, with ``inputs``.
+
+        ``received_on`` and ``channel``: for a step the actor records on behalf of an
+        authority not on mla, the day its message arrived (not in the future on the actor's
+        calendar) and how (one of :data:`~mla.requests.header.CHANNELS`); kept in the
+        history. Given for any other step they are refused (Invalid).
 
         Requires the request to have been read through this service (scoped to the actor).
         ``expected_version`` is the version the actor saw (from a form or an If-Match); when
@@ -72,6 +80,12 @@ class RequestEvents:
         authorities = self._resolve_authority_inputs(request, engine, event, inputs, actor)
         source = request.state
         deadlines = ctx.deadlines()
+        today = deadlines.calendar(actor.authority).local_date(now)
+        t_open = engine.transition(source, event)
+        behalf = parties.get(t_open.by) if t_open is not None else None
+        arrival = _arrival_errors(behalf is not None, received_on, channel, today)
+        if arrival:
+            raise Invalid(arrival)
         t = engine.fire(
             request,
             event,
@@ -79,7 +93,7 @@ class RequestEvents:
             role=actor.role,
             inputs=inputs,
             now=now,
-            today=deadlines.calendar(actor.authority).local_date(now),
+            today=today,
             due=deadlines.due_lookup(request),
         )
         wf = engine.workflow
@@ -128,6 +142,10 @@ class RequestEvents:
             data["corrected"] = corrected
         if comment:
             data["comment"] = comment
+        if received_on is not None:
+            data["received_on"] = received_on.isoformat()
+        if channel:
+            data["channel"] = channel
         data[replay.ROW] = replay.recorded(
             ctx.session,
             request,
@@ -241,3 +259,24 @@ class RequestEvents:
             replay.ROW: replay.recorded(ctx.session, request, ("assignee",)),
         }
         return ctx.record(request, EventKind.ASSIGNED, actor, data)
+
+
+def _arrival_errors(
+    on_behalf: bool, received_on: date | None, channel: str | None, today: date
+) -> list[FieldError]:
+    """What is wrong with how a step recorded for an authority not on mla arrived."""
+    if not on_behalf:
+        if received_on is not None or channel:
+            return [
+                FieldError(
+                    "received_on",
+                    "only a step recorded for an authority not on mla is recorded as received",
+                )
+            ]
+        return []
+    errors: list[FieldError] = []
+    if received_on is not None and received_on > today:
+        errors.append(FieldError("received_on", "must not be in the future"))
+    if channel and channel not in CHANNELS:
+        errors.append(FieldError("channel", f"must be one of {', '.join(CHANNELS)}"))
+    return errors

@@ -17,6 +17,11 @@ from mla.requests.models import OffenceCategory, Request, Urgency
 from mla.workflow.model import Workflow
 
 
+# How a request, or a step of it, from a state not on mla arrives (LEGAL.md "Requests from
+# states not on the system").
+CHANNELS = ("diplomatic_note", "email", "courier", "interpol", "post")
+
+
 class Unset:
     """Marks an argument not given, where None is a meaningful value ("no date")."""
 

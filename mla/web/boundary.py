@@ -68,9 +68,15 @@ FormRender = Callable[[dict[str, list[str]], MLAError], ResponseReturnValue]
 class _Form:
     render: FormRender
     conflict_field: str | None
+    pending: tuple[FieldError, ...] = ()
 
 
-def form(render: FormRender, *, conflict_field: str | None = None) -> None:
+def form(
+    render: FormRender,
+    *,
+    conflict_field: str | None = None,
+    pending: list[FieldError] | tuple[FieldError, ...] = (),
+) -> None:
     """Declare the form this request submitted, before calling the service.
 
     If the unit of work fails with ``Invalid``, the boundary rolls it back and answers
@@ -78,8 +84,13 @@ def form(render: FormRender, *, conflict_field: str | None = None) -> None:
     for the whole form) to its messages. With ``conflict_field``, a ``Conflict`` or
     ``NotAllowed`` goes onto the form too, under that field (e.g. a username already taken);
     otherwise it is flashed and the caller redirected back.
+
+    ``pending``: what the view found wrong with the form's shape (a date that is no date).
+    The view still calls the service with the rest, so that every error is shown in one
+    round, then raises ``Invalid(pending)`` itself if the service found nothing; the
+    service's messages for a field named in ``pending`` give way to the view's.
     """
-    g.web_form = _Form(render, conflict_field)
+    g.web_form = _Form(render, conflict_field, tuple(pending))
 
 
 def _messages(exc: MLAError) -> list[FieldError]:
@@ -138,6 +149,9 @@ def _refused(exc: MLAError, back: str | None) -> ResponseReturnValue:
         or (spec.conflict_field is not None and isinstance(exc, Conflict | NotAllowed))
     ):
         errors = field_messages(exc, spec.conflict_field or "")
+        if spec.pending and isinstance(exc, Invalid):
+            ours = field_messages(Invalid(list(spec.pending)))
+            errors = {k: v for k, v in errors.items() if k not in ours} | ours
         response = make_response(spec.render(errors, exc))
         response.status_code = 422  # the form again, with what to correct
         return response

@@ -58,13 +58,21 @@ def _persons(name: str, form: MultiDict[str, str]) -> list[dict[str, str]]:
     return people
 
 
+def draft_fields(wf: Workflow) -> tuple[Field, ...]:
+    """The fields a request's drafter fills: all but those later steps record (the date to
+    resume a postponed request, the date of an arrest), which the form does not show."""
+    later = wf.recorded_by_steps()
+    return tuple(f for f in wf.fields if f.name not in later)
+
+
 def field_values(
-    wf: Workflow, form: MultiDict[str, str]
+    wf: Workflow, form: MultiDict[str, str], fields: tuple[Field, ...] | None = None
 ) -> tuple[dict[str, Any], list[FieldError]]:
-    """The request fields given in ``form`` (blank ones left out) and any shape errors."""
+    """The request fields given in ``form`` (blank ones left out) and any shape errors;
+    ``fields``: those the form shows (default: all)."""
     errors: list[FieldError] = []
     values: dict[str, Any] = {}
-    for f in wf.fields:
+    for f in wf.fields if fields is None else fields:
         value = _value(f.type, f.name, form, errors)
         if value is not None and not (f.type == "boolean" and value is False):
             values[f.name] = value
@@ -82,6 +90,22 @@ def input_values(
         if value is not None:
             values[i.name] = value
     return values, errors
+
+
+def arrival(form: MultiDict[str, str]) -> tuple[dict[str, Any], list[FieldError]]:
+    """How a step recorded for an authority not on mla arrived: ``received_on`` (a date)
+    and ``channel``, those given."""
+    errors: list[FieldError] = []
+    out: dict[str, Any] = {}
+    raw = (form.get("received_on") or "").strip()
+    if raw:
+        try:
+            out["received_on"] = date.fromisoformat(raw)
+        except ValueError:
+            errors.append(FieldError("received_on", "must be a date (YYYY-MM-DD)"))
+    if form.get("channel"):
+        out["channel"] = form["channel"]
+    return out, errors
 
 
 def draft_header(form: MultiDict[str, str]) -> tuple[dict[str, Any], list[FieldError]]:

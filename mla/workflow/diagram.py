@@ -18,17 +18,25 @@ def _text(value: str) -> str:
     return value.replace('"', "'").replace(":", " -")
 
 
-def mermaid(workflow: Workflow, current: str | None = None, lang: str = "en") -> str:
+def mermaid(
+    workflow: Workflow, current: str | None = None, lang: str = "en", *, people: bool = False
+) -> str:
     """The diagram source. Every state appears with its label and owner party; ``current``
-    (if given and known) carries the ``current`` class instead of its party's class."""
+    (if given and known) carries the ``current`` class instead of its party's class.
+    ``people``: for a reader rather than the definition's author, arrows carry the events'
+    labels in ``lang`` and events open from every state (withdraw) are left out (an arrow
+    from each state would hide the rest; the request page lists them once)."""
     lines = ["stateDiagram-v2"]
     for state in workflow.states.values():
         text = _text(f"{label(state.labels, lang)} ({state.owner})")
         lines.append(f'    state "{text}" as {state.name}')
     lines.append(f"    [*] --> {workflow.initial}")
     for t in workflow.transitions:
+        if people and workflow.from_anywhere(t):
+            continue
+        name = _text(label(t.labels, lang)) if people else t.event
         for source in t.sources:
-            lines.append(f"    {source} --> {t.target(source)}: {t.event}")
+            lines.append(f"    {source} --> {t.target(source)}: {name}")
     for state in workflow.states.values():
         if state.final:
             lines.append(f"    {state.name} --> [*]")

@@ -40,7 +40,7 @@ DEADLINE_KEYS = {"name", "within", "anchor", "labels", "escalation", "runs_throu
 DEADLINE_KEYS |= {"extension", "when", "party"}
 STEP_KEYS = {"at", "to"}
 TRANSITION_KEYS = {"event", "sources", "dest", "stay", "by", "roles", "guards", "inputs"}
-TRANSITION_KEYS |= {"labels", "extends", "after_closure"}
+TRANSITION_KEYS |= {"labels", "extends", "after_closure", "irreversible"}
 INPUT_KEYS = {"name", "type", "required", "choices", "labels", "to_field", "past"}
 
 
@@ -201,6 +201,7 @@ class _Builder(ShapeChecker):
             inputs=tuple(self.items(m, "inputs", where, self.input)),
             extends=m.get("extends") if isinstance(m.get("extends"), str) else None,
             after_closure=self.flag(m, "after_closure", where),
+            irreversible=self.flag(m, "irreversible", where),
             line=m.line,
         )
 

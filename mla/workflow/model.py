@@ -219,6 +219,9 @@ class Transition:
     # Leaves a final state (e.g. consent to use the evidence further, asked after closure):
     # the request is open again until it comes back to a final state.
     after_closure: bool = False
+    # A step that cannot be taken back (signing, transmitting, a decision): the UI asks for
+    # confirmation. A step into a final state is irreversible whether or not it says so.
+    irreversible: bool = False
     line: int = dc_field(default=0, compare=False, repr=False)
 
     @property
@@ -307,6 +310,32 @@ class Workflow:
             if preparing.intersection(t.sources):
                 out.append(t.dest)
         return tuple(out)
+
+    def is_irreversible(self, t: Transition, source: str) -> bool:
+        """Whether taking ``t`` from ``source`` cannot be taken back: declared so, or it ends
+        the request (a final state)."""
+        dest = self.states.get(t.target(source))
+        return t.irreversible or (dest is not None and dest.final)
+
+    def from_anywhere(self, t: Transition) -> bool:
+        """Whether ``t`` is open from every open state (declared ``sources: "*"``, such as
+        withdraw): an escape, not a step on the way."""
+        open_states = {s.name for s in self.states.values() if not s.final}
+        return len(open_states) > 1 and set(t.sources) >= open_states
+
+    def recorded_by_steps(self) -> frozenset[str]:
+        """Fields no draft is asked for: neither required nor checked at a checkpoint, and
+        stored by a step that requires them as an input (``to_field``), such as the date
+        to resume a postponed request or the date of an arrest."""
+        asked = {
+            i.to_field
+            for t in self.transitions
+            for i in t.inputs
+            if i.to_field is not None and i.required
+        }
+        return frozenset(
+            f.name for f in self.fields if f.name in asked and not f.required and not f.required_in
+        )
 
     def figures(self, basis: str) -> dict[str, int]:
         """The deadline figures in force for ``basis``: the targets, overridden by the basis's

@@ -114,7 +114,7 @@ def test_an_action_with_inputs_shows_errors_at_the_input(client, world, received
     )
     assert response.status_code == 422
     page = response.get_data(as_text=True)
-    assert 'id="inputs-questions-error"' in page and "is required" in page
+    assert 'id="request_information-inputs-questions-error"' in page and "is required" in page
     assert "<details open>" in page
 
 

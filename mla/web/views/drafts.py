@@ -45,14 +45,19 @@ def edit_request(actor: Actor, reference: str) -> ResponseReturnValue:
     if request.method == "GET":
         return _edit_page(actor, req, wf, dict(req.fields), header, {})
     changes, shape_errors = forms.draft_header(request.form)
-    values, more = forms.field_values(wf, request.form)
+    shown = forms.draft_fields(wf)
+    values, more = forms.field_values(wf, request.form, shown)
     header.update(changes)
-    boundary.form(lambda errors, _exc: _edit_page(actor, req, wf, values, header, errors))
-    if shape_errors + more:
-        raise Invalid(shape_errors + more)
-    # Every field of the form: one left blank is cleared, not kept.
-    fields = {f.name: values.get(f.name) for f in wf.fields}
+    pending = shape_errors + more
+    boundary.form(
+        lambda errors, _exc: _edit_page(actor, req, wf, values, header, errors), pending=pending
+    )
+    # Every field of the form: one left blank is cleared, not kept (those it does not show
+    # are left as they are).
+    fields = {f.name: values.get(f.name) for f in shown}
     event = svc.update(req, actor, fields=fields, expected_version=expected_version(), **changes)
+    if pending:  # the service found nothing more: the form's own errors, all at once
+        raise Invalid(pending)
     if event is None:
         flash(_("Nothing was changed."), "info")
     else:
@@ -80,4 +85,5 @@ def _edit_page(
         else None,
         counterparts=RequestQueries(get_session(), utcnow()).counterparts(actor),
         person_rows=forms.person_rows,
+        shown=forms.draft_fields(wf),
     )

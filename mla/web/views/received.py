@@ -36,11 +36,12 @@ def record_received(actor: Actor) -> ResponseReturnValue:
     if request.method == "GET":
         return _page(actor, wf, {}, {"urgency": "normal"}, {})
     header, shape_errors = forms.received_header(request.form, actor.authority.code)
-    values, more = forms.field_values(wf, request.form)
-    boundary.form(lambda errors, _exc: _page(actor, wf, values, header, errors))
-    if shape_errors + more:
-        raise Invalid(shape_errors + more)
+    values, more = forms.field_values(wf, request.form, forms.draft_fields(wf))
+    pending = shape_errors + more
+    boundary.form(lambda errors, _exc: _page(actor, wf, values, header, errors), pending=pending)
     created = request_service().create(actor, kind=wf.name, fields=values, **header)
+    if pending:  # the service found nothing more: the form's own errors, all at once
+        raise Invalid(pending)
     flash(
         _(
             "Request %(ref)s recorded as received. Attach the document received in the "
@@ -72,4 +73,5 @@ def _page(
         channels=[(c, channel_label(c)) for c in CHANNELS],
         starts=[(s, wf.states[s].labels) for s in wf.intake_states()],
         person_rows=forms.person_rows,
+        shown=forms.draft_fields(wf),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -11,8 +12,10 @@ from flask_babel import gettext as _
 from mla.app_services import request_service
 from mla.assets import service as assets
 from mla.assets.moves import KIND
+from mla.authorities.models import Authority
 from mla.db import get_session, utcnow
 from mla.errors import FieldError, Incomplete, Invalid, MLAError
+from mla.requests.header import CHANNELS
 from mla.requests.models import Request
 from mla.requests.queries import SORTS, Page, RequestFilter, RequestQueries
 from mla.requests.service import Actor
@@ -22,9 +25,11 @@ from mla.web.blueprint import bp
 from mla.web.boundary import login_required
 from mla.web.i18n import lang
 from mla.web.views import documents, evidence
-from mla.web.views.common import timeline, workflow_labels
+from mla.web.views.common import channel_label, timeline, workflow_labels
+from mla.web.views.path import request_path
 from mla.workflow.diagram import mermaid
-from mla.workflow.model import Workflow
+from mla.workflow.engine import Availability
+from mla.workflow.model import Workflow, label
 from mla.workflow.values import input_choices
 
 PAGE_SIZE = 50
@@ -76,17 +81,24 @@ def new_request(actor: Actor) -> ResponseReturnValue:
     if request.method == "GET":
         return _new_request_page(actor, wf, {}, {"urgency": "normal"}, {})
     header, shape_errors = forms.request_header(request.form)
-    values, more = forms.field_values(wf, request.form)
-    boundary.form(lambda errors, exc: _new_request_page(actor, wf, values, header, errors, exc))
-    if shape_errors + more:
-        raise Invalid(shape_errors + more)
+    values, more = forms.field_values(wf, request.form, forms.draft_fields(wf))
+    # The form posts to its own URL: after an error, reloading posts it again and going to
+    # the address shows it anew, never a 405.
+    pending = shape_errors + more
+    boundary.form(
+        lambda errors, exc: _new_request_page(actor, wf, values, header, errors, exc),
+        pending=pending,
+    )
     svc = request_service()
     if request.form.get("action") == "submit":
         created = svc.create_and_submit(actor, kind=wf.name, fields=values, **header)
-        flash(_("Request %(ref)s saved and submitted.", ref=created.reference), "success")
+        message = _("Request %(ref)s saved and submitted.", ref=created.reference)
     else:
         created = svc.create(actor, kind=wf.name, fields=values, **header)
-        flash(_("Request %(ref)s saved as a draft.", ref=created.reference), "success")
+        message = _("Request %(ref)s saved as a draft.", ref=created.reference)
+    if pending:  # the service found nothing more: the form's own errors, all at once
+        raise Invalid(pending)
+    flash(message, "success")
     return redirect(url_for("web.request_page", reference=created.reference), 303)
 
 
@@ -115,7 +127,31 @@ def _new_request_page(
         message=message,
         counterparts=RequestQueries(get_session(), utcnow()).counterparts(actor),
         person_rows=forms.person_rows,
+        shown=forms.draft_fields(wf),
     )
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What taking an irreversible step does, for its confirmation: the state it leads to
+    and the authority that will hold the request (None: one the step names, or ours)."""
+
+    state: str
+    holder: Authority | None
+    moves: bool
+
+
+def _outcomes(wf: Workflow, req: Request, available: list[Availability]) -> dict[str, Outcome]:
+    out: dict[str, Outcome] = {}
+    for a in available:
+        t = a.transition
+        if not wf.is_irreversible(t, req.state):
+            continue
+        dest = wf.states[t.target(req.state)]
+        holder = req.authority_of(dest.owner)
+        moves = holder is None or holder.id != req.holder_authority_id
+        out[a.event] = Outcome(label(dest.labels, lang()), holder, moves)
+    return out
 
 
 def render_request(
@@ -124,8 +160,10 @@ def render_request(
     *,
     action_errors: dict[str, dict[str, list[str]]] | None = None,
     action_values: dict[str, dict[str, Any]] | None = None,
+    open_event: str | None = None,
 ) -> ResponseReturnValue:
-    """The request page; a failed action's form is shown open with its errors."""
+    """The request page; a failed action's form is shown open with its errors (as is
+    ``open_event``'s)."""
     svc = request_service()
     req: Request = svc.get(actor, reference)
     now = utcnow()
@@ -140,12 +178,25 @@ def render_request(
     wfl = workflow_labels()
     needs_authority = any(i.type == "authority" for a in available for i in a.transition.inputs)
     can_assign = svc.may_assign(req, actor)
+    parties = svc.parties(req, actor)
+    # Steps of an authority not on mla that the actor records for it: party → that authority.
+    behalf = {
+        a.event: req.authority_of(a.transition.by)
+        for a in available
+        if parties.get(a.transition.by) is not None
+    }
     return render_template(
         "requests/detail.html",
         req=req,
         wf=wf,
         wfl=wfl,
         now=now,
+        path=request_path(wf, req, events),
+        behalf=behalf,
+        channels=[(c, channel_label(c)) for c in CHANNELS],
+        outcomes=_outcomes(wf, req, available),
+        open_event=open_event,
+        ours=req.requesting_authority_id == actor.authority.id,
         available=[a for a in available if a.allowed],
         blocked=[a for a in available if not a.allowed],
         choices=lambda i: input_choices(i, wf, req.legal_basis),
@@ -155,7 +206,7 @@ def render_request(
         colleagues=q.colleagues(actor) if can_assign else [],
         can_assign=can_assign,
         editable=svc.editable_reason(req, actor) is None,
-        diagram=mermaid(wf, current=req.state, lang=lang()),
+        diagram=mermaid(wf, current=req.state, lang=lang(), people=True),
         evidence=evidence.listing(req, actor),
         documents=documents.panel(req, actor),
         action_errors=action_errors or {},
@@ -180,6 +231,14 @@ def expected_version() -> int:
         raise Invalid(FieldError("version_id", "is missing: reload the page")) from None
 
 
+@bp.get("/requests/<reference>/events/<event>")
+@login_required
+def event_form(actor: Actor, reference: str, event: str) -> ResponseReturnValue:
+    """The address a step's form posts to, opened (reloaded after an error, bookmarked):
+    the request page with that step's form open, not a 405."""
+    return render_request(actor, reference, open_event=event)
+
+
 @bp.post("/requests/<reference>/events/<event>")
 @login_required(back="web.request_page")
 def fire_event(actor: Actor, reference: str, event: str) -> ResponseReturnValue:
@@ -189,23 +248,22 @@ def fire_event(actor: Actor, reference: str, event: str) -> ResponseReturnValue:
     # reports the change that overtook the form (who and when) before anything else.
     t = svc.engine(req).transition(req.state, event)
     inputs, shape_errors = forms.input_values(t.inputs if t else (), request.form)
+    arrival, more = forms.arrival(request.form)
+    pending = shape_errors + more
+    comment = (request.form.get("comment") or "").strip() or None
     boundary.form(
         lambda errors, _exc: render_request(
             actor,
             reference,
             action_errors={event: {k.removeprefix("inputs."): v for k, v in errors.items()}},
-            action_values={event: inputs},
-        )
+            action_values={event: {**inputs, **arrival, "comment": comment}},
+        ),
+        pending=pending,
     )
-    if shape_errors:
-        raise Invalid(shape_errors)
     svc.fire(
-        req,
-        event,
-        actor,
-        inputs,
-        comment=(request.form.get("comment") or "").strip() or None,
-        expected_version=expected_version(),
+        req, event, actor, inputs, comment=comment, expected_version=expected_version(), **arrival
     )
+    if pending:  # the service found nothing more: the form's own errors, all at once
+        raise Invalid(pending)
     flash(_("Done: %(action)s.", action=workflow_labels().event(req, event)), "success")
     return redirect(url_for("web.request_page", reference=req.reference), 303)
