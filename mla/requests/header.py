@@ -16,7 +16,6 @@ from mla.errors import FieldError, NotFound
 from mla.requests.models import OffenceCategory, Request, Urgency
 from mla.workflow.model import Workflow
 
-
 # How a request, or a step of it, from a state not on mla arrives (LEGAL.md "Requests from
 # states not on the system").
 CHANNELS = ("diplomatic_note", "email", "courier", "interpol", "post")

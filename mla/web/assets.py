@@ -108,8 +108,6 @@ def send(filename: str) -> Response:
     zipped = entry.gzipped is not None and "gzip" in request.headers.get("Accept-Encoding", "")
     body = entry.gzipped if zipped and entry.gzipped is not None else entry.body
     response = Response(body, mimetype=entry.mimetype)
-    if entry.mimetype.startswith("text/"):
-        response.charset = "utf-8"
     if entry.gzipped is not None:
         response.headers["Vary"] = "Accept-Encoding"
     if zipped:
@@ -121,4 +119,5 @@ def send(filename: str) -> Response:
         response.headers["Cache-Control"] = f"public, max-age={DAY}"
     else:
         response.headers["Cache-Control"] = "no-cache"
-    return response.make_conditional(request)
+    response.make_conditional(request)
+    return response

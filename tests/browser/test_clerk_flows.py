@@ -23,6 +23,10 @@ def act(page: Any, event: str, **inputs: str) -> None:
         for name, value in inputs.items():
             form.locator(f'[name="inputs.{name}"]').select_option(value)
     form.locator("button[type=submit]").click()
+    # A step that cannot be taken back asks for confirmation first.
+    confirm = page.locator(f"dialog#confirm-{event}")
+    if confirm.count():
+        confirm.locator("[data-confirm-yes]").click()
     page.wait_for_load_state()
 
 

@@ -127,6 +127,16 @@ def timeline(
                 dest=wf.state(request, d.get("to")),
             )
             parts = [f"{k}: {_show(v)}" for k, v in (d.get("inputs") or {}).items()]
+            if d.get("received_on") or d.get("channel"):
+                # A step recorded for an authority not on mla: when and how it arrived.
+                parts.insert(
+                    0,
+                    _(
+                        "received on %(date)s (%(channel)s)",
+                        date=day(d["received_on"]) if d.get("received_on") else "—",
+                        channel=channel_label(d.get("channel")) or "—",
+                    ),
+                )
             if d.get("comment"):
                 parts.append(str(d["comment"]))
             detail = "; ".join(parts) or None
