@@ -21,6 +21,7 @@ from mla.requests.models import Request
 from mla.requests.recording import RequestContext
 from mla.requests.scope import Actor
 from mla.workflow.engine import Availability, Engine
+from mla.workflow.values import input_errors
 
 
 class RequestEvents:
@@ -84,8 +85,16 @@ class RequestEvents:
         t_open = engine.transition(source, event)
         behalf = parties.get(t_open.by) if t_open is not None else None
         arrival = _arrival_errors(behalf is not None, received_on, channel, today)
-        if arrival:
-            raise Invalid(arrival)
+        if (
+            arrival
+            and t_open is not None
+            and not engine.denied(t_open, frozenset(parties), actor.role)
+        ):
+            # With what is wrong with the inputs, in one answer. A step not open, or not the
+            # actor's, is refused by the engine below before anything is judged.
+            wf = engine.workflow
+            given = input_errors(t_open, wf, request.legal_basis, inputs, today)
+            raise Invalid(arrival + given)
         t = engine.fire(
             request,
             event,
