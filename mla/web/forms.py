@@ -141,6 +141,8 @@ def request_header(form: MultiDict[str, str]) -> tuple[dict[str, Any], list[Fiel
     }
     if not header["requested_authority"]:
         errors.append(FieldError("requested_authority", "is required"))
+    if not header["legal_basis"]:
+        errors.append(FieldError("legal_basis", "is required"))
     return header, errors
 
 
@@ -167,6 +169,8 @@ def received_header(
     }
     if not header["requesting_authority"]:
         errors.append(FieldError("requesting_authority", "is required"))
+    if not header["legal_basis"]:
+        errors.append(FieldError("legal_basis", "is required"))
     return header, errors
 
 
