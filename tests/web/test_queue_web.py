@@ -307,3 +307,43 @@ def test_waiting_on_the_other_side_lists_their_overdue_steps(
     html = client.get("/").get_data(as_text=True)
     assert 'id="waiting"' not in html and "Nothing of theirs is overdue." in html
     assert session.get(Request, late.id).holder_authority_id == world.mex.id
+
+
+@pytest.fixture
+def statements(engine):
+    """The SQL statements the app runs, to count them (``statements.clear()`` first)."""
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    yield seen
+    event.remove(engine, "before_cursor_execute", record)
+
+
+@pytest.mark.parametrize("path", ["/", "/requests", "/requests.csv"])
+def test_queue_and_list_pages_ask_as_much_for_many_rows_as_for_few(
+    client, world, transmitted, login, session, statements, make_user, path
+):
+    """What to do next, by when and who holds each row come with the page's queries, not
+    one query per row."""
+    clerks = [world.mex_clerk] + [make_user(world.mex) for _ in range(3)]
+
+    def count() -> int:
+        statements.clear()
+        assert client.get(path).status_code == 200
+        return len(statements)
+
+    first = [transmitted() for _ in range(2)]
+    first[0].assignee_id = clerks[0].id
+    session.flush()
+    login(world.mex_clerk)
+    few = count()
+    for n in range(6):
+        transmitted().assignee_id = clerks[n % len(clerks)].id
+    session.flush()
+    more = count()
+    assert more == few, "\n\n".join(statements)

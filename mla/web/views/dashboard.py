@@ -34,8 +34,9 @@ def dashboard(actor: Actor) -> ResponseReturnValue:
     svc = request_service()
     # From the workflow definition alone: no query per row.
     steps = {row.request.id: svc.next_steps(row.request, actor) for row in queue}
-    # The authority's users, read once: the rows' assignees are then found in the session.
-    q.colleagues(actor)
+    # The authority's users, read once and held while the page renders: the rows'
+    # assignees are then found in the session (its identity map holds them weakly).
+    _staff = q.colleagues(actor)
     waiting, waiting_count = q.awaiting_others(
         actor, (waiting_page - 1) * WAITING_PAGE, WAITING_PAGE
     )

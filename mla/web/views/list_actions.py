@@ -100,6 +100,8 @@ def request_csv(actor: Actor) -> ResponseReturnValue:
         # read in a session of their own, closed when the download ends.
         session = get_session()
         q = RequestQueries(session, now)
+        # Held while the file streams: each row's assignee is found in the session.
+        _staff = q.colleagues(actor)
         yield "\ufeff" + _line(_header())  # the BOM: spreadsheets then read UTF-8 as such
         page = q.list(actor, flt, limit=EXPORT_BATCH)
         while True:

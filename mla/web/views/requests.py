@@ -87,12 +87,15 @@ def request_list(actor: Actor) -> ResponseReturnValue:
             if found and found.rows and cursor
             else None,
             counterparts=q.counterparts(actor),
-            colleagues=q.colleagues(actor) if can_assign else [],
+            colleagues=colleagues if can_assign else [],
             can_assign=can_assign,
             wf=workflow_labels(),
             args={k: v for k, v in args.items() if k not in PAGING},
         )
 
+    # Read once and held while the page renders: the rows' assignees are then found in the
+    # session (its identity map holds them weakly), not asked for one by one.
+    colleagues = q.colleagues(actor)
     boundary.form(lambda errors, _exc: page(None, errors))
     found = None
     if cursor and args.get("dir") == "prev":
