@@ -264,7 +264,7 @@ class RequestQueries:
         if flt.q and flt.q.strip():
             conditions.append(self._matches(flt.q.strip()))
         query = query.where(*conditions)
-        total = self._capped_count(query, count_up_to) if count_up_to else None
+        filtered = query
         if cursor:
             value, last_id = _decode_cursor(cursor, column)
             if descending:
@@ -283,6 +283,11 @@ class RequestQueries:
             last = rows[-1]
             next_cursor = _encode_cursor(getattr(last, column.key), last.id)
         overdue_ids = self._overdue_among(own, [r.id for r in rows])
+        total = None
+        if count_up_to:
+            # A first page that holds every match is its own count (a search finding a few).
+            whole = cursor is None and next_cursor is None
+            total = len(rows) if whole else self._capped_count(filtered, count_up_to)
         capped = total is not None and total > count_up_to
         return Page(rows, next_cursor, overdue_ids, total, capped)
 
