@@ -347,3 +347,21 @@ def test_queue_and_list_pages_ask_as_much_for_many_rows_as_for_few(
     session.flush()
     more = count()
     assert more == few, "\n\n".join(statements)
+
+
+def test_the_other_sides_changes_say_when_there_are_more(
+    client, world, transmitted, login, monkeypatch, clock
+):
+    from mla.web.views import dashboard
+
+    monkeypatch.setattr(dashboard, "RECENT", 2)
+    clock.now = utcnow() - timedelta(hours=1)  # "lately" is the last 7 days of the real clock
+    for _ in range(2):
+        transmitted()
+    login(world.mex_clerk)
+    html = client.get("/").get_data(as_text=True)
+    assert "<strong>2</strong> updated by the other side" in html and "there are more" not in html
+    transmitted()
+    html = client.get("/").get_data(as_text=True)
+    assert "<strong>2+</strong> updated by the other side" in html
+    assert "The 2 latest are shown; there are more." in html

@@ -16,6 +16,9 @@ from mla.web.views.common import workflow_labels
 
 QUEUE_PAGE = 50
 WAITING_PAGE = 20
+# The latest changes from the other side shown; past them the page says "20+" rather than
+# counting them all.
+RECENT = 20
 
 
 def page_number(name: str) -> int:
@@ -42,7 +45,7 @@ def dashboard(actor: Actor) -> ResponseReturnValue:
     )
     overdue, overdue_count = q.overdue(actor)
     due_soon, due_count = q.due_soon(actor)
-    recent = q.recent_from_others(actor)
+    recent = q.recent_from_others(actor, limit=RECENT + 1)  # one more: are there more?
     return render_template(
         "dashboard.html",
         now=now,
@@ -59,6 +62,7 @@ def dashboard(actor: Actor) -> ResponseReturnValue:
         overdue_count=overdue_count,
         due_soon=due_soon,
         due_count=due_count,
-        recent=recent,
+        recent=recent[:RECENT],
+        recent_more=len(recent) > RECENT,
         wf=workflow_labels(),
     )
