@@ -11,11 +11,22 @@ import binascii
 import builtins
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, and_, case, cast, exists, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    and_,
+    case,
+    cast,
+    exists,
+    false,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from mla.audit.models import CHANGES, Event
@@ -56,6 +67,8 @@ class RequestFilter:
     overdue: bool = False
     q: str | None = None
     sort: str = "-updated"
+    # Assigned to the actor (the list's "my requests").
+    mine: bool = False
 
 
 @dataclass(frozen=True)
@@ -63,6 +76,19 @@ class Page:
     rows: list[Request]
     next_cursor: str | None
     overdue_ids: set[int] = field(default_factory=set)
+    # How many match the filter (asked with ``count_up_to``): at most that figure plus one,
+    # ``capped`` when there are more than the figure.
+    total: int | None = None
+    capped: bool = False
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    """A request the actor's authority holds, with the nearest running deadline it must meet
+    on it (None: no clock runs)."""
+
+    request: Request
+    deadline: Deadline | None
 
 
 @dataclass(frozen=True)
@@ -186,11 +212,18 @@ class RequestQueries:
     # --- the list -------------------------------------------------------------------------
 
     def list(
-        self, actor: Actor, flt: RequestFilter, cursor: str | None = None, limit: int = 50
+        self,
+        actor: Actor,
+        flt: RequestFilter,
+        cursor: str | None = None,
+        limit: int = 50,
+        *,
+        count_up_to: int = 0,
     ) -> Page:
         """A page of the requests the actor may see, filtered and sorted, keyset-paginated
-        by ``cursor`` (given back as ``next_cursor``). Raises Invalid naming ``sort``,
-        ``urgency``, ``holder``/``counterpart`` (unknown authority) or ``cursor``."""
+        by ``cursor`` (given back as ``next_cursor``); with ``count_up_to``, how many match
+        (see :meth:`_capped_count`). Raises Invalid naming ``sort``, ``urgency``,
+        ``holder``/``counterpart`` (unknown authority) or ``cursor``."""
         if flt.sort not in SORTS:
             raise Invalid(FieldError("sort", f"must be one of {', '.join(SORTS)}"))
         column, descending = SORTS[flt.sort]
@@ -225,9 +258,13 @@ class RequestQueries:
             )
         if flt.overdue:
             conditions.append(self._overdue_exists(own))
+        if flt.mine:
+            mine = actor.user_id
+            conditions.append(false() if mine is None else Request.assignee_id == mine)
         if flt.q and flt.q.strip():
             conditions.append(self._matches(flt.q.strip()))
         query = query.where(*conditions)
+        filtered = query
         if cursor:
             value, last_id = _decode_cursor(cursor, column)
             if descending:
@@ -245,7 +282,14 @@ class RequestQueries:
             rows = rows[:limit]
             last = rows[-1]
             next_cursor = _encode_cursor(getattr(last, column.key), last.id)
-        return Page(rows, next_cursor, self._overdue_among(own, [r.id for r in rows]))
+        overdue_ids = self._overdue_among(own, [r.id for r in rows])
+        total = None
+        if count_up_to:
+            # A first page that holds every match is its own count (a search finding a few).
+            whole = cursor is None and next_cursor is None
+            total = len(rows) if whole else self._capped_count(filtered, count_up_to)
+        capped = total is not None and total > count_up_to
+        return Page(rows, next_cursor, overdue_ids, total, capped)
 
     def _authority_id(self, name: str, code: str) -> int:
         found = self.session.scalar(select(Authority.id).where(Authority.code == code.upper()))
@@ -391,3 +435,124 @@ class RequestQueries:
             WorkloadRow(users.get(uid) if uid else None, n, int(late or 0)) for uid, n, late in rows
         ]
         return sorted(out, key=lambda w: (-w.open, w.user.username if w.user else ""))
+
+    # --- the clerk's queue and list, paged both ways --------------------------------------
+
+    def _capped_count(self, query: Any, cap: int) -> int:
+        """How many rows ``query`` gives, counting no further than ``cap + 1``: reading the
+        first ``cap + 1`` ids of the list's own index range, never the whole of it."""
+        ids = query.with_only_columns(Request.id).order_by(None).limit(cap + 1)
+        return self.session.scalar(select(func.count()).select_from(ids.subquery())) or 0
+
+    def list_before(
+        self,
+        actor: Actor,
+        flt: RequestFilter,
+        cursor: str,
+        limit: int = 50,
+        *,
+        count_up_to: int = 0,
+    ) -> Page | None:
+        """The page just before the row ``cursor`` names (a cursor of :meth:`cursor_at`):
+        :meth:`list` read backwards, in the list's order. None when no ``limit`` rows come
+        before it: the previous page is then the first page, read without a cursor.
+        Raises like :meth:`list`."""
+        if flt.sort not in SORTS:
+            raise Invalid(FieldError("sort", f"must be one of {', '.join(SORTS)}"))
+        backwards = flt.sort[1:] if flt.sort.startswith("-") else f"-{flt.sort}"
+        found = self.list(
+            actor,
+            replace(flt, sort=backwards),
+            cursor=cursor,
+            limit=limit,
+            count_up_to=count_up_to,
+        )
+        if found.next_cursor is None:
+            return None
+        found.rows.reverse()
+        return replace(found, next_cursor=self.cursor_at(found.rows[-1], flt.sort))
+
+    @staticmethod
+    def cursor_at(row: Request, sort: str) -> str:
+        """The cursor that reads the list sorted by ``sort`` on from just after ``row``."""
+        column, _descending = SORTS[sort]
+        return _encode_cursor(getattr(row, column.key), row.id)
+
+    def worklist(
+        self, actor: Actor, offset: int = 0, limit: int = 50
+    ) -> tuple[builtins.list[QueueRow], int]:
+        """Open requests the actor's authority holds, each with its nearest running deadline
+        (see :meth:`due_soon` for the deadlines an authority watches), the nearest first,
+        those with no clock last, then the longest untouched; the page at ``offset`` and
+        how many there are in all. Two queries, whatever the page size."""
+        own = actor.authority.id
+        nearest = (
+            select(Deadline.id)
+            .where(
+                Deadline.request_id == Request.id,
+                or_(
+                    Deadline.authority_id == own,
+                    Deadline.authority_id == Request.requested_authority_id,
+                ),
+                Deadline.closed_at.is_(None),
+                Deadline.paused_at.is_(None),
+            )
+            .order_by(Deadline.due_at, Deadline.id)
+            .limit(1)
+            .correlate(Request)
+            .scalar_subquery()
+        )
+        base = select(Request).where(
+            party_of(own),
+            Request.holder_authority_id == own,
+            Request.closed_at.is_(None),
+        )
+        query = (
+            base.add_columns(Deadline)
+            .outerjoin(Deadline, Deadline.id == nearest)
+            .order_by(Deadline.due_at.is_(None), Deadline.due_at, Request.updated_at, Request.id)
+            .offset(offset)
+            .limit(limit)
+        )
+        rows = [QueueRow(r, d) for r, d in self.session.execute(query)]
+        return rows, self._count(base)
+
+    def awaiting_others(
+        self, actor: Actor, offset: int = 0, limit: int = 20
+    ) -> tuple[builtins.list[DeadlineRow], int]:
+        """What the actor's authority chases: running deadlines of another authority, past
+        due, on open requests it is party to and another authority holds; the most overdue
+        first. The page at ``offset`` and how many there are in all."""
+        own = actor.authority.id
+        query = (
+            select(Deadline, Request)
+            .join(Request, Request.id == Deadline.request_id)
+            .where(
+                party_of(own),
+                Request.holder_authority_id != own,
+                Request.closed_at.is_(None),
+                Deadline.authority_id != own,
+                Deadline.closed_at.is_(None),
+                Deadline.paused_at.is_(None),
+                Deadline.due_at < self.now,
+            )
+        )
+        page = query.order_by(Deadline.due_at, Deadline.id).offset(offset).limit(limit)
+        return [DeadlineRow(d, r) for d, r in self.session.execute(page)], self._count(query)
+
+    def correspondents(self, actor: Actor) -> builtins.list[Authority]:
+        """Every authority the actor's can send a request to or receive one from: the
+        central authorities of other states, its own executing authorities, and the central
+        authority above it; by country and code."""
+        own = actor.authority
+        related = [
+            and_(Authority.kind == AuthorityKind.CENTRAL, Authority.country != own.country),
+            Authority.parent_id == own.id,
+        ]
+        if own.parent_id is not None:
+            related.append(Authority.id == own.parent_id)
+        return list(
+            self.session.scalars(
+                select(Authority).where(or_(*related)).order_by(Authority.country, Authority.code)
+            )
+        )

@@ -10,6 +10,7 @@ hash-chained history are written together or not at all.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 from mla.audit.models import Event
 from mla.config import SETTINGS
 from mla.db import utcnow
-from mla.errors import NotFound, has_nul
+from mla.errors import N_, FieldError, Invalid, NotFound, has_nul
 from mla.requests import scope
 from mla.requests.creation import RequestCreation
 from mla.requests.drafts import RequestDrafts
@@ -33,6 +34,19 @@ from mla.workflow.engine import Engine, Engines
 _VERSION_OF = select(Request.id, Request.version_id).where(
     scope.party_of(bindparam("authority_id")), Request.reference == bindparam("reference")
 )
+
+
+# The most requests one supervisor's action assigns: the longest page of the list.
+ASSIGN_AT_ONCE = 200
+
+
+@dataclass(frozen=True, slots=True)
+class NextStep:
+    """An event the actor's authority can take next; ``needs_role``: the role it needs when
+    the actor's own is too low (a clerk sees that a supervisor signs)."""
+
+    event: str
+    needs_role: str | None = None
 
 
 # Called after a step is written, inside its transaction (what the step issues, e.g. its
@@ -147,3 +161,44 @@ class RequestService:
                 select(Event).where(Event.request_id == request.id).order_by(Event.seq)
             )
         )
+
+    # --- the clerk's queue ------------------------------------------------------------------
+
+    def next_steps(self, request: Request, actor: Actor) -> list[NextStep]:
+        """What the actor's authority can do next on ``request``: the events open from its
+        state to the authority's parties (as on the request page), in definition order,
+        leaving out the extension of a deadline, which is never the step itself. Reads
+        nothing from the database: the guards (which may ask about deadlines) are judged on
+        the request page, when the step is taken."""
+        parties = frozenset(self.parties(request, actor))
+        if not parties:
+            return []
+        engine = self.engine(request)
+        return [
+            NextStep(t.event, t.min_role if engine.denied(t, parties, actor.role) else None)
+            for t in engine.workflow.transitions_from(request.state)
+            if t.by in parties and t.extends is None
+        ]
+
+    def assign_many(
+        self, actor: Actor, references: Sequence[str], assignee_id: int | None
+    ) -> list[Event]:
+        """Assign each request of ``references`` to the user ``assignee_id`` (None: nobody),
+        as :meth:`assign` does one by one: one history event each, all in the caller's
+        unit of work, so that either all are assigned or none (the boundary rolls back).
+
+        Raises Invalid (field ``reference``) when none or more than :data:`ASSIGN_AT_ONCE`
+        are given; otherwise what :meth:`get` and :meth:`assign` raise for the first
+        request refused (NotFound for one the actor's authority is no party to)."""
+        wanted = list(dict.fromkeys(r.strip().upper() for r in references if r.strip()))
+        if not wanted:
+            raise Invalid(FieldError("reference", N_("choose at least one request")))
+        if len(wanted) > ASSIGN_AT_ONCE:
+            raise Invalid(
+                FieldError(
+                    "reference",
+                    N_("choose at most %(limit)s requests at once"),
+                    {"limit": ASSIGN_AT_ONCE},
+                )
+            )
+        return [self.assign(self.get(actor, ref), assignee_id, actor) for ref in wanted]

@@ -11,9 +11,18 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from babel.dates import format_time
 from flask import Flask, g, request, session
-from flask_babel import Babel, format_date, format_datetime, format_timedelta, get_locale
+from flask_babel import (
+    Babel,
+    format_date,
+    format_datetime,
+    format_decimal,
+    format_timedelta,
+    get_locale,
+)
 
 from mla.workflow.model import LANGUAGES, label
 
@@ -57,6 +66,26 @@ def day(value: date | str | None, fmt: str = "medium") -> str:
     return str(format_date(value, fmt))
 
 
+def number(value: int) -> str:
+    """``1,000`` or ``1.000``, as the user's language writes it."""
+    return str(format_decimal(value))
+
+
+def language_name(code: str) -> str:
+    """The language ``code`` (ISO 639-1) named in the user's language; the code if unknown."""
+    return str(get_locale().languages.get(code, code)) if get_locale() else code
+
+
+def country_name(code: str) -> str:
+    """The state ``code`` (ISO 3166-1 alpha-2) named in the user's language."""
+    return str(get_locale().territories.get(code.upper(), code)) if get_locale() else code
+
+
+def local_time(value: datetime, timezone: str) -> str:
+    """The time of day at ``value`` on the wall clock of ``timezone``, in the user's locale."""
+    return str(format_time(value, "short", tzinfo=ZoneInfo(timezone), locale=get_locale()))
+
+
 def time_left(due: datetime, now: datetime) -> str:
     """'in 3 days' or '2 hours ago', in the user's language."""
     return str(format_timedelta(due - now, add_direction=True, threshold=1.1))
@@ -75,7 +104,15 @@ def init_app(app: Flask) -> None:
     def wf_label(labels: Any) -> str:
         return label(labels, lang()) if labels else ""
 
-    app.jinja_env.filters.update(when=when, day=day, label=wf_label)
+    app.jinja_env.filters.update(
+        when=when,
+        day=day,
+        label=wf_label,
+        number=number,
+        language_name=language_name,
+        country_name=country_name,
+        local_time=local_time,
+    )
     app.jinja_env.globals.update(
         lang=lang, LANGUAGE_NAMES=LANGUAGE_NAMES, time_left=time_left, timedelta=timedelta
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,7 +13,7 @@ from flask_babel import gettext as _
 from mla.app_services import request_service
 from mla.assets import service as assets
 from mla.assets.moves import KIND
-from mla.authorities.models import Authority
+from mla.authorities.models import Authority, Role
 from mla.db import get_session, utcnow
 from mla.errors import FieldError, Incomplete, Invalid, MLAError
 from mla.requests.header import CHANNELS
@@ -33,23 +34,47 @@ from mla.workflow.model import Workflow, label
 from mla.workflow.values import input_choices
 
 PAGE_SIZE = 50
+PAGE_SIZES = (25, 50, 100, 200)
+# The list counts this far and no further ("1,000+"): counting every match would read the
+# whole index range of a filter that matches a million rows.
+COUNT_UP_TO = 1000
+# What the list's URL may carry besides the filter: where the page starts, and its size.
+PAGING = ("cursor", "dir", "page", "per_page")
 
 
-@bp.get("/requests")
-@login_required
-def request_list(actor: Actor) -> ResponseReturnValue:
-    args = request.args
-    flt = RequestFilter(
+def list_filter(args: Mapping[str, str]) -> RequestFilter:
+    """The list's filter from its URL (the list page's, the CSV export's)."""
+    return RequestFilter(
         kind=args.get("kind") or None,
         state=args.get("state") or None,
         holder=args.get("holder") or None,
         counterpart=args.get("counterpart") or None,
         urgency=args.get("urgency") or None,
         overdue=args.get("overdue") == "1",
+        mine=args.get("mine") == "1",
         q=args.get("q") or None,
         sort=args.get("sort") or "-updated",
     )
+
+
+def _page_size(args: Mapping[str, str]) -> int:
+    try:
+        asked = int(args.get("per_page", ""))
+    except ValueError:
+        return PAGE_SIZE
+    return asked if asked in PAGE_SIZES else PAGE_SIZE
+
+
+@bp.get("/requests")
+@login_required
+def request_list(actor: Actor) -> ResponseReturnValue:
+    args = request.args
+    flt = list_filter(args)
+    size = _page_size(args)
+    cursor = args.get("cursor") or None
+    number = args.get("page", type=int) or 1
     q = RequestQueries(get_session(), utcnow())
+    can_assign = actor.role.includes(Role.SUPERVISOR)
 
     def page(found: Page | None, errors: dict[str, list[str]]) -> ResponseReturnValue:
         return render_template(
@@ -58,13 +83,34 @@ def request_list(actor: Actor) -> ResponseReturnValue:
             page=found,
             errors=errors,
             sorts=list(SORTS),
+            sizes=PAGE_SIZES,
+            size=size,
+            number=number,
+            first=cursor is None,
+            previous=q.cursor_at(found.rows[0], flt.sort)
+            if found and found.rows and cursor
+            else None,
             counterparts=q.counterparts(actor),
+            colleagues=colleagues if can_assign else [],
+            can_assign=can_assign,
             wf=workflow_labels(),
-            args={k: v for k, v in args.items() if k != "cursor"},
+            args={k: v for k, v in args.items() if k not in PAGING},
         )
 
+    # Read once and held while the page renders: the rows' assignees are then found in the
+    # session (its identity map holds them weakly), not asked for one by one.
+    colleagues = q.colleagues(actor)
     boundary.form(lambda errors, _exc: page(None, errors))
-    return page(q.list(actor, flt, cursor=args.get("cursor") or None, limit=PAGE_SIZE), {})
+    found = None
+    if cursor and args.get("dir") == "prev":
+        found = q.list_before(actor, flt, cursor, size, count_up_to=COUNT_UP_TO)
+        if found is None:  # back at the start: the first page, read as such
+            cursor = None
+    if found is None:
+        found = q.list(actor, flt, cursor=cursor, limit=size, count_up_to=COUNT_UP_TO)
+    # The page's number is only told, never used to read: keyset pages have no offset.
+    number = max(number, 2) if cursor else 1
+    return page(found, {})
 
 
 @bp.route("/requests/new", methods=["GET", "POST"])
