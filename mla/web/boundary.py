@@ -161,6 +161,9 @@ def _guarded(view: View, role: Role | None, upload: bool, writes: bool, back: st
                 return redirect(url_for("web.login", next=request.full_path.rstrip("?")))
             if not user.role.includes(role):
                 abort(403)
+            if user.must_change_password and request.endpoint != "web.account_password":
+                # An admin reset the password: the one-time password opens this page only.
+                return redirect(url_for("web.account_password"))
         changes = request.method not in security.SAFE_METHODS
         if changes:
             security.check_csrf()
