@@ -52,7 +52,16 @@ from flask_babel import gettext as _
 
 from mla.authorities.models import Role, User
 from mla.db import begin_write, get_session
-from mla.errors import Conflict, FieldError, Invalid, MLAError, NotAllowed, TooLarge, has_nul
+from mla.errors import (
+    Conflict,
+    FieldError,
+    Invalid,
+    MLAError,
+    NotAllowed,
+    TooLarge,
+    has_nul,
+    render,
+)
 from mla.requests.service import Actor
 from mla.web import security
 from mla.web.blueprint import bp
@@ -89,8 +98,8 @@ def _messages(exc: MLAError) -> list[FieldError]:
         return [FieldError(e.field, _("the file is larger than the %(limit)s MiB limit",
                                       limit=limit)) for e in exc.errors]  # fmt: skip
     if isinstance(exc, Invalid):
-        return exc.errors
-    return [FieldError("", exc.message)]
+        return [FieldError(e.field, render(e.message, e.params, _)) for e in exc.errors]
+    return [FieldError("", render(exc.template, exc.params, _))]
 
 
 def field_messages(exc: MLAError, field: str = "") -> dict[str, list[str]]:
