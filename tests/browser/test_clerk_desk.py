@@ -131,7 +131,7 @@ def test_admin_resets_a_password_of_its_executing_authority_and_the_user_must_ch
     # Its own users and MEX-FEMDO's; never another state's.
     assert "court_clerk" in table and "MEX-FEMDO" in table
     assert "arg_clerk" not in table and "col_clerk" not in table
-    page.get_by_role("button", name="Reset the password of court_clerk").click()
+    page.get_by_role("button", name="Reset password of court_clerk").click()
     temporary = page.locator("#one-time-password").input_value()
     assert len(temporary) >= 20
     screenshot(page, "33-admin-password-reset")
