@@ -225,7 +225,7 @@ def test_confidential_evidence_is_open_to_the_parties_handling_it(page, live, tm
     page.goto(f"{live.url}/requests/{reference}")
     page.set_input_files("#evidence-file", str(results))
     page.get_by_role("button", name="Upload").click()
-    page.get_by_role("link", name="resultados.txt").wait_for()
+    page.get_by_role("link", name="resultados.txt").wait_for(timeout=30_000)  # a busy machine
     screenshot(page, "34-confidential-executing-clerk")
     sign_out(page)
 
