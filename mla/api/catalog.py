@@ -35,11 +35,13 @@ def workflow(wf: Workflow, lang: str) -> s.WorkflowOut:
             s.FieldOut(
                 name=f.name,
                 type=f.type,
-                required=f.required,
+                # A field of some bases only is required under those, not under every one.
+                required=f.required and not f.bases,
                 label=label(f.labels, lang),
                 choices=choices(f.choices, lang) if f.choices else None,
                 required_in=list(f.required_in),
                 bases=list(f.bases) or None,
+                required_under=list(f.bases) if f.required and f.bases else None,
             )
             for f in wf.fields
         ],

@@ -98,10 +98,10 @@ def _operation(op: Operation, refs: dict[tuple[type[BaseModel], str], Any]) -> d
     if not op.auth:
         doc["security"] = []
     if op.body is not None:
-        doc["requestBody"] = {
-            "required": True,
-            "content": {"application/json": {"schema": refs[(op.body, "validation")]}},
-        }
+        content: dict[str, Any] = {"schema": refs[(op.body, "validation")]}
+        if op.examples:
+            content["examples"] = op.examples
+        doc["requestBody"] = {"required": True, "content": {"application/json": content}}
     if op.multipart:
         doc["requestBody"] = {
             "required": True,

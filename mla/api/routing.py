@@ -52,6 +52,7 @@ class Operation:
     headers: tuple[tuple[str, str], ...] = ()  # (request header, description)
     response_headers: dict[str, str] = field(default_factory=dict)
     description: str = ""
+    examples: dict[str, Any] = field(default_factory=dict)  # named request body examples
 
 
 OPERATIONS: list[Operation] = []

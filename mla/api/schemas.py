@@ -93,9 +93,15 @@ class FieldOut(Out):
         description="language: a code among the requested authority's languages; "
         "treaty: a code from GET /treaties"
     )
-    required: bool
+    required: bool = Field(
+        description="required under every legal basis; see required_under for a field "
+        "required under some bases only (e.g. treaty under bilateral)"
+    )
     label: str
     choices: list[ChoiceOut] | None = _optional()
+    required_under: list[str] | None = _optional(
+        description="the legal bases under which it is required (it applies under no other)"
+    )
     required_in: list[str] = Field(
         default_factory=list,
         description="checkpoints whose own guard requires it (e.g. provisional_arrest); "
@@ -207,7 +213,20 @@ class CreateRequest(In):
         "smuggling_of_migrants, firearms_trafficking, drug_trafficking, money_laundering, "
         "corruption, kidnapping, cybercrime, terrorism, other",
     )
-    fields: dict[str, Any] = Field(default_factory=dict, description="see GET /workflows/{name}")
+    fields: dict[str, Any] = Field(
+        default_factory=dict,
+        description="the request's contents: each field of GET /workflows/{name} by name "
+        "(see the examples, one per workflow)",
+    )
+    transmit: bool = Field(
+        default=False,
+        description="true: create and send it to the requested authority in one call, all or "
+        "nothing: the workflow's steps from the draft to the requested side (mla: "
+        "submit_for_review, sign, transmit; extradition: transmit_formal_request; assets: "
+        "request_freeze) are taken in the same transaction, each with the token's role. A "
+        "step the role may not take (signing needs a token issued with --role supervisor) "
+        "is 403, an incomplete request 422, and then nothing is created",
+    )
     requesting_authority: str | None = Field(
         default=None,
         max_length=32,
@@ -329,6 +348,13 @@ class EstimateOut(Out):
 
 class RequestStatus(RequestSummary):
     version: int = Field(description="changes with every change of the request; see If-Match")
+    legal_basis: str
+    needed_by_reason: str | None
+    fields: dict[str, Any] = Field(
+        description="the request's contents, by the names of GET /workflows/{name}. Only the "
+        "request's parties read a request at all (anyone else gets 404); a confidential "
+        "request's contents (18.20) travel nowhere else, not even in webhooks"
+    )
     offence_categories: list[str]
     estimate: EstimateOut | None = Field(
         description="when the request will likely be done (null once closed)"

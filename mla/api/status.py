@@ -161,6 +161,9 @@ def status(
     return s.RequestStatus(
         **_summary_fields(request, label(wf.states[request.state].labels, lang)),
         version=request.version_id,
+        legal_basis=request.legal_basis,
+        needed_by_reason=request.needed_by_reason,
+        fields=dict(request.fields or {}),
         deadlines=deadlines,
         history=history,
         available_events=events,

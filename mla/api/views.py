@@ -9,6 +9,7 @@ from pydantic import BaseModel
 from mla.api import catalog, progress, status
 from mla.api import schemas as s
 from mla.api.cache import RecentReads, StatusCache
+from mla.api.examples import CREATE_REQUEST
 from mla.api.routing import actor, after_commit, json_body, operation, query_args
 from mla.app_services import request_service
 from mla.authorities.service import list_authorities
@@ -162,6 +163,7 @@ def _status_response(
     tag="requests",
     scope=WRITE,
     body=s.CreateRequest,
+    examples=CREATE_REQUEST,
     responses={201: s.RequestStatus},
     response_headers={**ETAG, "Location": "the new request's URL"},
 )
@@ -173,10 +175,21 @@ def create_request() -> Response:
     (``received_on``, ``channel``): it starts with the requested side, its clocks counted
     from the day it arrived; attach the document received with
     ``POST /requests/{reference}/attachments``. 422 names each
-    invalid or missing field."""
-    body = json_body(s.CreateRequest)
+    invalid or missing field.
+
+    **Create and transmit** in one call: ``"transmit": true`` also takes the workflow's steps
+    to the requested side (mla: ``submit_for_review``, ``sign``, ``transmit``), in the same
+    transaction, each with the token's role: all or nothing. Signing is a supervisor's step,
+    so a case system that sends requests this way needs a token its authority's admin issued
+    with the supervisor role (``mla tokens create CODE --role supervisor``, or Administration →
+    API tokens): a deliberate delegation of the signature, recorded with every step the token
+    takes. With a clerk token the call is 403 and nothing is created; the case system then
+    drafts, and a supervisor signs in the web UI."""
+    given = json_body(s.CreateRequest).model_dump()
     svc = request_service()
-    request = svc.create(actor(), **body.model_dump())
+    # All or nothing: a refused step raises, and the operation rolls the creation back too.
+    create = svc.create_and_transmit if given.pop("transmit") else svc.create
+    request = create(actor(), **given)
     response = _status_response(svc, request, 201)
     response.headers["Location"] = url_for(".get_request", reference=request.reference)
     return response

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import zoneinfo
 
 import pycountry
@@ -13,7 +14,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from mla.authorities import sessions
 from mla.authorities.models import Authority, AuthorityKind, Role, SessionEnd, User
 from mla.db import utcnow
-from mla.errors import Conflict, FieldError, Invalid, NotAllowed, NotFound
+from mla.errors import N_, Conflict, FieldError, Invalid, NotAllowed, NotFound
 
 MIN_PASSWORD_LENGTH = 12
 LANGUAGES = ("en", "es", "fr", "pt")
@@ -111,8 +112,11 @@ def add_user(
     email: str,
     password: str,
     language: str = "en",
+    managed_by: Authority | None = None,
 ) -> User:
-    """Create a user of an authority. Raises Invalid (naming the field), NotFound, Conflict."""
+    """Create a user of an authority. With ``managed_by`` (an admin in the UI), only of an
+    authority it manages (see :func:`managed_authorities`): any other code is Invalid on field
+    ``authority``. Raises Invalid (naming the field), NotFound, Conflict."""
     username = username.strip().lower()
     errors = []
     if not username or len(username) > 64 or not all(c.isalnum() or c in "._-" for c in username):
@@ -130,6 +134,10 @@ def add_user(
     if errors:
         raise Invalid(errors)
     check_password_strength(password)
+    if managed_by is not None:
+        managed = {a.code: a for a in managed_authorities(session, managed_by)}
+        if authority_code.strip().upper() not in managed:
+            raise Invalid(FieldError("authority", N_("choose one of the authorities you manage")))
     authority = get_authority(session, authority_code)
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise Conflict(f"user {username} already exists")
@@ -237,9 +245,34 @@ def update_directory_entry(
     return authority
 
 
+def managed_authorities(session: Session, authority: Authority) -> list[Authority]:
+    """The authorities whose users ``authority``'s admins manage: itself and, for a central
+    authority, the executing authorities under it in its own state (they often have no admin
+    of their own). Never another state's."""
+    children = session.scalars(
+        select(Authority)
+        .where(
+            Authority.parent_id == authority.id,
+            Authority.kind == AuthorityKind.EXECUTING,
+            Authority.country == authority.country,
+        )
+        .order_by(Authority.code)
+    )
+    return [authority, *children]
+
+
+def managed_users(session: Session, authority: Authority) -> list[User]:
+    """The users of :func:`managed_authorities`, by authority (its own first) then name."""
+    managed = managed_authorities(session, authority)
+    order = {a.id: i for i, a in enumerate(managed)}
+    users = session.scalars(select(User).where(User.authority_id.in_(order)))
+    return sorted(users, key=lambda u: (order[u.authority_id], u.username))
+
+
 def _colleague(session: Session, admin: User, user_id: int) -> User:
     user = session.get(User, user_id)
-    if user is None or user.authority_id != admin.authority_id:
+    managed = {a.id for a in managed_authorities(session, admin.authority)}
+    if user is None or user.authority_id not in managed:
         raise NotFound(f"no user {user_id}")  # another authority's user: as if absent
     return user
 
@@ -291,5 +324,29 @@ def set_password(session: Session, user: User, password: str, reason: SessionEnd
     """
     check_password_strength(password)
     user.password_hash = hash_password(password)
+    user.must_change_password = False
     sessions.end_all(session, user, reason, utcnow())
     session.flush()
+
+
+def reset_password(session: Session, admin: User, user_id: int) -> tuple[User, str]:
+    """An admin resets the password of user ``user_id`` of an authority it manages (see
+    :func:`managed_authorities`); returns the user and a one-time password to hand over.
+
+    Guarantees: only the one-time password's scrypt hash is stored; every session of the
+    user ends; at their next sign-in the user must choose a new password before anything
+    else. Raises NotFound for a user the admin does not manage, NotAllowed for the admin's
+    own account (they change it on their account page, proving the current one). Flushes.
+    """
+    user = _colleague(session, admin, user_id)
+    if user.id == admin.id:
+        raise NotAllowed(N_("change your own password on your account page"))
+    # Letters and digits in four groups: easy to read out over the phone, 100 bits strong.
+    alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
+    groups = ["".join(secrets.choice(alphabet) for _ in range(5)) for _ in range(4)]
+    temporary = "-".join(groups)
+    user.password_hash = hash_password(temporary)
+    user.must_change_password = True
+    sessions.end_all(session, user, SessionEnd.PASSWORD_RESET, utcnow())
+    session.flush()
+    return user, temporary

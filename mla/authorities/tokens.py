@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from mla.authorities.models import ApiToken, Authority, Role
 from mla.db import utcnow
-from mla.errors import Conflict, FieldError, Invalid, NotFound
+from mla.errors import N_, Conflict, FieldError, Invalid, NotFound
 
 TOKEN_PREFIX = "mla_"  # noqa: S105 - a label, not a secret
 DEFAULT_SCOPES = ["requests:read", "requests:write", "evidence:read", "evidence:write"]
@@ -123,3 +123,32 @@ def list_tokens(session: Session, authority: Authority | None = None) -> list[Ap
     if authority is not None:
         query = query.where(ApiToken.authority_id == authority.id)
     return list(session.scalars(query))
+
+
+MAX_VALIDITY_DAYS = 730
+
+
+def create_for_admin(
+    session: Session, authority: Authority, *, days: str | int, role: Role | str
+) -> tuple[ApiToken, str]:
+    """An authority's admin issues a token in the web UI: as :func:`create`, valid for
+    ``days`` (a whole number from 1 to :data:`MAX_VALIDITY_DAYS`: a token must expire). Raises
+    Invalid naming ``days`` or ``role``, issuing nothing."""
+    errors: list[FieldError] = []
+    try:
+        valid = int(str(days).strip())
+    except ValueError:
+        valid = 0
+    if not 1 <= valid <= MAX_VALIDITY_DAYS:
+        errors.append(
+            FieldError(
+                "days",
+                N_("must be a whole number of days from 1 to %(max)s"),
+                {"max": MAX_VALIDITY_DAYS},
+            )
+        )
+    if str(role) not in {r.value for r in Role}:
+        errors.append(FieldError("role", N_("must be clerk, supervisor or admin")))
+    if errors:
+        raise Invalid(errors)
+    return create(session, authority, valid_for=timedelta(days=valid), role=role)

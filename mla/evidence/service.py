@@ -2,9 +2,9 @@
 
 Every method that takes an :class:`~mla.requests.service.Actor` sees only the evidence of
 requests the actor's authority is party to (NotFound otherwise, existence never leaks). On a
-confidential request (Palermo 18.20) only the request's assignee and supervisors or admins of
-the authority holding it may list, upload or download; API tokens act for no person and are
-refused (NotAllowed), so confidential evidence is always released to a named user.
+confidential request (Palermo 18.20) only each party's assignee and supervisors may list,
+upload or download (:mod:`mla.evidence.access`); API tokens act for no person and are refused
+(NotAllowed), so confidential evidence is always released to a named user.
 
 Methods flush; the boundary commits. Blobs are written (temp name, fsync, rename) before the
 row is flushed, and a session listener deletes every blob written in a transaction that does
@@ -26,9 +26,17 @@ from sqlalchemy.orm import Session
 
 from mla.audit import chain
 from mla.audit.models import Event, EventKind
-from mla.authorities.models import Role
 from mla.db import begin_write, utcnow
-from mla.errors import FieldError, IntegrityError, Invalid, NotAllowed, NotFound, TooLarge
+from mla.errors import (
+    N_,
+    FieldError,
+    IntegrityError,
+    Invalid,
+    NotAllowed,
+    NotFound,
+    TooLarge,
+)
+from mla.evidence.access import cleared_for_confidential
 from mla.evidence.blobs import track_blob
 from mla.evidence.crypto import SEGMENT_SIZE, Encryptor, decrypt_stream, read_exact
 from mla.evidence.intake import SNIFF_BYTES, sanitize_filename, sniff_media_type
@@ -131,25 +139,18 @@ class EvidenceService(KeyRotation, LeftoverSweep):
 
     def check_access(self, request: Request, actor: Actor) -> None:
         """Raise NotFound if the actor's authority is no party to ``request``; NotAllowed if
-        the request is confidential and the actor is neither its assignee nor a supervisor
-        (or admin) of the authority holding it. API tokens are never cleared for
-        confidential evidence."""
+        the request is confidential and the actor is not cleared for it (see
+        :func:`mla.evidence.access.cleared_for_confidential`: each party's assignee and
+        supervisors; never an API token)."""
         if not self.requests.parties(request, actor):
             raise NotFound(f"no request {request.reference}")
-        if not request.confidential:
-            return
-        user = actor.user
-        cleared = user is not None and (
-            request.assignee_id == user.id
-            or (
-                actor.authority.id == request.holder_authority_id
-                and actor.role.includes(Role.SUPERVISOR)
-            )
-        )
-        if not cleared:
+        if request.confidential and not cleared_for_confidential(request, actor):
             raise NotAllowed(
-                f"{request.reference} is confidential: its evidence is open only to the "
-                "assigned user and supervisors of the authority holding it"
+                N_(
+                    "%(reference)s is confidential: its evidence is open only to each "
+                    "party's assigned user and supervisors"
+                ),
+                {"reference": request.reference},
             )
 
     # --- upload -----------------------------------------------------------------------------

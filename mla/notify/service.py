@@ -40,7 +40,7 @@ from mla.notify.models import Channel, Notification, Status, WebhookSubscription
 from mla.notify.subscriptions import SubscriptionService
 from mla.requests.models import Request
 from mla.workflow.engine import Engines
-from mla.workflow.model import EscalationStep, Workflow, label
+from mla.workflow.model import LANGUAGES, EscalationStep, Workflow, label
 
 __all__ = ["NotificationService", "SubscriptionService"]
 
@@ -71,6 +71,7 @@ class NotificationService:
         self.unread = inbox.unread
         self.unread_count = inbox.unread_count
         self.mark_read = inbox.mark_read
+        self.open = inbox.open
         self.listing = admin.listing
         self.dead = admin.dead
         self.resend = admin.resend
@@ -160,17 +161,25 @@ class NotificationService:
 
     @staticmethod
     def _in_app(
-        user: User, event: str, text: str, link: str, at: datetime, **cause: Any
+        user: User,
+        event: str,
+        texts: dict[str, str],
+        link: str,
+        at: datetime,
+        **cause: Any,
     ) -> Notification:
-        # Committed with its cause is delivered: the bell reads the table.
+        # Committed with its cause is delivered: the bell reads the table. Written in every
+        # language, so that the bell shows it in the one its reader uses now.
+        lang = language(user.language)
+        text = texts[lang]
         return Notification(
             channel=Channel.IN_APP,
             event=event,
             authority_id=user.authority_id,
             user_id=user.id,
-            language=language(user.language),
+            language=lang,
             subject=text,
-            payload={"text": text, "link": link},
+            payload={"text": text, "texts": texts, "link": link},
             status=Status.SENT,
             attempts=0,
             created_at=at,
@@ -214,18 +223,20 @@ class NotificationService:
             if request.assignee is not None and request.assignee.authority_id == holder.id:
                 users.setdefault(request.assignee.id, request.assignee)
             link = f"/requests/{request.reference}"
-            for user in users.values():
-                if user.id == event.actor_user_id:
-                    continue
-                lang = language(user.language)
-                text, _ = render(
+            texts = {
+                lang: render(
                     "state_changed",
                     lang,
                     reference=request.reference,
                     holder=holder.code,
                     state=label(wf.states[request.state].labels, lang),
-                )
-                rows.append(self._in_app(user, kind, text, link, at, **cause))
+                )[0]
+                for lang in LANGUAGES
+            }
+            for user in users.values():
+                if user.id == event.actor_user_id:
+                    continue
+                rows.append(self._in_app(user, kind, texts, link, at, **cause))
         self.session.add_all(rows)
         self.session.flush()
         return rows
@@ -275,25 +286,34 @@ class NotificationService:
             else:
                 reach(self._users(deadline.authority_id, _ROLE_OF[role]), role)
 
+        rendered: dict[tuple[str, bool, tuple[str, ...]], tuple[str, str]] = {}
+
+        def text(lang: str, counterpart: bool, roles: tuple[str, ...]) -> tuple[str, str]:
+            key = (lang, counterpart, roles)
+            if key not in rendered:
+                rendered[key] = render(
+                    "escalation",
+                    lang,
+                    reference=request.reference,
+                    deadline=label(definition.labels, lang),
+                    overdue=overdue,
+                    due=due,
+                    timezone=cal.timezone,
+                    counterpart=counterpart,
+                    authority=owner.code,
+                    state=label(wf.states[request.state].labels, lang),
+                    holder=request.holder_authority.code,
+                    link=link,
+                    level=step.level,
+                    roles=recipient_names(list(roles), lang),
+                )
+            return rendered[key]
+
         rows: list[Notification] = []
         for user, roles in people.values():
             lang = language(user.language)
-            subject, body = render(
-                "escalation",
-                lang,
-                reference=request.reference,
-                deadline=label(definition.labels, lang),
-                overdue=overdue,
-                due=due,
-                timezone=cal.timezone,
-                counterpart=user.authority_id != deadline.authority_id,
-                authority=owner.code,
-                state=label(wf.states[request.state].labels, lang),
-                holder=request.holder_authority.code,
-                link=link,
-                level=step.level,
-                roles=recipient_names(roles, lang),
-            )
+            theirs = (user.authority_id != deadline.authority_id, tuple(roles))
+            subject, body = text(lang, *theirs)
             rows.append(
                 Notification(
                     channel=Channel.EMAIL,
@@ -315,7 +335,7 @@ class NotificationService:
                 self._in_app(
                     user,
                     "deadline.escalated",
-                    subject,
+                    {other_lang: text(other_lang, *theirs)[0] for other_lang in LANGUAGES},
                     f"/requests/{request.reference}",
                     now,
                     **cause,

@@ -259,6 +259,47 @@ class RequestCreation:
         self.events.fire(request, event, actor)
         return request
 
+    def create_and_transmit(self, actor: Actor, *, kind: str, **given: Any) -> Request:
+        """Open a request and send it to the requested side at once: create, then fire the
+        workflow's :meth:`~mla.workflow.model.Workflow.transmission_path` (mla: submit for
+        review, sign, transmit), each step as ``actor`` with its own role and guards.
+
+        Takes what :meth:`create` takes, except an external authority's request (that is
+        recorded as received, not transmitted). Requires a unit of work that may write.
+        All or nothing: it raises before the caller commits unless every step was taken;
+        the caller rolls back. Raises Invalid (field ``transmit``) for a kind with no such
+        path or an external request, and otherwise what :meth:`create` and
+        :meth:`~mla.requests.events.RequestEvents.fire` raise (NotAllowed when the actor's
+        role may not take a step, e.g. a clerk token and signing; Incomplete naming what is
+        missing).
+        """
+        try:
+            wf = self.ctx.engines.latest(kind).workflow
+        except NotFound:
+            raise Invalid(FieldError("kind", f"unknown kind of request {kind!r}")) from None
+        path = wf.transmission_path()
+        if path is None:
+            raise Invalid(FieldError("transmit", f"a {kind} request cannot be sent in one call"))
+        if given.get("requesting_authority") or given.get("received_on"):
+            raise Invalid(
+                FieldError("transmit", "an external authority's request is recorded, not sent")
+            )
+        # What is missing is named per field (422), as for "save and submit", not as the
+        # first step's refusal.
+        legal_basis = str(given.get("legal_basis") or "")
+        missing = field_errors(wf, legal_basis, dict(given.get("fields") or {}))
+        try:
+            request = self.create(actor, kind=kind, **given)
+        except Invalid as exc:
+            if not missing:
+                raise
+            raise Incomplete(list(dict.fromkeys(exc.errors + missing))) from None
+        if missing:
+            raise Incomplete(missing)
+        for event in path:
+            self.events.fire(request, event, actor)
+        return request
+
 
 def _intake_errors(
     wf: Workflow,

@@ -83,6 +83,7 @@ class RequestService:
         self.parties = context.parties
         self.create = creation.create
         self.create_and_submit = creation.create_and_submit
+        self.create_and_transmit = creation.create_and_transmit
         self.editable_reason = drafts.editable_reason
         self.update = drafts.update
         self.available_events = events.available_events

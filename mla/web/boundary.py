@@ -52,7 +52,16 @@ from flask_babel import gettext as _
 
 from mla.authorities.models import Role, User
 from mla.db import begin_write, get_session
-from mla.errors import Conflict, FieldError, Invalid, MLAError, NotAllowed, TooLarge, has_nul
+from mla.errors import (
+    Conflict,
+    FieldError,
+    Invalid,
+    MLAError,
+    NotAllowed,
+    TooLarge,
+    has_nul,
+    render,
+)
 from mla.requests.service import Actor
 from mla.web import security
 from mla.web.blueprint import bp
@@ -100,8 +109,8 @@ def _messages(exc: MLAError) -> list[FieldError]:
         return [FieldError(e.field, _("the file is larger than the %(limit)s MiB limit",
                                       limit=limit)) for e in exc.errors]  # fmt: skip
     if isinstance(exc, Invalid):
-        return exc.errors
-    return [FieldError("", exc.message)]
+        return [FieldError(e.field, render(e.message, e.params, _)) for e in exc.errors]
+    return [FieldError("", render(exc.template, exc.params, _))]
 
 
 def field_messages(exc: MLAError, field: str = "") -> dict[str, list[str]]:
@@ -175,6 +184,9 @@ def _guarded(view: View, role: Role | None, upload: bool, writes: bool, back: st
                 return redirect(url_for("web.login", next=request.full_path.rstrip("?")))
             if not user.role.includes(role):
                 abort(403)
+            if user.must_change_password and request.endpoint != "web.account_password":
+                # An admin reset the password: the one-time password opens this page only.
+                return redirect(url_for("web.account_password"))
         changes = request.method not in security.SAFE_METHODS
         if changes:
             security.check_csrf()

@@ -286,6 +286,32 @@ class Workflow:
                 return t.event
         return None
 
+    def transmission_path(self) -> tuple[str, ...] | None:
+        """The events that take a new request from the initial state to the requested side in
+        one go: the fewest requesting-party events, none asking for a required input, through
+        states the requesting side holds, the last one checking that the request is complete
+        and entering a state the requested side holds (mla: submit for review, sign,
+        transmit; extradition: transmit the formal request). None if there is no such way."""
+        paths: dict[str, tuple[str, ...]] = {self.initial: ()}
+        frontier = [self.initial]
+        while frontier:
+            following: list[str] = []
+            for source in frontier:
+                for t in self.transitions_from(source):
+                    state = self.states.get(t.dest or "")
+                    if t.by != "requesting" or state is None or state.final:
+                        continue
+                    if any(i.required for i in t.inputs):
+                        continue
+                    path = (*paths[source], t.event)
+                    if state.owner == "requested" and "complete" in t.guards:
+                        return path
+                    if state.owner == "requesting" and state.name not in paths:
+                        paths[state.name] = path
+                        following.append(state.name)
+            frontier = following
+        return None
+
     def intake_states(self) -> tuple[str, ...]:
         """The states a requesting state's transmission reaches: a requesting-party event from
         a state of its preparation (reached from the initial state through states it holds)

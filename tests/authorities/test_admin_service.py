@@ -3,7 +3,7 @@
 import pytest
 
 from mla.authorities import service as authorities
-from mla.authorities.models import Role
+from mla.authorities.models import Role, SessionEnd
 from mla.deadlines import service as deadlines
 from mla.errors import Invalid, NotAllowed, NotFound
 
@@ -91,3 +91,40 @@ def test_closure_days_are_removed_only_by_their_authority(session, world):
     assert deadlines.list_closures(session, world.mex) == []
     with pytest.raises(NotFound):
         deadlines.remove_closure(session, world.mex, closure.id)
+
+
+def test_a_central_authoritys_admin_manages_its_executing_authorities_users_only(
+    session, world, seeder
+):
+    admin = seeder.user(world.mex, "admin", username="mex_head")
+    # An executing authority of another state, even one wrongly filed under MEX-FGR.
+    stray = seeder.authority("GT-MP", country="GT", kind="executing", parent_code="MEX-FGR")
+    stray_clerk = seeder.user(stray, "clerk", username="gt_clerk")
+    managed = authorities.managed_users(session, world.mex)
+    names = [u.username for u in managed]
+    assert {"mex_clerk", "mex_supervisor", "mex_head", "court_clerk"} <= set(names)
+    assert not {"arg_clerk", "col_clerk", "gt_clerk"} & set(names)
+    assert names.index("court_clerk") > names.index("mex_clerk")  # its own first
+    for outsider in (world.arg_clerk, world.col_clerk, stray_clerk):
+        with pytest.raises(NotFound):
+            authorities.reset_password(session, admin, outsider.id)
+        with pytest.raises(NotFound):
+            authorities.set_role(session, admin, outsider.id, "admin")
+    with pytest.raises(Invalid) as info:
+        authorities.add_user(
+            session, "intruder", authority_code="ARG-DAJIN", role="clerk",
+            email="x@example.org", password="Long-enough-pass-1", managed_by=world.mex,
+        )  # fmt: skip
+    assert [e.field for e in info.value.errors] == ["authority"]
+
+
+def test_a_reset_password_is_a_one_time_secret_that_must_be_changed(session, world, seeder):
+    admin = seeder.user(world.mex, "admin", username="mex_head")
+    before = world.court_clerk.password_hash
+    user, temporary = authorities.reset_password(session, admin, world.court_clerk.id)
+    assert user.must_change_password and user.password_hash != before
+    assert temporary not in user.password_hash and authorities.verify_password(user, temporary)
+    with pytest.raises(NotAllowed):
+        authorities.reset_password(session, admin, admin.id)
+    authorities.set_password(session, user, "Chosen-by-me-2026", SessionEnd.PASSWORD_CHANGED)
+    assert not user.must_change_password

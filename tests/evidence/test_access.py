@@ -87,8 +87,30 @@ def test_confidential_evidence_is_open_to_holding_supervisors_and_the_assignee(
     assert can_use_evidence(evidence, confidential, clerk, att.id)
 
 
-@pytest.mark.parametrize("who", ["arg_clerk", "arg_supervisor", "court_clerk"])
-def test_confidential_evidence_is_closed_to_other_parties_users(
+def test_the_requesting_supervisor_keeps_its_confidential_evidence_after_transmission(
+    evidence, confidential, world
+):
+    # 18.20 limits disclosure outside the authorities handling the request, not their staff.
+    supervisor = Actor.for_user(world.arg_supervisor)
+    att = evidence.upload(confidential, supervisor, "exhorto.pdf", io.BytesIO(PDF))
+    assert can_use_evidence(evidence, confidential, supervisor, att.id)
+
+
+def test_the_executing_assignee_attaches_to_a_confidential_request(
+    evidence, confidential, world, session
+):
+    # MEX-FEMDO has no supervisor account: its assignee is who works the evidence there.
+    confidential.executing_authority = world.mex_court
+    confidential.assignee = world.court_clerk
+    session.flush()
+    att = evidence.upload(
+        confidential, Actor.for_user(world.mex_supervisor), "secreto.pdf", io.BytesIO(PDF)
+    )
+    assert can_use_evidence(evidence, confidential, Actor.for_user(world.court_clerk), att.id)
+
+
+@pytest.mark.parametrize("who", ["arg_clerk", "court_clerk"])
+def test_confidential_evidence_is_closed_to_parties_unassigned_clerks(
     evidence, confidential, world, session, who
 ):
     confidential.executing_authority = world.mex_court

@@ -1,4 +1,6 @@
-"""Admins: the authority's users and roles (add, change role, deactivate) and its API tokens."""
+"""Admins: the users and roles of the authority and of the executing authorities under it
+(add, change role, deactivate, reset a password) and the authority's API tokens (role and
+validity chosen when issued)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from flask_babel import gettext as _
 from mla.authorities import service as authorities
 from mla.authorities import tokens
 from mla.authorities.models import Role
-from mla.db import get_session
+from mla.db import get_session, utcnow
 from mla.requests.service import Actor
 from mla.web import boundary
 from mla.web.blueprint import bp
@@ -17,14 +19,20 @@ from mla.web.boundary import login_required
 
 
 def _users_page(
-    actor: Actor, values: dict[str, str], errors: dict[str, list[str]]
+    actor: Actor,
+    values: dict[str, str],
+    errors: dict[str, list[str]],
+    reset: tuple[str, str] | None = None,
 ) -> ResponseReturnValue:
+    db = get_session()
     return render_template(
         "admin/users.html",
-        users=authorities.list_users(get_session(), actor.authority),
+        users=authorities.managed_users(db, actor.authority),
+        managed=authorities.managed_authorities(db, actor.authority),
         errors=errors,
         values=values,
         roles=list(Role),
+        reset=reset,
     )
 
 
@@ -33,8 +41,10 @@ def _users_page(
 def admin_users(actor: Actor) -> ResponseReturnValue:
     if request.method == "GET":
         language = actor.user.language if actor.user else "en"
-        return _users_page(actor, {"role": "clerk", "language": language}, {})
-    values = {k: request.form.get(k, "") for k in ("username", "email", "role", "language")}
+        defaults = {"role": "clerk", "language": language, "authority": actor.authority.code}
+        return _users_page(actor, defaults, {})
+    fields = ("username", "email", "role", "language", "authority")
+    values = {k: request.form.get(k, "") for k in fields}
     # A username already taken is said under the username.
     boundary.form(
         lambda errors, _exc: _users_page(actor, values, errors), conflict_field="username"
@@ -42,28 +52,55 @@ def admin_users(actor: Actor) -> ResponseReturnValue:
     user = authorities.add_user(
         get_session(),
         values["username"],
-        authority_code=actor.authority.code,
+        authority_code=values["authority"] or actor.authority.code,
         role=values["role"],
         email=values["email"],
         password=request.form.get("password", ""),
         language=values["language"] or "en",
+        managed_by=actor.authority,
     )
     flash(_("User %(name)s added.", name=user.username), "success")
     return redirect(url_for("web.admin_users"), 303)
 
 
-@bp.route("/admin/tokens", methods=["GET", "POST"])
-@login_required(role=Role.ADMIN)
-def admin_tokens(actor: Actor) -> ResponseReturnValue:
-    secret = None
-    if request.method == "POST":
-        _row, secret = tokens.create(get_session(), actor.authority)
-    # The token is shown once, in this response, and never stored: no redirect here.
+@bp.post("/admin/users/<int:user_id>/password")
+@login_required(role=Role.ADMIN, back="web.admin_users")
+def reset_user_password(actor: Actor, user_id: int) -> ResponseReturnValue:
+    assert actor.user is not None
+    user, temporary = authorities.reset_password(get_session(), actor.user, user_id)
+    # The one-time password is shown once, in this response, and never stored: no redirect.
+    values = {"role": "clerk", "language": actor.user.language, "authority": actor.authority.code}
+    return _users_page(actor, values, {}, reset=(user.username, temporary))
+
+
+def _tokens_page(
+    actor: Actor, secret: str | None, values: dict[str, str], errors: dict[str, list[str]]
+) -> ResponseReturnValue:
     return render_template(
         "admin/tokens.html",
         tokens=tokens.list_tokens(get_session(), actor.authority)[::-1],
         secret=secret,
+        roles=list(Role),
+        values=values,
+        errors=errors,
+        max_days=tokens.MAX_VALIDITY_DAYS,
+        now=utcnow(),
     )
+
+
+@bp.route("/admin/tokens", methods=["GET", "POST"])
+@login_required(role=Role.ADMIN)
+def admin_tokens(actor: Actor) -> ResponseReturnValue:
+    defaults = {"role": "clerk", "days": str(tokens.DEFAULT_VALIDITY_DAYS)}
+    if request.method == "GET":
+        return _tokens_page(actor, None, defaults, {})
+    values = {k: request.form.get(k, defaults[k]).strip() for k in defaults}
+    boundary.form(lambda errors, _exc: _tokens_page(actor, None, values, errors))
+    _row, secret = tokens.create_for_admin(
+        get_session(), actor.authority, days=values["days"], role=values["role"]
+    )
+    # The token is shown once, in this response, and never stored: no redirect here.
+    return _tokens_page(actor, secret, defaults, {})
 
 
 @bp.post("/admin/tokens/<int:token_id>/revoke")

@@ -10,7 +10,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from mla.app_services import request_service
-from mla.errors import FieldError, Invalid, NotAllowed
+from mla.errors import FieldError, Invalid, NotAllowed, render
 from mla.requests.models import Request
 from mla.requests.service import Actor
 from mla.web import security
@@ -26,7 +26,7 @@ def listing(req: Request, actor: Actor) -> dict[str, Any]:
     try:
         return {"items": evidence_service().list(req, actor), "denied": None}
     except NotAllowed as exc:
-        return {"items": [], "denied": exc.message}
+        return {"items": [], "denied": render(exc.template, exc.params, _)}
 
 
 @bp.post("/requests/<reference>/evidence")

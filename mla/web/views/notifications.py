@@ -1,4 +1,5 @@
-"""The notifications bell: the count in the header, the list of unread messages, marking read.
+"""The notifications bell: the count in the header, the list of unread messages (newest first,
+in the reader's current language), opening one (which marks it read), marking read.
 
 The messages are written by :mod:`mla.notify.service` (state changes that hand a request to
 this authority, escalation steps); this page only reads them and records that they were read.
@@ -8,10 +9,12 @@ from __future__ import annotations
 
 from flask import flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from mla.app_services import notification_service
 from mla.db import parse_id
+from mla.notify.inbox import text_in
 from mla.notify.service import NotificationService
 from mla.requests.service import Actor
 from mla.web.blueprint import bp
@@ -36,7 +39,18 @@ def _bell() -> dict[str, object]:
 @login_required
 def notifications(actor: Actor) -> ResponseReturnValue:
     assert actor.user is not None  # login_required: a signed-in user
-    return render_template("notifications.html", items=_service().unread(actor.user))
+    lang = str(get_locale() or "en")
+    items = [(n, text_in(n, lang)) for n in _service().unread(actor.user)]
+    return render_template("notifications.html", items=items)
+
+
+@bp.get("/notifications/<int:notification_id>/open")
+@login_required(writes=True)  # opening one marks it read
+def open_notification(actor: Actor, notification_id: int) -> ResponseReturnValue:
+    assert actor.user is not None
+    # Another user's id changes nothing and leads to the list, as one that links nowhere.
+    link = _service().open(actor.user, notification_id)
+    return redirect(link or url_for("web.notifications"), 303)
 
 
 @bp.post("/notifications/read")
