@@ -6,12 +6,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, literal, or_, select
+from sqlalchemy import case, func, literal, select
 
 from mla.requests.models import Request
 from mla.statistics.report import AGE_BANDS, DIRECTIONS, Table, add_months
 from mla.statistics.scope import Scope
-from mla.statistics.sql import days_between
+from mla.statistics.sql import days_between, unindexed
 
 
 def month_ends(scope: Scope) -> list[tuple[str, datetime]]:
@@ -40,12 +40,13 @@ def trend(scope: Scope) -> Table:
         return case(*[(moment < at, k) for k, (_, at) in enumerate(ends)])
 
     for direction in DIRECTIONS:
-        started = scope.started(direction)
-        opened_in, closed_in = month_of(started), month_of(Request.closed_at)
+        r = scope.requests(direction)
+        started = scope.started(direction, r)
+        opened_in, closed_in = month_of(started), month_of(r.closed_at)
         begun, ended = [0] * len(ends), [0] * len(ends)
         for o, c, n in scope.session.execute(
             select(opened_in, closed_in, func.count())
-            .where(scope.direction(direction), started < ends[-1][1])
+            .where(started < ends[-1][1])
             .group_by(opened_in, closed_in)
         ):
             begun[o] += n
@@ -61,7 +62,8 @@ def trend(scope: Scope) -> Table:
 
 
 def ageing(scope: Scope, codes: dict[int, str]) -> Table:
-    since = func.coalesce(Request.transmitted_at, Request.created_at)
+    r = scope.requests(*DIRECTIONS)
+    since = func.coalesce(r.transmitted_at, r.created_at)
     age = days_between(since, literal(scope.now, type_=Request.created_at.type))
     band = case(
         *[((age < upper), label) for label, _lower, upper in AGE_BANDS if upper is not None],
@@ -69,12 +71,9 @@ def ageing(scope: Scope, codes: dict[int, str]) -> Table:
     )
     own = scope.authority.id
     found = scope.session.execute(
-        select(Request.holder_authority_id, band, func.count())
-        .where(
-            or_(scope.direction("outgoing"), scope.direction("incoming")),
-            Request.closed_at.is_(None),
-        )
-        .group_by(Request.holder_authority_id, band)
+        select(holder := unindexed(r.holder_authority_id), band, func.count())
+        .where(r.closed_at.is_(None))
+        .group_by(holder, band)
     ).all()
     holders: dict[str, dict[str, int]] = {}
     for holder, label, n in found:
