@@ -24,6 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.elements import Grouping
 
 from mla.authorities.models import Authority
 from mla.deadlines.calendar import Calendar
@@ -142,7 +143,8 @@ class Scope:
         the listed days by the caller)."""
         index = day - (self._first - 1)
         if self.dialect == "postgresql":
-            return self._calendar[index + 1]  # arrays count from 1
+            # (param::INTEGER[])[i]: the cast must be parenthesised; arrays count from 1.
+            return Grouping(self._calendar)[index + 1]
         digits = func.substr(self._calendar, index * ORDINAL_WIDTH + 1, ORDINAL_WIDTH)
         return cast(digits, Integer)
 
