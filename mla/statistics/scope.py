@@ -1,6 +1,7 @@
 """The SQL pieces every query of one report shares: the authority, the period's instants,
-the direction conditions, the dimension's group column and the business-day expression
-(the authority's calendar as a day -> business-day-number table sent with the query)."""
+its requests in each direction (read from covering indexes), the dimension's group column
+and the business-day expression (the authority's calendar as a day -> business-day-number
+list sent with the query as one parameter)."""
 
 from __future__ import annotations
 
