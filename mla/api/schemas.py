@@ -399,35 +399,3 @@ class SubscriptionCreated(SubscriptionOut):
 
 class SubscriptionList(Out):
     items: list[SubscriptionOut]
-
-
-# --- statistics -------------------------------------------------------------------------------
-
-
-class StatisticsQuery(In):
-    model_config = ConfigDict(extra="forbid")
-    period: str = Field(
-        description="a year (2026), quarter (2026-Q2), month (2026-03) or range "
-        "(2026-01-01..2026-06-30), on the caller's authority's calendar"
-    )
-    dimension: str = Field(
-        default="counterpart",
-        description="counterpart, kind, legal_basis, urgency, offence_category or outcome",
-    )
-
-
-class StatisticsTable(Out):
-    columns: list[str]
-    rows: list[list[str | int | float | None]]
-
-
-class StatisticsOut(Out):
-    authority: str
-    period: str
-    start: date
-    end: date = Field(description="the day after the period's last")
-    dimension: str
-    generated_at: datetime
-    tables: dict[str, StatisticsTable] = Field(
-        description="counts, turnaround, compliance, outcomes, trend, ageing (see the README)"
-    )

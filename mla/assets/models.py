@@ -1,7 +1,8 @@
 """The asset register of a request and the links between requests.
 
-Only :mod:`mla.assets.service` writes these rows; each change is also an event in the
-request's hash-chained history, with the values it set.
+Only :mod:`mla.assets.service` (links: :mod:`mla.assets.links`) writes these rows; each
+change to a register is also an event in the request's hash-chained history, with the
+values it set.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The asset register of an assets request, and links between requests.
+"""The asset register of an assets request: reading it, and adding items, shares and transfers.
 
 Every function takes the request service (for its scope: the caller sees only requests its
 authority is party to) and the caller as an :class:`~mla.requests.scope.Actor`. Functions
@@ -13,23 +13,31 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-import pycountry
-from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from mla.assets.links import Link, link, links, request_freezing
 from mla.assets.models import (
     AssetItem,
-    AssetKind,
     AssetShare,
     AssetStatus,
     AssetTransfer,
-    LinkKind,
-    RequestLink,
 )
 from mla.assets.moves import KIND, TRANSFERRED
+from mla.assets.values import (
+    CENT,
+    HUNDRED,
+    currency_code,
+    item_fields,
+    item_values,
+    money,
+    share_values,
+    text_value,
+    transfer_values,
+)
 from mla.audit.models import Event, EventKind
 from mla.deadlines.service import DeadlineService
 from mla.errors import Conflict, FieldError, Invalid, NotAllowed, NotFound
@@ -39,105 +47,33 @@ from mla.requests.scope import Actor
 if TYPE_CHECKING:
     from mla.requests.service import RequestService
 
-CENT = Decimal("0.01")
-HUNDRED = Decimal(100)
+# Links between requests and the register's values live beside this module; callers reach
+# them here, the feature's one entry point.
+__all__ = [
+    "Link",
+    "Register",
+    "Settlement",
+    "add_item",
+    "add_share",
+    "add_transfer",
+    "assets_request",
+    "currency_code",
+    "item_values",
+    "link",
+    "links",
+    "money",
+    "register",
+    "request_freezing",
+    "share_values",
+    "transfer_values",
+    "update_item",
+]
 
 # Items whose value was realised for the requested state: what shares are counted on.
 REALISED = (AssetStatus.CONFISCATED, AssetStatus.RETURNED, AssetStatus.SHARED)
 # Shares are agreed, and transfers made, once the assets are confiscated.
 DISPOSAL_STATES = ("confiscated", "disposal_decision", TRANSFERRED, "closed")
 TRANSFER_STATES = ("disposal_decision", TRANSFERRED, "closed")
-ITEM_TEXT = {
-    "description": 4000,
-    "location": 200,
-    "holder_institution": 200,
-    "identifiers": 500,
-}
-
-
-# --- values -------------------------------------------------------------------------------
-
-
-def currency_code(value: Any, name: str) -> str:
-    """``value`` as an ISO 4217 code (upper case). Raises Invalid naming ``name``."""
-    code = str(value or "").strip().upper()
-    if len(code) != 3 or pycountry.currencies.get(alpha_3=code) is None:
-        raise Invalid(FieldError(name, f"{value!r} is not an ISO 4217 currency code"))
-    return code
-
-
-def money(value: Any, name: str, *, positive: bool = False) -> Decimal:
-    """``value`` (a decimal string or a number) as an amount to the cent, not negative
-    (``positive``: above zero). Raises Invalid naming ``name``."""
-    if isinstance(value, bool):
-        raise Invalid(FieldError(name, "must be an amount such as 1250.00"))
-    try:
-        amount = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise Invalid(FieldError(name, "must be an amount such as 1250.00")) from None
-    if not amount.is_finite() or amount.as_tuple().exponent < -2:  # type: ignore[operator]
-        raise Invalid(FieldError(name, "must be an amount with at most two decimals"))
-    if amount < 0 or (positive and amount == 0):
-        raise Invalid(
-            FieldError(name, "must be more than zero" if positive else "must not be negative")
-        )
-    if amount >= Decimal(10) ** 16:
-        raise Invalid(FieldError(name, "is too large"))
-    return amount.quantize(CENT)
-
-
-def _text(value: Any, name: str, limit: int, *, required: bool = False) -> str | None:
-    text = str(value).strip() if value is not None else ""
-    if not text:
-        if required:
-            raise Invalid(FieldError(name, "is required"))
-        return None
-    if len(text) > limit:
-        raise Invalid(FieldError(name, f"must be at most {limit} characters"))
-    return text
-
-
-def _amount(value: Decimal | None) -> str | None:
-    """An amount as the history and the API record it: a decimal string."""
-    return None if value is None else f"{value.quantize(CENT)}"
-
-
-def item_values(item: AssetItem) -> dict[str, Any]:
-    """An item's values, as recorded in the history and returned by the API."""
-    return {
-        "id": item.id,
-        "kind": str(item.kind),
-        "description": item.description,
-        "location": item.location,
-        "holder_institution": item.holder_institution,
-        "identifiers": item.identifiers,
-        "currency": item.currency,
-        "estimated_value": _amount(item.estimated_value),
-        "realised_value": _amount(item.realised_value),
-        "status": str(item.status),
-    }
-
-
-def share_values(share: AssetShare) -> dict[str, Any]:
-    return {
-        "id": share.id,
-        "recipient": share.recipient,
-        "percent": _amount(share.percent),
-        "amount": _amount(share.amount),
-        "currency": share.currency,
-        "agreement": share.agreement,
-    }
-
-
-def transfer_values(transfer: AssetTransfer) -> dict[str, Any]:
-    return {
-        "id": transfer.id,
-        "recipient": transfer.recipient,
-        "amount": _amount(transfer.amount),
-        "currency": transfer.currency,
-        "transferred_on": transfer.transferred_on.isoformat(),
-        "reference": transfer.reference,
-    }
 
 
 # --- reading --------------------------------------------------------------------------------
@@ -257,47 +193,6 @@ def _record(svc: RequestService, request: Request, actor: Actor, data: dict[str,
     return svc.context.record(request, EventKind.ASSET_REGISTER, actor, data)
 
 
-def _item_fields(values: Mapping[str, Any], *, partial: bool) -> dict[str, Any]:
-    """Checked item values from ``values``; every field named in an error is ``name``."""
-    unknown = sorted(
-        set(values) - {"kind", "currency", "estimated_value", "realised_value", *ITEM_TEXT}
-    )
-    if unknown:
-        raise Invalid([FieldError(n, "is not a field of an asset item") for n in unknown])
-    out: dict[str, Any] = {}
-    errors: list[FieldError] = []
-
-    def check(name: str, fn: Any) -> None:
-        if name not in values:
-            return
-        try:
-            out[name] = fn(values[name])
-        except Invalid as exc:
-            errors.extend(exc.errors)
-
-    check("kind", lambda v: _kind(v))
-    check("currency", lambda v: currency_code(v, "currency"))
-    for name in ("estimated_value", "realised_value"):
-        check(name, lambda v, n=name: None if v is None or v == "" else money(v, n))
-    for name, limit in ITEM_TEXT.items():
-        check(name, lambda v, n=name, lim=limit: _text(v, n, lim, required=n == "description"))
-    if not partial:
-        for name in ("kind", "description", "currency"):
-            if name not in values:
-                errors.append(FieldError(name, "is required"))
-    if errors:
-        raise Invalid(errors)
-    return out
-
-
-def _kind(value: Any) -> AssetKind:
-    try:
-        return AssetKind(str(value))
-    except ValueError:
-        listed = ", ".join(k.value for k in AssetKind)
-        raise Invalid(FieldError("kind", f"must be one of {listed}")) from None
-
-
 def add_item(
     svc: RequestService, actor: Actor, reference: str, values: Mapping[str, Any]
 ) -> AssetItem:
@@ -311,7 +206,7 @@ def add_item(
     or changed meanwhile), Invalid naming each bad value.
     """
     request = _writable(svc, actor, reference)
-    checked = _item_fields(values, partial=False)
+    checked = item_fields(values, partial=False)
     item = AssetItem(request_id=request.id, status=AssetStatus.SOUGHT, **checked)
     item.created_at = item.updated_at = svc.clock()
     svc.session.add(item)
@@ -333,7 +228,7 @@ def update_item(
     item = svc.session.get(AssetItem, item_id)
     if item is None or item.request_id != request.id:
         raise NotFound(f"no asset item {item_id} on {request.reference}")
-    checked = _item_fields(values, partial=True)
+    checked = item_fields(values, partial=True)
     before = item_values(item)
     for name, value in checked.items():
         setattr(item, name, value)
@@ -362,8 +257,8 @@ def add_share(
     _requested_side(request, actor)
     if request.state not in DISPOSAL_STATES:
         raise Conflict("shares are agreed once the assets are confiscated")
-    recipient = _text(values.get("recipient"), "recipient", 200, required=True)
-    agreement = _text(values.get("agreement"), "agreement", 200, required=True)
+    recipient = text_value(values.get("recipient"), "recipient", 200, required=True)
+    agreement = text_value(values.get("agreement"), "agreement", 200, required=True)
     currency = currency_code(values.get("currency"), "currency")
     percent = values.get("percent")
     amount = values.get("amount")
@@ -415,7 +310,7 @@ def add_transfer(
     _requested_side(request, actor)
     if request.state not in TRANSFER_STATES:
         raise Conflict("transfers are recorded once the disposal is decided")
-    recipient = _text(values.get("recipient"), "recipient", 200, required=True)
+    recipient = text_value(values.get("recipient"), "recipient", 200, required=True)
     current = _register(svc.session, request)
     if recipient not in {s.recipient for s in current.shares}:
         raise Invalid(
@@ -436,7 +331,7 @@ def add_transfer(
         amount=amount,
         currency=currency,
         transferred_on=on,
-        reference=_text(values.get("reference"), "reference", 200),
+        reference=text_value(values.get("reference"), "reference", 200),
         created_at=svc.clock(),
     )
     svc.session.add(transfer)
@@ -450,134 +345,3 @@ def add_transfer(
 def _requested_side(request: Request, actor: Actor) -> None:
     if actor.authority.id != request.requested_authority_id:
         raise NotAllowed("the requested authority, which holds the assets, records their disposal")
-
-
-# --- links ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Link:
-    """A link as one end sees it: how this request relates to ``other`` (``outgoing``: this
-    request is the link's source, e.g. it arises from ``other``)."""
-
-    id: int
-    kind: LinkKind
-    outgoing: bool
-    other: Request
-
-
-def links(svc: RequestService, actor: Actor, reference: str) -> list[Link]:
-    """The links of request ``reference`` whose other end the actor's authority is also
-    party to: a link, and the other request's reference, are never shown to an authority
-    party to one end only. Raises NotFound when the actor is no party to ``reference``."""
-    request = svc.get(actor, reference)
-    other = aliased(Request)
-    mine = actor.authority.id
-    # The other end as :func:`mla.requests.scope.party_of` sees requests, on the alias.
-    rows = svc.session.execute(
-        select(RequestLink, other)
-        .join(
-            other,
-            or_(
-                and_(RequestLink.source_id == request.id, other.id == RequestLink.target_id),
-                and_(RequestLink.target_id == request.id, other.id == RequestLink.source_id),
-            ),
-        )
-        .where(
-            or_(
-                other.requesting_authority_id == mine,
-                and_(
-                    other.transmitted_at.is_not(None),
-                    or_(other.requested_authority_id == mine, other.executing_authority_id == mine),
-                ),
-            )
-        )
-        .order_by(RequestLink.id)
-    ).all()
-    return [Link(link.id, link.kind, link.source_id == request.id, req) for link, req in rows]
-
-
-def link(
-    svc: RequestService, actor: Actor, reference: str, other_reference: str, kind: str
-) -> Link:
-    """Link request ``reference`` to ``other_reference``: it ``arises_from``, is
-    ``related_to`` or ``supplements`` the other.
-
-    Requires the actor's authority to be party to both (else NotFound for the one it is not,
-    in the same words whether or not it exists). Guarantees one link per pair and kind.
-    Raises Invalid (``kind``, or ``other``: the request itself), Conflict if already linked.
-    """
-    try:
-        link_kind = LinkKind(kind)
-    except ValueError:
-        listed = ", ".join(k.value for k in LinkKind)
-        raise Invalid(FieldError("kind", f"must be one of {listed}")) from None
-    request = svc.get(actor, reference)
-    try:
-        other = svc.get(actor, other_reference)
-    except NotFound:
-        raise Invalid(FieldError("other", f"no request {other_reference}")) from None
-    if other.id == request.id:
-        raise Invalid(FieldError("other", "a request cannot be linked to itself"))
-    exists = svc.session.scalar(
-        select(RequestLink.id).where(
-            or_(
-                and_(RequestLink.source_id == request.id, RequestLink.target_id == other.id),
-                and_(RequestLink.source_id == other.id, RequestLink.target_id == request.id),
-            ),
-            RequestLink.kind == link_kind,
-        )
-    )
-    if exists is not None:
-        raise Conflict(f"{request.reference} and {other.reference} are already linked so")
-    row = RequestLink(
-        source_id=request.id,
-        target_id=other.id,
-        kind=link_kind,
-        created_by_authority_id=actor.authority.id,
-        created_at=svc.clock(),
-    )
-    svc.session.add(row)
-    svc.session.flush()
-    return Link(row.id, link_kind, True, other)
-
-
-# The assets basis matching the basis of the request a freeze arises from.
-_BASIS = {"bilateral": "bilateral", "reciprocity": "reciprocity"}
-_CARRIED = ("conducting_authority", "facts", "persons", "language", "treaty")
-
-
-def request_freezing(
-    svc: RequestService, actor: Actor, reference: str, *, property_sought: str | None = None
-) -> Request:
-    """ "Request freezing for this case": a new assets request drafted from request
-    ``reference`` (MLA or extradition), linked as arising from it.
-
-    Requires the actor's authority to be the requesting authority of ``reference``.
-    Guarantees the new request (a draft of the actor's authority, to the same requested
-    authority) carries over the conducting authority, facts, persons, language and treaty,
-    and the same basis where the assets workflow has it (bilateral, reciprocity; else
-    Palermo Arts. 12-14), and is linked ``arises_from`` ``reference``. Raises NotFound (no
-    party), NotAllowed (the requested or executing side), what ``create`` raises.
-    """
-    source = svc.get(actor, reference)
-    if source.requesting_authority_id != actor.authority.id:
-        raise NotAllowed("only the requesting authority of a case asks for freezing in it")
-    fields = {k: source.fields[k] for k in _CARRIED if source.fields.get(k) not in (None, "")}
-    if property_sought:
-        fields["property_sought"] = property_sought
-    basis = _BASIS.get(source.legal_basis, "untoc-12-14")
-    if basis != "bilateral":
-        fields.pop("treaty", None)
-    created = svc.create(
-        actor,
-        kind=KIND,
-        requested_authority=source.requested_authority.code,
-        legal_basis=basis,
-        fields=fields,
-        urgency="urgent",
-        their_reference=source.their_reference,
-        confidential=source.confidential,
-    )
-    link(svc, actor, created.reference, source.reference, LinkKind.ARISES_FROM)
-    return created

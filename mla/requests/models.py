@@ -11,6 +11,23 @@ from mla.authorities.models import Authority, User
 from mla.db import Base, JSONType, StrEnumType, utcnow
 
 GENESIS_HASH = "0" * 64
+# After the party, what the statistics' covering indexes hold: closure first (the ranges of
+# a period and of the open requests), then every other column the report reads.
+STATISTICS_COVERS = (
+    "closed_at",
+    "created_at",
+    "transmitted_at",
+    "requesting_authority_id",
+    "requested_authority_id",
+    "executing_authority_id",
+    "holder_authority_id",
+    "kind",
+    "legal_basis",
+    "urgency",
+    "outcome",
+    "offence_categories",
+    "id",
+)
 
 
 class Urgency(enum.StrEnum):
@@ -51,6 +68,16 @@ class Request(Base):
         # Completion estimates read the latest closed requests of a kind (and counterpart).
         Index("ix_request_kind_closed", "kind", "closed_at"),
         Index("ix_request_kind_requested_closed", "kind", "requested_authority_id", "closed_at"),
+        # Statistics read an authority's requests by party through these alone, never the
+        # rows (mla.statistics.scope.STATISTICS_COLUMNS): each holds every column they read.
+        *[
+            Index(
+                f"ix_request_{role}_stats",
+                f"{role}_authority_id",
+                *[c for c in STATISTICS_COVERS if c != f"{role}_authority_id"],
+            )
+            for role in ("requesting", "requested", "executing")
+        ],
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

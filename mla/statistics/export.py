@@ -10,7 +10,7 @@ import csv
 import io
 from typing import Any
 
-from mla.statistics.service import Report, Table
+from mla.statistics.report import Report, Table
 
 
 def _cell(value: Any) -> str:

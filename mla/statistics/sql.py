@@ -1,5 +1,6 @@
 """The few SQL expressions that SQLite and PostgreSQL spell differently: the time between two
-instants in days, and an instant's local day number. Everything else is portable SQL."""
+instants in days, an instant's local day number, and a column kept from SQLite's index
+choice. Everything else is portable SQL."""
 
 from __future__ import annotations
 
@@ -62,3 +63,30 @@ def _day_pg(element: local_day, compiler: SQLCompiler, **kw: Any) -> str:
         f"CAST(FLOOR((EXTRACT(EPOCH FROM {compiler.process(moment, **kw)}) + "
         f"{compiler.process(offset, **kw)}) / 86400.0) AS INTEGER)"
     )
+
+
+class unindexed(FunctionElement[Any]):
+    """The value of a column, which SQLite must not read through an index for it (``+x``).
+
+    Grouping by a party column, SQLite would otherwise walk that party's index to get the
+    groups in order, reading every request row of every authority, rather than the
+    authority's own range of a covering index and a small sort. PostgreSQL: the column."""
+
+    inherit_cache = True
+    name = "unindexed"
+
+    def __init__(self, column: Any):
+        super().__init__(column)
+        self.type = column.type
+
+
+@compiles(unindexed, "sqlite")
+def _unindexed_sqlite(element: unindexed, compiler: SQLCompiler, **kw: Any) -> str:
+    (column,) = list(element.clauses)
+    return f"+{compiler.process(column, **kw)}"
+
+
+@compiles(unindexed)
+def _unindexed_other(element: unindexed, compiler: SQLCompiler, **kw: Any) -> str:
+    (column,) = list(element.clauses)
+    return compiler.process(column, **kw)

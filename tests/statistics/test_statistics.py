@@ -113,6 +113,20 @@ def test_counts_turnaround_compliance_ageing(history, session, world, clock):
     assert trend == {"2026-01": 0, "2026-02": 0, "2026-03": 5, "2026-04": 3, "2026-05": 2}
 
 
+def test_executing_authority_counts_what_it_executed(history, session, world, clock):
+    # The court executed the five closed requests (assigned on their closing day): incoming
+    # for it from their transmission, once each though Mexico is also their requested side.
+    report = stats.statistics(
+        session, world.mex_court, stats.parse_period("2026"), "counterpart", clock.now
+    )
+    assert report.tables["counts"].rows == [("incoming", "ARG-DAJIN", 5, 5, 0)]
+    whole = _rows(report.tables["turnaround"], stage="whole")[0]
+    assert (whole["requests"], whole["median_days"], whole["p90_days"]) == (5, 33.0, 60.0)
+    assert report.tables["ageing"].rows == []
+    mexico = stats.statistics(session, world.mex, stats.parse_period("2026"), "kind", clock.now)
+    assert mexico.tables["counts"].rows == [("incoming", "mla", 7, 5, 2)]
+
+
 def test_outgoing_side_and_offence_categories(history, session, world, clock):
     report = stats.statistics(
         session, world.arg, stats.parse_period("2026-03"), "offence_category", clock.now
