@@ -10,7 +10,9 @@ and ``GET .../attachments/{id}`` (decrypted and verified segment by segment as i
 with a bearer token, on SQLite. Served by ``mla serve`` (cheroot, the server it runs) and by
 gunicorn (one gthread worker, 4 threads). *Floor*: a WSGI app on the same server that reads
 and discards the request body in the intake's chunk size (64 KiB), and sends the same number
-of bytes from memory in the download's segment size (1 MiB). The client (this process)
+of bytes from memory in the download's segment size (1 MiB); for comparison, the same
+floor also writing the body to a file on the same disk and fsyncing it (the service must
+make the blob durable before it answers). The client (this process)
 sends from one repeated random block and reads into a reused buffer. Best of ``--runs``,
 alternating. Prints MiB/s, the ratio ours/floor (issue #18's target: >= 0.7 both ways) and
 the server process's peak memory growth during the transfers (``VmHWM`` after, less
@@ -61,11 +63,20 @@ def floor_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> An
 
     if environ["REQUEST_METHOD"] == "POST":
         stream, left = environ["wsgi.input"], int(environ.get("CONTENT_LENGTH") or 0)
-        while left > 0:
-            chunk = stream.read(min(CHUNK, left))
-            if not chunk:
-                break
-            left -= len(chunk)
+        # /store: also write the bytes to a file on the evidence's disk and fsync it, as the
+        # service must before it answers (the disk's share of an upload, for comparison).
+        store = environ["PATH_INFO"] == "/store"
+        with tempfile.TemporaryFile(dir=os.environ["MLA_INSTANCE_DIR"]) as out:
+            while left > 0:
+                chunk = stream.read(min(CHUNK, left))
+                if not chunk:
+                    break
+                left -= len(chunk)
+                if store:
+                    out.write(chunk)
+            if store:
+                out.flush()
+                os.fsync(out.fileno())
         start_response("201 Created", [("Content-Type", "application/json")])
         return [b'{"ok": true}']
     total = int(environ["PATH_INFO"].strip("/") or 0)
@@ -228,17 +239,18 @@ def measure(kind: str, env: dict[str, str], reference: str, token: str, size: in
         download(floor_port, f"/{1 << 20}", {}, 1 << 20)
         pid = serving_pid(ours)
         before = memory_kib(pid, "VmRSS")
-        times: dict[str, list[float]] = {k: [] for k in ("fu", "ou", "fd", "od")}
+        times: dict[str, list[float]] = {k: [] for k in ("fu", "fs", "ou", "fd", "od")}
         uploaded: list[int] = []
         steps: list[tuple[str, Callable[[], Any]]] = [
             ("fu", lambda: upload(floor_port, "/", {}, size, block)),
+            ("fs", lambda: upload(floor_port, "/store", {}, size, block)),
             ("ou", lambda: uploaded.append(upload(ours_port, api, auth, size, block)["id"])),
             ("fd", lambda: download(floor_port, f"/{size}", {}, size)),
             ("od", lambda: download(ours_port, f"{api}/{uploaded[-1]}", auth, size)),
         ]
         for n in range(runs):
             # Swap the order every run: disk writeback of one must not always hit the other.
-            order = steps if n % 2 == 0 else [steps[1], steps[0], steps[3], steps[2]]
+            order = steps if n % 2 == 0 else [steps[2], steps[1], steps[0], steps[4], steps[3]]
             for key, step in order:
                 t0 = time.perf_counter()
                 step()
@@ -249,9 +261,10 @@ def measure(kind: str, env: dict[str, str], reference: str, token: str, size: in
             server.send_signal(signal.SIGTERM)
             server.wait(30)
     mib = size / (1 << 20)
-    fu, ou, fd, od = (min(times[k]) for k in ("fu", "ou", "fd", "od"))
+    fu, fs, ou, fd, od = (min(times[k]) for k in ("fu", "fs", "ou", "fd", "od"))
     print(f"{kind:8s} upload  : floor {mib / fu:6.0f} MiB/s  ours {mib / ou:6.0f} MiB/s  "
-          f"ratio {fu / ou:.2f}")  # fmt: skip
+          f"ratio {fu / ou:.2f}  (floor writing and fsyncing too: {mib / fs:.0f} MiB/s, "
+          f"ratio {fs / ou:.2f})")  # fmt: skip
     print(f"{kind:8s} download: floor {mib / fd:6.0f} MiB/s  ours {mib / od:6.0f} MiB/s  "
           f"ratio {fd / od:.2f}   server peak growth {growth:.0f} MiB")  # fmt: skip
 

@@ -85,8 +85,10 @@ def _seed(env: dict[str, str]) -> tuple[int, str, str]:
         "language": "es",
     }
     with app.app_context(), unit_of_work() as session:
-        arg = authorities.add_authority(session, "ARG-DAJIN", country="AR", name="DAJIN")
-        authorities.add_authority(session, "MEX-FGR", country="MX", name="FGR")
+        arg = authorities.add_authority(
+            session, "ARG-DAJIN", country="AR", name="DAJIN", languages=["es"]
+        )
+        authorities.add_authority(session, "MEX-FGR", country="MX", name="FGR", languages=["es"])
         svc = request_service()
         clerk = Actor(authority=arg, role=authorities.Role.SUPERVISOR)
         request = svc.create(
