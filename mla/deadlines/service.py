@@ -25,8 +25,13 @@ from mla.authorities.models import Authority, Treaty
 from mla.authorities.treaties import target_overrides
 from mla.deadlines.calendar import Calendar
 from mla.deadlines.calendar import Duration as CalendarDuration
+
+# Closure days live in their own module; callers reach them here too.
+from mla.deadlines.closures import add_closure as add_closure
+from mla.deadlines.closures import list_closures as list_closures
+from mla.deadlines.closures import remove_closure as remove_closure
 from mla.deadlines.models import AuthorityClosure, Deadline, Outcome
-from mla.errors import Conflict, FieldError, Invalid, NotFound
+from mla.errors import Conflict
 from mla.requests.models import Request
 from mla.workflow.model import Deadline as DeadlineDef
 from mla.workflow.model import Duration, Workflow
@@ -371,52 +376,3 @@ class DeadlineService:
         self._next_step(deadline, definition, cal)
         self.session.flush()
         return deadline
-
-
-# --- closure days -----------------------------------------------------------------------
-
-
-def add_closure(session: Session, authority: Authority, day: date, reason: str) -> AuthorityClosure:
-    """Mark ``day`` as a closure of ``authority`` (not a business day for its deadlines).
-
-    Raises Invalid naming ``reason`` when it is empty, Conflict when the day is already closed.
-    """
-    reason = (reason or "").strip()
-    if not reason:
-        raise Invalid(FieldError("reason", "give the reason for the closure"))
-    exists = session.scalar(
-        select(AuthorityClosure).where(
-            AuthorityClosure.authority_id == authority.id, AuthorityClosure.day == day
-        )
-    )
-    if exists is not None:
-        raise Conflict(f"{authority.code} is already closed on {day.isoformat()}")
-    closure = AuthorityClosure(authority_id=authority.id, day=day, reason=reason[:300])
-    session.add(closure)
-    session.flush()
-    return closure
-
-
-def list_closures(session: Session, authority: Authority) -> list[AuthorityClosure]:
-    """The closure days of ``authority``, in date order."""
-    return list(
-        session.scalars(
-            select(AuthorityClosure)
-            .where(AuthorityClosure.authority_id == authority.id)
-            .order_by(AuthorityClosure.day)
-        )
-    )
-
-
-def remove_closure(session: Session, authority: Authority, closure_id: int) -> AuthorityClosure:
-    """Reopen the day of closure ``closure_id`` of ``authority``.
-
-    As with adding one, due times already stored are not recomputed. Raises NotFound for an
-    unknown id or another authority's closure (its existence is not revealed). Flushes.
-    """
-    closure = session.get(AuthorityClosure, closure_id)
-    if closure is None or closure.authority_id != authority.id:
-        raise NotFound(f"no closure day {closure_id}")
-    session.delete(closure)
-    session.flush()
-    return closure
