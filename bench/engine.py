@@ -114,7 +114,9 @@ def service_rate(url: str, engines: Engines, n: int) -> float:
     with factory() as session:
         for code, country in (("BEN-ARG", "AR"), ("BEN-MEX", "MX")):
             if session.scalar(text("SELECT 1 FROM authority WHERE code = :c"), {"c": code}) is None:
-                authorities.add_authority(session, code, country=country, name=code)
+                authorities.add_authority(
+                    session, code, country=country, name=code, languages=["es"]
+                )
                 authorities.add_user(
                     session, f"{code.lower()}.sup", authority_code=code, role="supervisor",
                     email=f"{code.lower()}@example.org", password="bench-password-1",

@@ -10,6 +10,10 @@ plain file (fsynced too, since the service's blob must be durable before its row
 and back. Best of ``--runs`` each, alternating, so that disk writeback hurts both alike.
 Prints MiB/s, the ratio ours/floor (target >= 0.8 both ways) and the process's peak memory,
 which stays far below the file's size because nothing holds more than a segment or two.
+
+``--http`` [--size 512] [--runs 2]: the same through the real servers instead (``mla serve``'s
+cheroot and gunicorn), beside each server receiving and sending the bytes alone; see
+``bench/evidence_http.py``.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import hashlib
 import io
 import os
 import resource
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -101,6 +106,11 @@ def best(runs: int, floor: Callable[[], None], ours: Callable[[], None]) -> tupl
 
 
 def main() -> None:
+    if "--http" in sys.argv:
+        import evidence_http  # beside this file
+
+        evidence_http.main([a for a in sys.argv[1:] if a != "--http"])
+        return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", type=int, default=64, help="MiB per file (report 512)")
     parser.add_argument("--runs", type=int, default=3)

@@ -54,7 +54,9 @@ def setup(engine: Engine, engines: Engines) -> tuple[int, int]:
             ("ARG-DAJIN", "AR", "America/Argentina/Buenos_Aires"),
             ("MEX-FGR", "MX", "America/Mexico_City"),
         ):
-            authorities.add_authority(session, code, country=country, name=code, timezone=tz)
+            authorities.add_authority(
+                session, code, country=country, name=code, timezone=tz, languages=["es"]
+            )
             for role in ("clerk", "supervisor"):
                 authorities.add_user(
                     session, f"{code.lower()}-{role}", authority_code=code, role=role,

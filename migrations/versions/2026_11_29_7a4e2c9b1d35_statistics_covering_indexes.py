@@ -8,7 +8,7 @@ The deadline indexes by request and by authority grow to hold what the stages an
 compliance read (name, outcome, start or due time), for the same reason.
 
 Revision ID: 7a4e2c9b1d35
-Revises: 3c7d2f8a1b64
+Revises: a7e4c2d91f35
 Create Date: 2026-11-29 16:05:00
 """
 
@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "7a4e2c9b1d35"
-down_revision: str | None = "3c7d2f8a1b64"
+down_revision: str | None = "a7e4c2d91f35"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

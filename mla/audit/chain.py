@@ -74,21 +74,29 @@ def append(
     on_behalf_of_id: int | None = None,
     data: dict[str, Any] | None = None,
     at: datetime | None = None,
+    locked: bool = False,
 ) -> Event:
     """Append an event to ``request``'s history and flush it.
 
     Takes the request's row lock (``FOR UPDATE`` on PostgreSQL; SQLite serializes writers),
-    so concurrent appends to one request queue up instead of forking the chain. The head is
-    moved with a plain UPDATE so that reads recorded in the history (downloads, progress
-    queries) do not bump the request's optimistic-lock version.
+    so concurrent appends to one request queue up instead of forking the chain; with
+    ``locked``, the caller took it in this transaction and ``request.chain_head`` and
+    ``event_count`` hold what it read then (:meth:`~mla.requests.recording.RequestContext.lock`),
+    so the head is not read again. The head is moved with a plain UPDATE so that reads
+    recorded in the history (downloads, progress queries) do not bump the request's
+    optimistic-lock version; when the request has changes of its own pending (a
+    transition), it joins their UPDATE instead, which bumps the version anyway.
     """
-    # The SELECT autoflushes pending changes to the request first, so a lost optimistic
-    # lock surfaces here, before anything is appended.
-    head, count = session.execute(
-        select(Request.chain_head, Request.event_count)
-        .where(Request.id == request.id)
-        .with_for_update()
-    ).one()
+    if locked:
+        head, count = request.chain_head, request.event_count
+    else:
+        # The SELECT autoflushes pending changes to the request first, so a lost optimistic
+        # lock surfaces here, before anything is appended.
+        head, count = session.execute(
+            select(Request.chain_head, Request.event_count)
+            .where(Request.id == request.id)
+            .with_for_update()
+        ).one()
     event = Event(
         request_id=request.id,
         seq=count + 1,
@@ -102,14 +110,17 @@ def append(
     )
     event.hash = _row_hash(event)
     session.add(event)
-    session.execute(
-        update(Request)
-        .where(Request.id == request.id)
-        .values(chain_head=event.hash, event_count=event.seq)
-        .execution_options(synchronize_session=False)
-    )
-    set_committed_value(request, "chain_head", event.hash)
-    set_committed_value(request, "event_count", event.seq)
+    if locked and session.is_modified(request):
+        request.chain_head, request.event_count = event.hash, event.seq
+    else:
+        session.execute(
+            update(Request)
+            .where(Request.id == request.id)
+            .values(chain_head=event.hash, event_count=event.seq)
+            .execution_options(synchronize_session=False)
+        )
+        set_committed_value(request, "chain_head", event.hash)
+        set_committed_value(request, "event_count", event.seq)
     session.flush()
     return event
 

@@ -14,7 +14,7 @@ Semantics (from the workflow definition, see ``workflows/README.md``):
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -25,8 +25,13 @@ from mla.authorities.models import Authority, Treaty
 from mla.authorities.treaties import target_overrides
 from mla.deadlines.calendar import Calendar
 from mla.deadlines.calendar import Duration as CalendarDuration
+
+# Closure days live in their own module; callers reach them here too.
+from mla.deadlines.closures import add_closure as add_closure
+from mla.deadlines.closures import list_closures as list_closures
+from mla.deadlines.closures import remove_closure as remove_closure
 from mla.deadlines.models import AuthorityClosure, Deadline, Outcome
-from mla.errors import Conflict, FieldError, Invalid, NotFound
+from mla.errors import Conflict
 from mla.requests.models import Request
 from mla.workflow.model import Deadline as DeadlineDef
 from mla.workflow.model import Duration, Workflow
@@ -136,9 +141,19 @@ class DeadlineService:
             due = min(due, cal.end_of_day(request.needed_by))
         return due
 
-    def _start(self, request: Request, wf: Workflow, state: str, now: datetime) -> None:
+    def _start(
+        self,
+        request: Request,
+        wf: Workflow,
+        state: str,
+        now: datetime,
+        running: Collection[str] | None = None,
+    ) -> None:
+        """Start the deadlines ``state`` declares that are not ``running`` (names; read
+        from the database when None)."""
         declared = wf.states[state]
-        running = {d.name for d in self.open_deadlines(request)}
+        if running is None:
+            running = {d.name for d in self.open_deadlines(request)}
         for definition in declared.deadlines:
             if definition.name in running:
                 continue
@@ -165,27 +180,53 @@ class DeadlineService:
         self.session.flush()
 
     def on_transition(
-        self, request: Request, wf: Workflow, dest: str | None, by: str, now: datetime
+        self,
+        request: Request,
+        wf: Workflow,
+        dest: str | None,
+        by: str,
+        now: datetime,
+        open_deadlines: Sequence[Deadline] | None = None,
     ) -> None:
         """Apply a move into ``dest`` (None: an internal transition), fired by party ``by``.
+        ``open_deadlines``: the request's open deadlines, read in this transaction before the
+        move (read here when None). Does not flush: the changes and new deadlines are
+        written by the caller's next flush, with the request's own.
 
         A deadline closed because the other party ended the request (e.g. the requesting
         state withdrew it) is cancelled rather than met or missed: nobody owed it any more.
         """
         if dest is None:
             return
+        if open_deadlines is None:
+            open_deadlines = self.open_deadlines(request)
+        with self.session.no_autoflush:  # a calendar's closures are read without flushing
+            self._move(request, wf, dest, by, now, open_deadlines)
+
+    def _move(
+        self,
+        request: Request,
+        wf: Workflow,
+        dest: str,
+        by: str,
+        now: datetime,
+        open_deadlines: Sequence[Deadline],
+    ) -> None:
         entered = wf.states[dest]
-        for deadline in self.open_deadlines(request):
+        running = set()
+        for deadline in open_deadlines:
             declaring, definition = wf.deadline(deadline.name)
-            cal = self.calendar(self.session.get_one(Authority, deadline.authority_id))
             if dest == declaring.name or dest in definition.runs_through:
+                running.add(deadline.name)
                 if deadline.paused_at is not None:
+                    cal = self.calendar(self.session.get_one(Authority, deadline.authority_id))
                     deadline.due_at = cal.shift_for_pause(
                         deadline.due_at, deadline.paused_at, now, definition.within.unit
                     )
                     deadline.paused_at = None
                     self._next_step(deadline, definition, cal)
             elif deadline.name in entered.clock_stops:
+                running.add(deadline.name)
                 if deadline.paused_at is None:
                     deadline.paused_at = now
                     deadline.next_step_at = None
@@ -198,24 +239,27 @@ class DeadlineService:
                 else:
                     deadline.outcome = Outcome.MISSED
                 deadline.next_step_at = None
-        self.session.flush()
-        self._start(request, wf, dest, now)
-        self.session.flush()
+        self._start(request, wf, dest, now, running)
 
-    def due_lookup(self, request: Request) -> DueLookup:
+    def due_lookup(
+        self, request: Request, open_deadlines: Sequence[Deadline] | None = None
+    ) -> DueLookup:
         """What guards ask (see :data:`mla.workflow.registry.DueLookup`): the running
         deadline ``name`` of ``request``, due in its authority's time zone; None when it is
-        not running. Reads the open deadlines once, at the first question."""
+        not running. Reads the open deadlines once, at the first question, unless given
+        (``open_deadlines``, read in this transaction)."""
         found: dict[str, RunningDeadline] | None = None
 
         def due(name: str) -> RunningDeadline | None:
             nonlocal found
             if found is None:
                 found = {}
-                for d in self.open_deadlines(request):
+                rows = self.open_deadlines(request) if open_deadlines is None else open_deadlines
+                for d in rows:
                     if d.paused_at is None:
-                        cal = self.calendar(self.session.get_one(Authority, d.authority_id))
-                        found[d.name] = RunningDeadline(d.due_at.astimezone(cal.tz), d.extended)
+                        owner = self.session.get_one(Authority, d.authority_id)
+                        local = d.due_at.astimezone(ZoneInfo(owner.timezone or "UTC"))
+                        found[d.name] = RunningDeadline(local, d.extended)
             return found.get(name)
 
         return due
@@ -332,55 +376,6 @@ class DeadlineService:
         self._next_step(deadline, definition, cal)
         self.session.flush()
         return deadline
-
-
-# --- closure days -----------------------------------------------------------------------
-
-
-def add_closure(session: Session, authority: Authority, day: date, reason: str) -> AuthorityClosure:
-    """Mark ``day`` as a closure of ``authority`` (not a business day for its deadlines).
-
-    Raises Invalid naming ``reason`` when it is empty, Conflict when the day is already closed.
-    """
-    reason = (reason or "").strip()
-    if not reason:
-        raise Invalid(FieldError("reason", "give the reason for the closure"))
-    exists = session.scalar(
-        select(AuthorityClosure).where(
-            AuthorityClosure.authority_id == authority.id, AuthorityClosure.day == day
-        )
-    )
-    if exists is not None:
-        raise Conflict(f"{authority.code} is already closed on {day.isoformat()}")
-    closure = AuthorityClosure(authority_id=authority.id, day=day, reason=reason[:300])
-    session.add(closure)
-    session.flush()
-    return closure
-
-
-def list_closures(session: Session, authority: Authority) -> list[AuthorityClosure]:
-    """The closure days of ``authority``, in date order."""
-    return list(
-        session.scalars(
-            select(AuthorityClosure)
-            .where(AuthorityClosure.authority_id == authority.id)
-            .order_by(AuthorityClosure.day)
-        )
-    )
-
-
-def remove_closure(session: Session, authority: Authority, closure_id: int) -> AuthorityClosure:
-    """Reopen the day of closure ``closure_id`` of ``authority``.
-
-    As with adding one, due times already stored are not recomputed. Raises NotFound for an
-    unknown id or another authority's closure (its existence is not revealed). Flushes.
-    """
-    closure = session.get(AuthorityClosure, closure_id)
-    if closure is None or closure.authority_id != authority.id:
-        raise NotFound(f"no closure day {closure_id}")
-    session.delete(closure)
-    session.flush()
-    return closure
 
 
 def upcoming_closures(

@@ -40,7 +40,10 @@ class MultipartFile:
     def __init__(self, stream: IO[bytes], boundary: str, field: str = "file") -> None:
         self._stream = stream
         self._decoder = MultipartDecoder(boundary.encode("latin-1"), max_form_memory_size=None)
-        self._buffer = bytearray()
+        # The file's data as the decoder handed it, not yet read: joined only when read, so
+        # each byte is copied once here.
+        self._parts: list[bytes] = []
+        self._buffered = 0
         self._more = True
         self._other = 0  # bytes of other parts seen
         self.field = field
@@ -98,10 +101,12 @@ class MultipartFile:
                 self._count(len(event.data))
 
     def read(self, size: int = -1) -> bytes:
-        while self._more and (size < 0 or len(self._buffer) < size):
+        while self._more and (size < 0 or self._buffered < size):
             event = self._event()
             if isinstance(event, Data):
-                self._buffer += event.data
+                if event.data:
+                    self._parts.append(bytes(event.data))
+                    self._buffered += len(event.data)
                 self._more = event.more_data
                 if not self._more:
                     self._finish()
@@ -109,10 +114,17 @@ class MultipartFile:
                 self._more = False
                 if not isinstance(event, Epilogue):
                     self._finish()
-        if size < 0 or size >= len(self._buffer):
-            out = bytes(self._buffer)
-            self._buffer.clear()
-        else:
-            out = bytes(self._buffer[:size])
-            del self._buffer[:size]
-        return out
+        if size < 0 or size >= self._buffered:
+            taken, self._parts, self._buffered = self._parts, [], 0
+            return taken[0] if len(taken) == 1 else b"".join(taken)
+        taken, got = [], 0
+        while got + len(self._parts[0]) <= size:
+            part = self._parts.pop(0)
+            taken.append(part)
+            got += len(part)
+        if got < size:  # split the part that crosses ``size``: only it is copied twice
+            part, cut = self._parts[0], size - got
+            taken.append(part[:cut])
+            self._parts[0] = part[cut:]
+        self._buffered -= size
+        return b"".join(taken)

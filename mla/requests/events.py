@@ -72,7 +72,6 @@ class RequestEvents:
         NotAllowed for another party's event or too low a role; Invalid naming each bad input.
         """
         ctx = self.ctx
-        reference = request.reference  # still readable after a failed flush expires the row
         parties = ctx.party_to(request, actor)
         ctx.lock(request, expected_version)
         now = ctx.clock()
@@ -81,7 +80,7 @@ class RequestEvents:
         authorities = self._resolve_authority_inputs(request, engine, event, inputs, actor)
         source = request.state
         deadlines = ctx.deadlines()
-        today = deadlines.calendar(actor.authority).local_date(now)
+        today = deadlines.local_today(actor.authority, now)
         t_open = engine.transition(source, event)
         behalf = parties.get(t_open.by) if t_open is not None else None
         arrival = _arrival_errors(behalf is not None, received_on, channel, today)
@@ -95,6 +94,8 @@ class RequestEvents:
             wf = engine.workflow
             given = input_errors(t_open, wf, request.legal_basis, inputs, today)
             raise Invalid(arrival + given)
+        # Read once, before anything changes: what the guards ask and what the move updates.
+        running = deadlines.open_deadlines(request)
         t = engine.fire(
             request,
             event,
@@ -103,7 +104,7 @@ class RequestEvents:
             inputs=inputs,
             now=now,
             today=today,
-            due=deadlines.due_lookup(request),
+            due=deadlines.due_lookup(request, running),
         )
         wf = engine.workflow
         fields = dict(request.fields)
@@ -120,11 +121,14 @@ class RequestEvents:
         counted = deadlines.counted_dues(request, engine.workflow) if corrected else {}
         if fields != request.fields:
             request.fields = fields
+        # Ids set with the relationships: the history records them before the flush.
         if "executing_authority" in authorities:
             request.executing_authority = authorities["executing_authority"]
+            request.executing_authority_id = authorities["executing_authority"].id
         dest = t.target(source)
         state = wf.states[dest]
-        request.holder_authority = request.answering_for(state.owner)
+        request.holder_authority = holder = request.answering_for(state.owner)
+        request.holder_authority_id = holder.id
         request.updated_at = now
         if request.transmitted_at is None and state.owner != "requesting":
             request.transmitted_at = now
@@ -135,9 +139,9 @@ class RequestEvents:
             # An after-closure event (18.19 consent) opens the request again for a while.
             request.closed_at = None
             request.outcome = None
-        ctx.flush(reference)
-
-        deadlines.on_transition(request, wf, t.dest, t.by, now)
+        # One flush for the whole step, in record() below: the request's row (with the
+        # chain's new head), its deadlines and the history entry.
+        deadlines.on_transition(request, wf, t.dest, t.by, now, running)
         if corrected:
             deadlines.on_edit(request, wf, corrected, counted, now)
         if t.extends:
@@ -164,7 +168,13 @@ class RequestEvents:
             },
         )
         moved = ctx.record(
-            request, EventKind.TRANSITION, actor, data, on_behalf_of=parties.get(t.by), at=now
+            request,
+            EventKind.TRANSITION,
+            actor,
+            data,
+            on_behalf_of=parties.get(t.by),
+            at=now,
+            locked=True,
         )
         ctx.notifications().on_status_change(request, moved)
         # An assets request's register moves with its steps, in the same transaction.

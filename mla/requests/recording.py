@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from mla.audit import chain
@@ -106,14 +107,29 @@ class RequestContext:
         (``expected_version``, or the one loaded in this session).
 
         Requires a unit of work that may write (the boundary begins one: on SQLite it holds
-        the write lock already). Locks the row (PostgreSQL) and re-reads what is committed
-        now, so the state acted on is the one checked and a change that won a race is
-        reported, not undone. Raises Conflict naming who changed it and when.
+        the write lock already). Locks the row (PostgreSQL) and reads what is committed now,
+        so the state acted on is the one checked and a change that won a race is reported,
+        not undone. Every change to a request's columns bumps its version, except the chain's
+        head (see :func:`mla.audit.chain.append`): when the version locked is the one loaded,
+        only the head is taken from the lock's narrow read, and the rest of the row is
+        re-read only when it is not. Afterwards ``request.chain_head`` and ``event_count``
+        are the locked row's, for :meth:`record` with ``locked=True``. Raises Conflict naming
+        who changed it and when.
         """
         reference = request.reference
         seen = request.version_id if expected_version is None else expected_version
         try:
-            self.session.refresh(request, with_for_update={"of": Request})
+            with self.session.no_autoflush:
+                row = self.session.execute(
+                    select(Request.version_id, Request.chain_head, Request.event_count)
+                    .where(Request.id == request.id)
+                    .with_for_update()
+                ).one()
+            if row.version_id == request.version_id and not self.session.is_modified(request):
+                set_committed_value(request, "chain_head", row.chain_head)
+                set_committed_value(request, "event_count", row.event_count)
+            else:
+                self.session.refresh(request)
         except OperationalError as exc:
             raise Conflict(f"{reference} is being changed by someone else; retry") from exc
         if request.version_id != seen:
@@ -136,18 +152,27 @@ class RequestContext:
         *,
         on_behalf_of: int | None = None,
         at: datetime | None = None,
+        locked: bool = False,
     ) -> Event:
         """Append to ``request``'s history that ``actor`` (its user, or its authority's API
         client) did ``kind``, with ``data``; ``on_behalf_of``: the external authority whose
-        step it recorded; ``at``: when (default: now). Flushes the entry; see
-        :func:`mla.audit.chain.append`."""
-        return chain.append(
-            self.session,
-            request,
-            kind,
-            actor_user_id=actor.user_id,
-            actor_authority_id=actor.authority.id,
-            on_behalf_of_id=on_behalf_of,
-            data=data,
-            at=self.clock() if at is None else at,
-        )
+        step it recorded; ``at``: when (default: now); ``locked``: :meth:`lock` was called
+        on ``request`` in this transaction (the chain's head is then not read again).
+        Flushes the entry with the request's pending changes; see
+        :func:`mla.audit.chain.append`. Raises Conflict when another transaction changed
+        the request first."""
+        reference = request.reference  # still readable after a failed flush expires the row
+        try:
+            return chain.append(
+                self.session,
+                request,
+                kind,
+                actor_user_id=actor.user_id,
+                actor_authority_id=actor.authority.id,
+                on_behalf_of_id=on_behalf_of,
+                data=data,
+                at=self.clock() if at is None else at,
+                locked=locked,
+            )
+        except (StaleDataError, OperationalError) as exc:
+            raise Conflict(f"{reference} was changed by someone else at the same time") from exc
