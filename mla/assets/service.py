@@ -32,7 +32,7 @@ from mla.assets.models import (
 from mla.assets.moves import KIND, TRANSFERRED
 from mla.audit.models import Event, EventKind
 from mla.deadlines.service import DeadlineService
-from mla.errors import Conflict, FieldError, Invalid, NotAllowed, NotFound
+from mla.errors import N_, Conflict, FieldError, Invalid, NotAllowed, NotFound
 from mla.requests.models import Request
 from mla.requests.scope import Actor
 
@@ -62,7 +62,9 @@ def currency_code(value: Any, name: str) -> str:
     """``value`` as an ISO 4217 code (upper case). Raises Invalid naming ``name``."""
     code = str(value or "").strip().upper()
     if len(code) != 3 or pycountry.currencies.get(alpha_3=code) is None:
-        raise Invalid(FieldError(name, f"{value!r} is not an ISO 4217 currency code"))
+        raise Invalid(
+            FieldError(name, N_("%(value)r is not an ISO 4217 currency code"), {"value": value})
+        )
     return code
 
 
@@ -70,19 +72,19 @@ def money(value: Any, name: str, *, positive: bool = False) -> Decimal:
     """``value`` (a decimal string or a number) as an amount to the cent, not negative
     (``positive``: above zero). Raises Invalid naming ``name``."""
     if isinstance(value, bool):
-        raise Invalid(FieldError(name, "must be an amount such as 1250.00"))
+        raise Invalid(FieldError(name, N_("must be an amount such as 1250.00")))
     try:
         amount = Decimal(str(value).strip())
     except InvalidOperation:
-        raise Invalid(FieldError(name, "must be an amount such as 1250.00")) from None
+        raise Invalid(FieldError(name, N_("must be an amount such as 1250.00"))) from None
     if not amount.is_finite() or amount.as_tuple().exponent < -2:  # type: ignore[operator]
-        raise Invalid(FieldError(name, "must be an amount with at most two decimals"))
+        raise Invalid(FieldError(name, N_("must be an amount with at most two decimals")))
     if amount < 0 or (positive and amount == 0):
         raise Invalid(
             FieldError(name, "must be more than zero" if positive else "must not be negative")
         )
     if amount >= Decimal(10) ** 16:
-        raise Invalid(FieldError(name, "is too large"))
+        raise Invalid(FieldError(name, N_("is too large")))
     return amount.quantize(CENT)
 
 
@@ -90,10 +92,12 @@ def _text(value: Any, name: str, limit: int, *, required: bool = False) -> str |
     text = str(value).strip() if value is not None else ""
     if not text:
         if required:
-            raise Invalid(FieldError(name, "is required"))
+            raise Invalid(FieldError(name, N_("is required"), code="required"))
         return None
     if len(text) > limit:
-        raise Invalid(FieldError(name, f"must be at most {limit} characters"))
+        raise Invalid(
+            FieldError(name, N_("must be at most %(limit)s characters"), {"limit": limit})
+        )
     return text
 
 
@@ -178,7 +182,10 @@ def assets_request(svc: RequestService, actor: Actor, reference: str) -> Request
     party to it (whether or not it exists), Conflict when it is of another kind."""
     request = svc.get(actor, reference)
     if request.kind != KIND:
-        raise Conflict(f"{request.reference} is a {request.kind} request: it has no asset register")
+        raise Conflict(
+            N_("%(reference)s is a %(kind)s request: it has no asset register"),
+            {"reference": request.reference, "kind": request.kind},
+        )
     return request
 
 
@@ -246,7 +253,10 @@ def _register(session: Session, request: Request) -> Register:
 def _writable(svc: RequestService, actor: Actor, reference: str) -> Request:
     request = assets_request(svc, actor, reference)
     if request.closed_at is not None:
-        raise Conflict(f"{request.reference} is closed ({request.outcome}); its register is final")
+        raise Conflict(
+            N_("%(reference)s is closed (%(outcome)s); its register is final"),
+            {"reference": request.reference, "outcome": request.outcome},
+        )
     svc.context.lock(request, None)
     return request
 
@@ -263,7 +273,7 @@ def _item_fields(values: Mapping[str, Any], *, partial: bool) -> dict[str, Any]:
         set(values) - {"kind", "currency", "estimated_value", "realised_value", *ITEM_TEXT}
     )
     if unknown:
-        raise Invalid([FieldError(n, "is not a field of an asset item") for n in unknown])
+        raise Invalid([FieldError(n, N_("is not a field of an asset item")) for n in unknown])
     out: dict[str, Any] = {}
     errors: list[FieldError] = []
 
@@ -284,7 +294,7 @@ def _item_fields(values: Mapping[str, Any], *, partial: bool) -> dict[str, Any]:
     if not partial:
         for name in ("kind", "description", "currency"):
             if name not in values:
-                errors.append(FieldError(name, "is required"))
+                errors.append(FieldError(name, N_("is required"), code="required"))
     if errors:
         raise Invalid(errors)
     return out
@@ -295,7 +305,9 @@ def _kind(value: Any) -> AssetKind:
         return AssetKind(str(value))
     except ValueError:
         listed = ", ".join(k.value for k in AssetKind)
-        raise Invalid(FieldError("kind", f"must be one of {listed}")) from None
+        raise Invalid(
+            FieldError("kind", N_("must be one of %(listed)s"), {"listed": listed})
+        ) from None
 
 
 def add_item(
@@ -332,7 +344,10 @@ def update_item(
     request = _writable(svc, actor, reference)
     item = svc.session.get(AssetItem, item_id)
     if item is None or item.request_id != request.id:
-        raise NotFound(f"no asset item {item_id} on {request.reference}")
+        raise NotFound(
+            N_("no asset item %(item_id)s on %(reference)s"),
+            {"item_id": item_id, "reference": request.reference},
+        )
     checked = _item_fields(values, partial=True)
     before = item_values(item)
     for name, value in checked.items():
@@ -361,14 +376,14 @@ def add_share(
     request = _writable(svc, actor, reference)
     _requested_side(request, actor)
     if request.state not in DISPOSAL_STATES:
-        raise Conflict("shares are agreed once the assets are confiscated")
+        raise Conflict(N_("shares are agreed once the assets are confiscated"))
     recipient = _text(values.get("recipient"), "recipient", 200, required=True)
     agreement = _text(values.get("agreement"), "agreement", 200, required=True)
     currency = currency_code(values.get("currency"), "currency")
     percent = values.get("percent")
     amount = values.get("amount")
     if (percent is None) == (amount is None):
-        raise Invalid(FieldError("percent", "give either a percentage or an amount"))
+        raise Invalid(FieldError("percent", N_("give either a percentage or an amount")))
     share = AssetShare(
         request_id=request.id,
         recipient=recipient,
@@ -389,7 +404,9 @@ def add_share(
         if agreed + share.percent > HUNDRED:
             raise Invalid(
                 FieldError(
-                    "percent", f"the shares in {currency} would exceed 100% ({agreed}% agreed)"
+                    "percent",
+                    N_("the shares in %(currency)s would exceed 100%% (%(agreed)s%% agreed)"),
+                    {"currency": currency, "agreed": agreed},
                 )
             )
     else:
@@ -414,12 +431,16 @@ def add_transfer(
     request = _writable(svc, actor, reference)
     _requested_side(request, actor)
     if request.state not in TRANSFER_STATES:
-        raise Conflict("transfers are recorded once the disposal is decided")
+        raise Conflict(N_("transfers are recorded once the disposal is decided"))
     recipient = _text(values.get("recipient"), "recipient", 200, required=True)
     current = _register(svc.session, request)
     if recipient not in {s.recipient for s in current.shares}:
         raise Invalid(
-            FieldError("recipient", f"{recipient!r} has no share; record the share first")
+            FieldError(
+                "recipient",
+                N_("%(recipient)r has no share; record the share first"),
+                {"recipient": recipient},
+            )
         )
     currency = currency_code(values.get("currency"), "currency")
     amount = money(values.get("amount"), "amount", positive=True)
@@ -427,9 +448,9 @@ def add_transfer(
     try:
         on = raw if isinstance(raw, date) else date.fromisoformat(str(raw))
     except ValueError:
-        raise Invalid(FieldError("transferred_on", "must be a date (YYYY-MM-DD)")) from None
+        raise Invalid(FieldError("transferred_on", N_("must be a date (YYYY-MM-DD)"))) from None
     if on > DeadlineService.local_today(actor.authority, svc.clock()):
-        raise Invalid(FieldError("transferred_on", "must not be in the future"))
+        raise Invalid(FieldError("transferred_on", N_("must not be in the future")))
     transfer = AssetTransfer(
         request_id=request.id,
         recipient=recipient,
@@ -449,7 +470,9 @@ def add_transfer(
 
 def _requested_side(request: Request, actor: Actor) -> None:
     if actor.authority.id != request.requested_authority_id:
-        raise NotAllowed("the requested authority, which holds the assets, records their disposal")
+        raise NotAllowed(
+            N_("the requested authority, which holds the assets, records their disposal")
+        )
 
 
 # --- links ----------------------------------------------------------------------------------
@@ -511,14 +534,20 @@ def link(
         link_kind = LinkKind(kind)
     except ValueError:
         listed = ", ".join(k.value for k in LinkKind)
-        raise Invalid(FieldError("kind", f"must be one of {listed}")) from None
+        raise Invalid(
+            FieldError("kind", N_("must be one of %(listed)s"), {"listed": listed})
+        ) from None
     request = svc.get(actor, reference)
     try:
         other = svc.get(actor, other_reference)
     except NotFound:
-        raise Invalid(FieldError("other", f"no request {other_reference}")) from None
+        raise Invalid(
+            FieldError(
+                "other", N_("no request %(other_reference)s"), {"other_reference": other_reference}
+            )
+        ) from None
     if other.id == request.id:
-        raise Invalid(FieldError("other", "a request cannot be linked to itself"))
+        raise Invalid(FieldError("other", N_("a request cannot be linked to itself")))
     exists = svc.session.scalar(
         select(RequestLink.id).where(
             or_(
@@ -529,7 +558,10 @@ def link(
         )
     )
     if exists is not None:
-        raise Conflict(f"{request.reference} and {other.reference} are already linked so")
+        raise Conflict(
+            N_("%(reference)s and %(reference2)s are already linked so"),
+            {"reference": request.reference, "reference2": other.reference},
+        )
     row = RequestLink(
         source_id=request.id,
         target_id=other.id,
@@ -562,7 +594,7 @@ def request_freezing(
     """
     source = svc.get(actor, reference)
     if source.requesting_authority_id != actor.authority.id:
-        raise NotAllowed("only the requesting authority of a case asks for freezing in it")
+        raise NotAllowed(N_("only the requesting authority of a case asks for freezing in it"))
     fields = {k: source.fields[k] for k in _CARRIED if source.fields.get(k) not in (None, "")}
     if property_sought:
         fields["property_sought"] = property_sought

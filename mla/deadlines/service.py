@@ -26,7 +26,7 @@ from mla.authorities.treaties import target_overrides
 from mla.deadlines.calendar import Calendar
 from mla.deadlines.calendar import Duration as CalendarDuration
 from mla.deadlines.models import AuthorityClosure, Deadline, Outcome
-from mla.errors import Conflict, FieldError, Invalid, NotFound
+from mla.errors import N_, Conflict, FieldError, Invalid, NotFound
 from mla.requests.models import Request
 from mla.workflow.model import Deadline as DeadlineDef
 from mla.workflow.model import Duration, Workflow
@@ -320,9 +320,14 @@ class DeadlineService:
         _declaring, definition = wf.deadline(name)
         deadline = next((d for d in self.open_deadlines(request) if d.name == name), None)
         if deadline is None:
-            raise Conflict(f"the deadline {name.replace('_', ' ')} is not running")
+            raise Conflict(
+                N_("the deadline %(name)s is not running"), {"name": name.replace("_", " ")}
+            )
         if deadline.extended or definition.extension is None:
-            raise Conflict(f"the deadline {name.replace('_', ' ')} can be extended only once")
+            raise Conflict(
+                N_("the deadline %(name)s can be extended only once"),
+                {"name": name.replace("_", " ")},
+            )
         authority = self.session.get_one(Authority, deadline.authority_id)
         cal = self.calendar(authority)
         deadline.due_at = cal.add(
@@ -344,14 +349,17 @@ def add_closure(session: Session, authority: Authority, day: date, reason: str) 
     """
     reason = (reason or "").strip()
     if not reason:
-        raise Invalid(FieldError("reason", "give the reason for the closure"))
+        raise Invalid(FieldError("reason", N_("give the reason for the closure")))
     exists = session.scalar(
         select(AuthorityClosure).where(
             AuthorityClosure.authority_id == authority.id, AuthorityClosure.day == day
         )
     )
     if exists is not None:
-        raise Conflict(f"{authority.code} is already closed on {day.isoformat()}")
+        raise Conflict(
+            N_("%(code)s is already closed on %(day)s"),
+            {"code": authority.code, "day": day.isoformat()},
+        )
     closure = AuthorityClosure(authority_id=authority.id, day=day, reason=reason[:300])
     session.add(closure)
     session.flush()
@@ -377,7 +385,7 @@ def remove_closure(session: Session, authority: Authority, closure_id: int) -> A
     """
     closure = session.get(AuthorityClosure, closure_id)
     if closure is None or closure.authority_id != authority.id:
-        raise NotFound(f"no closure day {closure_id}")
+        raise NotFound(N_("no closure day %(closure_id)s"), {"closure_id": closure_id})
     session.delete(closure)
     session.flush()
     return closure

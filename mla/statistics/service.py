@@ -45,7 +45,7 @@ from mla.deadlines.calendar import Calendar
 from mla.deadlines.models import Deadline
 from mla.deadlines.models import Outcome as DeadlineOutcome
 from mla.deadlines.service import DeadlineService
-from mla.errors import FieldError, Invalid
+from mla.errors import N_, FieldError, Invalid
 from mla.requests.models import Request
 from mla.statistics.sql import days_between, local_day
 
@@ -126,8 +126,10 @@ def parse_period(text: str | None) -> Period:
     raise Invalid(
         FieldError(
             "period",
-            "give a year (2026), a quarter (2026-Q2), a month (2026-03) "
-            "or a range (2026-01-01..2026-06-30)",
+            N_(
+                "give a year (2026), a quarter (2026-Q2), a month (2026-03) or a range "
+                "(2026-01-01..2026-06-30)"
+            ),
         )
     )
 
@@ -143,7 +145,13 @@ def check_dimension(dimension: str | None) -> str:
     if not dimension:
         return "counterpart"
     if dimension not in DIMENSIONS:
-        raise Invalid(FieldError("dimension", f"must be one of {', '.join(DIMENSIONS)}"))
+        raise Invalid(
+            FieldError(
+                "dimension",
+                N_("must be one of %(DIMENSIONS)s"),
+                {"DIMENSIONS": ", ".join(DIMENSIONS)},
+            )
+        )
     return dimension
 
 

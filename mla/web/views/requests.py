@@ -12,7 +12,7 @@ from mla.app_services import request_service
 from mla.assets import service as assets
 from mla.assets.moves import KIND
 from mla.db import get_session, utcnow
-from mla.errors import FieldError, Incomplete, Invalid, MLAError
+from mla.errors import N_, FieldError, Incomplete, Invalid, MLAError
 from mla.requests.models import Request
 from mla.requests.queries import SORTS, Page, RequestFilter, RequestQueries
 from mla.requests.service import Actor
@@ -177,7 +177,7 @@ def expected_version() -> int:
     try:
         return int(request.form.get("version_id", ""))
     except ValueError:
-        raise Invalid(FieldError("version_id", "is missing: reload the page")) from None
+        raise Invalid(FieldError("version_id", N_("is missing: reload the page"))) from None
 
 
 @bp.post("/requests/<reference>/events/<event>")
