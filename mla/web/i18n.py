@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, g, request, session
-from flask_babel import Babel, format_date, format_datetime, format_timedelta, get_locale
+from flask_babel import Babel, format_date, format_datetime, format_timedelta, get_locale, gettext
 
+from mla.errors import FieldError, Message, MLAError
 from mla.workflow.model import LANGUAGES, label
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
@@ -39,6 +40,22 @@ def select_timezone() -> str | None:
 
 def lang() -> str:
     return str(get_locale() or "en")
+
+
+def translate(template: str) -> str:
+    """``template`` (an ``N_`` message id) in the reader's language; the empty id stays empty
+    (gettext would answer the catalogue's header)."""
+    return str(gettext(template)) if template else template
+
+
+def localize(value: str | Message | FieldError | MLAError | None) -> str:
+    """A service's message in the reader's language: a :class:`Message`, a field's error or
+    a domain error rendered from its template and parameters; any other text as it is."""
+    if value is None:
+        return ""
+    if isinstance(value, Message | FieldError | MLAError):
+        return value.render(translate)
+    return str(value)
 
 
 def when(value: datetime | None, fmt: str = "medium") -> str:
@@ -75,7 +92,7 @@ def init_app(app: Flask) -> None:
     def wf_label(labels: Any) -> str:
         return label(labels, lang()) if labels else ""
 
-    app.jinja_env.filters.update(when=when, day=day, label=wf_label)
+    app.jinja_env.filters.update(when=when, day=day, label=wf_label, msg=localize)
     app.jinja_env.globals.update(
         lang=lang, LANGUAGE_NAMES=LANGUAGE_NAMES, time_left=time_left, timedelta=timedelta
     )
