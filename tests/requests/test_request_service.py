@@ -343,7 +343,7 @@ def test_only_an_active_colleague_can_be_assigned_and_others_read_alike(
         with pytest.raises(Invalid) as info:
             service.assign(received, user_id, supervisor)
         [error] = info.value.errors
-        said.add((error.field, error.message))
+        said.add((error.field, error.text))
     assert said == {("assignee", "choose an active user of MEX-FGR")}
     assert received.assignee is None
 
