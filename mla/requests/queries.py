@@ -10,7 +10,7 @@ import base64
 import binascii
 import builtins
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -371,6 +371,15 @@ class RequestQueries:
             return {}
         rows = self.session.scalars(select(Authority).where(Authority.id.in_(ids)))
         return {a.id: a for a in rows}
+
+    def authorities_by_code(self, codes: Iterable[str]) -> builtins.list[Authority]:
+        """The directory's authorities with these codes (the directory is open to all)."""
+        wanted = sorted(set(codes))
+        if not wanted:
+            return []
+        return builtins.list(
+            self.session.scalars(select(Authority).where(Authority.code.in_(wanted)))
+        )
 
     # --- supervisors ----------------------------------------------------------------------
 
