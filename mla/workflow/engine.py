@@ -84,6 +84,14 @@ class Availability:
     missing: tuple[str, ...] = ()
 
 
+# Each party by the UI's words for it, translated where the reason is shown.
+_PARTIES = {
+    "requesting": Message(N_("requesting authority")),
+    "requested": Message(N_("requested authority")),
+    "executing": Message(N_("executing authority")),
+}
+
+
 def _role_rank(role: str) -> int:
     try:
         return ROLES.index(role)
@@ -133,14 +141,15 @@ class Engine:
         """Why the holder of ``role`` in ``parties`` may not fire ``t``, or None if they may."""
         if t.by not in parties:
             return Message(
-                N_("only the %(by)s party may %(event)s"),
-                {"by": t.by, "event": t.event.replace("_", " ")},
+                N_("only the %(party)s may %(event)s"),
+                {"party": _PARTIES.get(t.by, t.by), "event": t.event.replace("_", " ")},
             )
         minimum = t.min_role
         if minimum is not None and _role_rank(role) < ROLES.index(minimum):
+            # The role by the word the UI uses for it (a Message: translated where shown).
             return Message(
                 N_("%(event)s needs the %(minimum)s role"),
-                {"event": t.event.replace("_", " "), "minimum": minimum},
+                {"event": t.event.replace("_", " "), "minimum": Message(minimum)},
             )
         return None
 

@@ -22,7 +22,7 @@ SAID = {
     },
     "fr": {
         "required": "est obligatoire",
-        "blocked": "exige le rôle supervisor",
+        "blocked": "exige le rôle superviseur",
         "conflict": "rechargez-la et réessayez",
         "refused": "Non effectué",
         "admin": "vous ne pouvez pas modifier votre propre rôle",
