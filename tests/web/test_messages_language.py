@@ -144,7 +144,7 @@ def test_deadlines_show_four_digit_years_and_the_keepers_zone(
     assert "12/7/26" not in page
 
 
-def test_history_names_authorities_and_languages(client, world, received, login, service):
+def test_history_names_the_executing_authority(client, world, received, login, service):
     mex = world.actor(world.mex_clerk)
     for event in ("acknowledge", "pass_formal_review", "accept"):
         service.fire(received, event, mex)
