@@ -22,21 +22,72 @@ def N_(message: str) -> str:
 
 
 def render(template: str, params: Mapping[str, Any], translate: Callable[[str], str]) -> str:
-    """``template`` translated by ``translate`` and filled with ``params``."""
+    """``template`` translated by ``translate`` and filled with ``params``; a parameter that
+    is itself a :class:`Message` (a guard's reason inside a refusal) is rendered the same way.
+    """
     text = translate(template)
-    return text % dict(params) if params else text
+    if not params:
+        return text
+    return text % {k: v.render(translate) if isinstance(v, Message) else v
+                   for k, v in params.items()}  # fmt: skip
+
+
+class Message(str):
+    """A message a person reads, kept as its English template and parameters so that the
+    boundary can render it in the reader's language; as a ``str`` it is the filled English
+    text, so code that only passes it on (a guard's reason, an API field) need not care."""
+
+    template: str
+    params: Mapping[str, Any]
+
+    def __new__(cls, template: str, params: Mapping[str, Any] | None = None) -> Message:
+        params = dict(params or {})
+        obj = super().__new__(cls, render(template, params, str))
+        obj.template = template
+        obj.params = params
+        return obj
+
+    def render(self, translate: Callable[[str], str]) -> str:
+        return render(self.template, self.params, translate)
+
+    @staticmethod
+    def joined(parts: list[Message], sep: str = "; ") -> Message:
+        """Several messages read as one (``sep`` is not translated)."""
+        if len(parts) == 1:
+            return parts[0]
+        names = {f"m{i}": m for i, m in enumerate(parts)}
+        return Message(sep.join(f"%({n})s" for n in names), names)
+
+
+def as_message(text: str) -> Message:
+    """``text`` as a :class:`Message`: itself if it is one, else an untranslated text."""
+    return text if isinstance(text, Message) else Message("%(text)s", {"text": text})
 
 
 @dataclass(frozen=True)
 class FieldError:
+    """One field's error: ``message`` is the English template (``N_``), ``params`` fills it,
+    ``code`` names it for API clients (``required``, ``invalid``, ...). A :class:`Message`
+    given as ``message`` brings its own template and parameters."""
+
     field: str
     message: str
     params: Mapping[str, Any] = dataclasses.field(default_factory=dict, hash=False)
+    code: str = "invalid"
+
+    def __post_init__(self) -> None:
+        given = self.message
+        if isinstance(given, Message) and not self.params:
+            object.__setattr__(self, "params", given.params)
+            object.__setattr__(self, "message", given.template)
 
     @property
     def text(self) -> str:
         """The English message, filled."""
         return render(self.message, self.params, str)
+
+    def render(self, translate: Callable[[str], str]) -> str:
+        return render(self.message, self.params, translate)
 
 
 def has_nul(value: object) -> bool:
@@ -53,16 +104,31 @@ def has_nul(value: object) -> bool:
 
 
 class MLAError(Exception):
-    """Base of every error a service raises on purpose."""
+    """Base of every error a service raises on purpose.
+
+    ``code`` is stable for API clients: the class's (``conflict``, ``not_found``, ...)
+    unless the raise site names a more specific one (``version_conflict``)."""
 
     status = 400
     title = "Bad request"
+    code = "bad_request"
 
-    def __init__(self, message: str, params: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self, message: str, params: Mapping[str, Any] | None = None, *, code: str | None = None
+    ) -> None:
+        if isinstance(message, Message) and not params:
+            params = message.params
+            message = message.template
         self.template = message
         self.params: Mapping[str, Any] = params or {}
         self.message = render(message, self.params, str)
+        if code is not None:
+            self.code = code
         super().__init__(self.message)
+
+    def render(self, translate: Callable[[str], str]) -> str:
+        """The message in the language ``translate`` gives."""
+        return render(self.template, self.params, translate)
 
 
 class Invalid(MLAError):
@@ -70,20 +136,36 @@ class Invalid(MLAError):
 
     status = 422
     title = "Invalid input"
+    code = "invalid"
 
-    def __init__(self, errors: list[FieldError] | FieldError | str, message: str | None = None):
+    def __init__(
+        self,
+        errors: list[FieldError] | FieldError | str,
+        message: str | None = None,
+        *,
+        code: str | None = None,
+    ):
         if isinstance(errors, str):
             errors = [FieldError("", errors)]
         elif isinstance(errors, FieldError):
             errors = [errors]
         self.errors = errors
-        text = message or "; ".join(f"{e.field}: {e.text}" if e.field else e.text for e in errors)
-        super().__init__(text)
+        if message is None:
+            parts = {f"e{i}": Message(e.message, e.params) for i, e in enumerate(errors)}
+            template = "; ".join(
+                f"{e.field.replace('%', '%%')}: %(e{i})s" if e.field else f"%(e{i})s"
+                for i, e in enumerate(errors)
+            )
+            super().__init__(template, parts, code=code)
+        else:
+            super().__init__(message, code=code)
 
 
 class Incomplete(Invalid):
     """Valid as far as it goes, but lacking what the next step needs (e.g. submitting a
     request): ``errors`` names each missing or wrong field."""
+
+    code = "incomplete"
 
 
 class TooLarge(Invalid):
@@ -92,6 +174,7 @@ class TooLarge(Invalid):
 
     status = 413
     title = "Content too large"
+    code = "too_large"
 
     def __init__(
         self, errors: list[FieldError] | FieldError | str, *, limit: int | None = None
@@ -105,6 +188,7 @@ class Malformed(Invalid):
 
     status = 400
     title = "Malformed body"
+    code = "malformed"
 
 
 class NotFound(MLAError):
@@ -112,6 +196,7 @@ class NotFound(MLAError):
 
     status = 404
     title = "Not found"
+    code = "not_found"
 
 
 class NotAllowed(MLAError):
@@ -119,6 +204,7 @@ class NotAllowed(MLAError):
 
     status = 403
     title = "Forbidden"
+    code = "not_allowed"
 
 
 class Conflict(MLAError):
@@ -126,6 +212,7 @@ class Conflict(MLAError):
 
     status = 409
     title = "Conflict"
+    code = "conflict"
 
 
 class IntegrityError(MLAError):
@@ -133,7 +220,11 @@ class IntegrityError(MLAError):
 
     status = 500
     title = "Integrity check failed"
+    code = "integrity"
 
 
 class ConfigError(MLAError):
-    """A setting is missing or malformed; the process cannot start."""
+    """A setting is missing or malformed; the process cannot start. For the operator, in
+    English: its messages are not in the catalogue."""
+
+    code = "config"

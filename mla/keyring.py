@@ -39,7 +39,7 @@ from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap
 from flask import Flask
 
 from mla.durability import fsync_dir
-from mla.errors import ConfigError, Conflict, IntegrityError, NotFound
+from mla.errors import N_, ConfigError, Conflict, IntegrityError, NotFound
 
 KEK_SIZE = 32
 FORMAT = "mla-keyring"
@@ -269,12 +269,16 @@ class Keyring:
         shown = key_id[:64]
         if kek is None:
             if any(e["id"] == key_id for e in self._doc["keys"]):
-                raise IntegrityError(f"key {shown} is retired; its material was erased")
-            raise IntegrityError(f"key {shown} not in keyring")
+                raise IntegrityError(
+                    N_("key %(shown)s is retired; its material was erased"), {"shown": shown}
+                )
+            raise IntegrityError(N_("key %(shown)s not in keyring"), {"shown": shown})
         try:
             return aes_key_unwrap(kek, wrapped)
         except (InvalidUnwrap, ValueError):
-            raise IntegrityError(f"wrapped data key does not unwrap under key {shown}") from None
+            raise IntegrityError(
+                N_("wrapped data key does not unwrap under key %(shown)s"), {"shown": shown}
+            ) from None
 
     def rewrap(self, key_id: str, wrapped: bytes) -> tuple[str, bytes]:
         """Unwrap under ``key_id`` and wrap again under the current key (for ``mla keys
@@ -303,14 +307,20 @@ class Keyring:
         with self._locked() as doc:
             entry = next((e for e in doc["keys"] if e["id"] == key_id), None)
             if entry is None:
-                raise NotFound(f"key {key_id[:64]} not in keyring")
+                raise NotFound(N_("key %(key_id)s not in keyring"), {"key_id": key_id[:64]})
             if entry["status"] == "retired":
                 return
             if key_id == doc["current"]:
-                raise Conflict(f"key {key_id} is the current key; add a new key first")
+                raise Conflict(
+                    N_("key %(key_id)s is the current key; add a new key first"), {"key_id": key_id}
+                )
             if in_use_count:
                 raise Conflict(
-                    f"key {key_id} still wraps {in_use_count} data key(s); re-wrap them first"
+                    N_(
+                        "key %(key_id)s still wraps %(in_use_count)s data key(s); re-wrap them "
+                        "first"
+                    ),
+                    {"key_id": key_id, "in_use_count": in_use_count},
                 )
             entry["status"] = "retired"
             entry["retired"] = _now()

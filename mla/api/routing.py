@@ -24,7 +24,7 @@ from mla.api.problems import ApiProblem
 from mla.api.ratelimit import TokenBuckets
 from mla.authorities import tokens
 from mla.db import begin_write, get_session, utcnow
-from mla.errors import FieldError, Invalid, has_nul
+from mla.errors import N_, FieldError, Invalid, has_nul
 from mla.requests.service import Actor
 
 MAX_JSON_BYTES = 256 * 1024
@@ -193,7 +193,7 @@ def json_body(model: type[M]) -> M:
             raise ApiProblem(400, "Malformed JSON", "the body is not valid JSON") from None
         raise Invalid(_field_errors(exc)) from None
     if has_nul(parsed.model_dump()):
-        raise Invalid(FieldError("body", "text must not contain NUL characters"))
+        raise Invalid(FieldError("body", N_("text must not contain NUL characters")))
     return parsed
 
 
@@ -202,7 +202,7 @@ def query_args(model: type[M]) -> M:
     args = http_request.args.to_dict()
     for name, value in args.items():
         if has_nul(value):
-            raise Invalid(FieldError(name, "must not contain NUL characters"))
+            raise Invalid(FieldError(name, N_("must not contain NUL characters")))
     try:
         return model.model_validate(args)
     except ValidationError as exc:

@@ -35,7 +35,11 @@ class Out(BaseModel):
 
 class FieldProblem(Out):
     field: str = Field(description="the offending field, dotted (e.g. fields.subject)")
-    message: str
+    message: str = Field(description="in English")
+    code: str = Field(description="stable: required, invalid")
+    localized_message: str | None = Field(
+        default=None, description="in the language of Accept-Language (es, fr or pt)"
+    )
 
 
 class Problem(Out):
@@ -44,10 +48,21 @@ class Problem(Out):
     type: str = "about:blank"
     title: str
     status: int
-    detail: str
+    detail: str = Field(description="in English")
     instance: str | None = None
+    code: str = Field(
+        description="stable identifier of the error: not_found, not_allowed, conflict, "
+        "version_conflict, not_in_state, blocked, invalid, incomplete, too_large, malformed, "
+        "unauthorized, rate_limited, ..."
+    )
     errors: list[FieldProblem] | None = Field(
         default=None, description="each invalid or missing field (422)"
+    )
+    language: str | None = Field(
+        default=None, description="es, fr or pt when Accept-Language prefers one of them"
+    )
+    localized_detail: str | None = Field(
+        default=None, description="detail in that language (domain errors)"
     )
 
 

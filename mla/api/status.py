@@ -13,7 +13,7 @@ from mla.audit.models import EventKind
 from mla.authorities.models import Authority
 from mla.db import parse_id
 from mla.deadlines.service import DeadlineService
-from mla.errors import FieldError, Invalid
+from mla.errors import N_, FieldError, Invalid
 from mla.requests.models import Request
 from mla.requests.queries import RequestQueries
 from mla.requests.service import Actor, RequestService
@@ -208,9 +208,15 @@ def expected_version(header: str | None, reference: str) -> int | None:
         return None
     match = _IF_MATCH.match(header)
     if not match:
-        raise Invalid(FieldError("If-Match", "must be an ETag from GET /requests/{reference}"))
+        raise Invalid(FieldError("If-Match", N_("must be an ETag from GET /requests/{reference}")))
     if match.group(2) is not None and match.group(2) != _request_tag(reference):
-        raise Invalid(FieldError("If-Match", f"is the ETag of another request, not {reference}"))
+        raise Invalid(
+            FieldError(
+                "If-Match",
+                N_("is the ETag of another request, not %(reference)s"),
+                {"reference": reference},
+            )
+        )
     return int(match.group(1))
 
 
@@ -242,4 +248,4 @@ def parse_cursor(value: str) -> tuple[datetime, int]:
             raise ValueError(at)
         return when, number
     except ValueError:
-        raise Invalid(FieldError("cursor", "is not a next_cursor from this API")) from None
+        raise Invalid(FieldError("cursor", N_("is not a next_cursor from this API"))) from None

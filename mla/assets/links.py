@@ -12,7 +12,7 @@ from sqlalchemy.orm import aliased
 
 from mla.assets.models import LinkKind, RequestLink
 from mla.assets.moves import KIND
-from mla.errors import Conflict, FieldError, Invalid, NotAllowed, NotFound
+from mla.errors import N_, Conflict, FieldError, Invalid, NotAllowed, NotFound
 from mla.requests.models import Request
 from mla.requests.scope import Actor
 
@@ -76,14 +76,20 @@ def link(
         link_kind = LinkKind(kind)
     except ValueError:
         listed = ", ".join(k.value for k in LinkKind)
-        raise Invalid(FieldError("kind", f"must be one of {listed}")) from None
+        raise Invalid(
+            FieldError("kind", N_("must be one of %(listed)s"), {"listed": listed})
+        ) from None
     request = svc.get(actor, reference)
     try:
         other = svc.get(actor, other_reference)
     except NotFound:
-        raise Invalid(FieldError("other", f"no request {other_reference}")) from None
+        raise Invalid(
+            FieldError(
+                "other", N_("no request %(other_reference)s"), {"other_reference": other_reference}
+            )
+        ) from None
     if other.id == request.id:
-        raise Invalid(FieldError("other", "a request cannot be linked to itself"))
+        raise Invalid(FieldError("other", N_("a request cannot be linked to itself")))
     exists = svc.session.scalar(
         select(RequestLink.id).where(
             or_(
@@ -94,7 +100,10 @@ def link(
         )
     )
     if exists is not None:
-        raise Conflict(f"{request.reference} and {other.reference} are already linked so")
+        raise Conflict(
+            N_("%(reference)s and %(reference2)s are already linked so"),
+            {"reference": request.reference, "reference2": other.reference},
+        )
     row = RequestLink(
         source_id=request.id,
         target_id=other.id,
@@ -127,7 +136,7 @@ def request_freezing(
     """
     source = svc.get(actor, reference)
     if source.requesting_authority_id != actor.authority.id:
-        raise NotAllowed("only the requesting authority of a case asks for freezing in it")
+        raise NotAllowed(N_("only the requesting authority of a case asks for freezing in it"))
     fields = {k: source.fields[k] for k in _CARRIED if source.fields.get(k) not in (None, "")}
     if property_sought:
         fields["property_sought"] = property_sought

@@ -40,7 +40,7 @@ from mla.assets.values import (
 )
 from mla.audit.models import Event, EventKind
 from mla.deadlines.service import DeadlineService
-from mla.errors import Conflict, FieldError, Invalid, NotAllowed, NotFound
+from mla.errors import N_, Conflict, FieldError, Invalid, NotAllowed, NotFound
 from mla.requests.models import Request
 from mla.requests.scope import Actor
 
@@ -114,7 +114,10 @@ def assets_request(svc: RequestService, actor: Actor, reference: str) -> Request
     party to it (whether or not it exists), Conflict when it is of another kind."""
     request = svc.get(actor, reference)
     if request.kind != KIND:
-        raise Conflict(f"{request.reference} is a {request.kind} request: it has no asset register")
+        raise Conflict(
+            N_("%(reference)s is a %(kind)s request: it has no asset register"),
+            {"reference": request.reference, "kind": request.kind},
+        )
     return request
 
 
@@ -182,7 +185,10 @@ def _register(session: Session, request: Request) -> Register:
 def _writable(svc: RequestService, actor: Actor, reference: str) -> Request:
     request = assets_request(svc, actor, reference)
     if request.closed_at is not None:
-        raise Conflict(f"{request.reference} is closed ({request.outcome}); its register is final")
+        raise Conflict(
+            N_("%(reference)s is closed (%(outcome)s); its register is final"),
+            {"reference": request.reference, "outcome": request.outcome},
+        )
     svc.context.lock(request, None)
     return request
 
@@ -227,7 +233,10 @@ def update_item(
     request = _writable(svc, actor, reference)
     item = svc.session.get(AssetItem, item_id)
     if item is None or item.request_id != request.id:
-        raise NotFound(f"no asset item {item_id} on {request.reference}")
+        raise NotFound(
+            N_("no asset item %(item_id)s on %(reference)s"),
+            {"item_id": item_id, "reference": request.reference},
+        )
     checked = item_fields(values, partial=True)
     before = item_values(item)
     for name, value in checked.items():
@@ -256,14 +265,14 @@ def add_share(
     request = _writable(svc, actor, reference)
     _requested_side(request, actor)
     if request.state not in DISPOSAL_STATES:
-        raise Conflict("shares are agreed once the assets are confiscated")
+        raise Conflict(N_("shares are agreed once the assets are confiscated"))
     recipient = text_value(values.get("recipient"), "recipient", 200, required=True)
     agreement = text_value(values.get("agreement"), "agreement", 200, required=True)
     currency = currency_code(values.get("currency"), "currency")
     percent = values.get("percent")
     amount = values.get("amount")
     if (percent is None) == (amount is None):
-        raise Invalid(FieldError("percent", "give either a percentage or an amount"))
+        raise Invalid(FieldError("percent", N_("give either a percentage or an amount")))
     share = AssetShare(
         request_id=request.id,
         recipient=recipient,
@@ -284,7 +293,9 @@ def add_share(
         if agreed + share.percent > HUNDRED:
             raise Invalid(
                 FieldError(
-                    "percent", f"the shares in {currency} would exceed 100% ({agreed}% agreed)"
+                    "percent",
+                    N_("the shares in %(currency)s would exceed 100%% (%(agreed)s%% agreed)"),
+                    {"currency": currency, "agreed": agreed},
                 )
             )
     else:
@@ -309,12 +320,16 @@ def add_transfer(
     request = _writable(svc, actor, reference)
     _requested_side(request, actor)
     if request.state not in TRANSFER_STATES:
-        raise Conflict("transfers are recorded once the disposal is decided")
+        raise Conflict(N_("transfers are recorded once the disposal is decided"))
     recipient = text_value(values.get("recipient"), "recipient", 200, required=True)
     current = _register(svc.session, request)
     if recipient not in {s.recipient for s in current.shares}:
         raise Invalid(
-            FieldError("recipient", f"{recipient!r} has no share; record the share first")
+            FieldError(
+                "recipient",
+                N_("%(recipient)r has no share; record the share first"),
+                {"recipient": recipient},
+            )
         )
     currency = currency_code(values.get("currency"), "currency")
     amount = money(values.get("amount"), "amount", positive=True)
@@ -322,9 +337,9 @@ def add_transfer(
     try:
         on = raw if isinstance(raw, date) else date.fromisoformat(str(raw))
     except ValueError:
-        raise Invalid(FieldError("transferred_on", "must be a date (YYYY-MM-DD)")) from None
+        raise Invalid(FieldError("transferred_on", N_("must be a date (YYYY-MM-DD)"))) from None
     if on > DeadlineService.local_today(actor.authority, svc.clock()):
-        raise Invalid(FieldError("transferred_on", "must not be in the future"))
+        raise Invalid(FieldError("transferred_on", N_("must not be in the future")))
     transfer = AssetTransfer(
         request_id=request.id,
         recipient=recipient,
@@ -344,4 +359,6 @@ def add_transfer(
 
 def _requested_side(request: Request, actor: Actor) -> None:
     if actor.authority.id != request.requested_authority_id:
-        raise NotAllowed("the requested authority, which holds the assets, records their disposal")
+        raise NotAllowed(
+            N_("the requested authority, which holds the assets, records their disposal")
+        )

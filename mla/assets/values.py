@@ -10,7 +10,7 @@ from typing import Any
 import pycountry
 
 from mla.assets.models import AssetItem, AssetKind, AssetShare, AssetTransfer
-from mla.errors import FieldError, Invalid
+from mla.errors import N_, FieldError, Invalid
 
 CENT = Decimal("0.01")
 HUNDRED = Decimal(100)
@@ -27,7 +27,9 @@ def currency_code(value: Any, name: str) -> str:
     """``value`` as an ISO 4217 code (upper case). Raises Invalid naming ``name``."""
     code = str(value or "").strip().upper()
     if len(code) != 3 or pycountry.currencies.get(alpha_3=code) is None:
-        raise Invalid(FieldError(name, f"{value!r} is not an ISO 4217 currency code"))
+        raise Invalid(
+            FieldError(name, N_("%(value)r is not an ISO 4217 currency code"), {"value": value})
+        )
     return code
 
 
@@ -35,19 +37,19 @@ def money(value: Any, name: str, *, positive: bool = False) -> Decimal:
     """``value`` (a decimal string or a number) as an amount to the cent, not negative
     (``positive``: above zero). Raises Invalid naming ``name``."""
     if isinstance(value, bool):
-        raise Invalid(FieldError(name, "must be an amount such as 1250.00"))
+        raise Invalid(FieldError(name, N_("must be an amount such as 1250.00")))
     try:
         amount = Decimal(str(value).strip())
     except InvalidOperation:
-        raise Invalid(FieldError(name, "must be an amount such as 1250.00")) from None
+        raise Invalid(FieldError(name, N_("must be an amount such as 1250.00"))) from None
     if not amount.is_finite() or amount.as_tuple().exponent < -2:  # type: ignore[operator]
-        raise Invalid(FieldError(name, "must be an amount with at most two decimals"))
+        raise Invalid(FieldError(name, N_("must be an amount with at most two decimals")))
     if amount < 0 or (positive and amount == 0):
         raise Invalid(
             FieldError(name, "must be more than zero" if positive else "must not be negative")
         )
     if amount >= Decimal(10) ** 16:
-        raise Invalid(FieldError(name, "is too large"))
+        raise Invalid(FieldError(name, N_("is too large")))
     return amount.quantize(CENT)
 
 
@@ -55,10 +57,12 @@ def text_value(value: Any, name: str, limit: int, *, required: bool = False) -> 
     text = str(value).strip() if value is not None else ""
     if not text:
         if required:
-            raise Invalid(FieldError(name, "is required"))
+            raise Invalid(FieldError(name, N_("is required"), code="required"))
         return None
     if len(text) > limit:
-        raise Invalid(FieldError(name, f"must be at most {limit} characters"))
+        raise Invalid(
+            FieldError(name, N_("must be at most %(limit)s characters"), {"limit": limit})
+        )
     return text
 
 
@@ -111,7 +115,7 @@ def item_fields(values: Mapping[str, Any], *, partial: bool) -> dict[str, Any]:
         set(values) - {"kind", "currency", "estimated_value", "realised_value", *ITEM_TEXT}
     )
     if unknown:
-        raise Invalid([FieldError(n, "is not a field of an asset item") for n in unknown])
+        raise Invalid([FieldError(n, N_("is not a field of an asset item")) for n in unknown])
     out: dict[str, Any] = {}
     errors: list[FieldError] = []
 
@@ -132,7 +136,7 @@ def item_fields(values: Mapping[str, Any], *, partial: bool) -> dict[str, Any]:
     if not partial:
         for name in ("kind", "description", "currency"):
             if name not in values:
-                errors.append(FieldError(name, "is required"))
+                errors.append(FieldError(name, N_("is required"), code="required"))
     if errors:
         raise Invalid(errors)
     return out
@@ -143,4 +147,6 @@ def asset_kind(value: Any) -> AssetKind:
         return AssetKind(str(value))
     except ValueError:
         listed = ", ".join(k.value for k in AssetKind)
-        raise Invalid(FieldError("kind", f"must be one of {listed}")) from None
+        raise Invalid(
+            FieldError("kind", N_("must be one of %(listed)s"), {"listed": listed})
+        ) from None

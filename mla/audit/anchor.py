@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from mla.audit.chain import Break
 from mla.audit.models import Event
-from mla.errors import FieldError, Invalid
+from mla.errors import N_, FieldError, Invalid
 from mla.requests.models import Request
 
 FORMAT = "mla-anchor/1"
@@ -64,15 +64,21 @@ def load(text: str) -> dict[str, Any]:
         body = {k: document[k] for k in ("format", "taken_at", "heads")}
         heads = [(h["reference"], h["events"], h["head"]) for h in body["heads"]]
     except (ValueError, TypeError, KeyError):
-        raise Invalid(FieldError("anchor", "is not an mla anchor file")) from None
+        raise Invalid(FieldError("anchor", N_("is not an mla anchor file"))) from None
     if body["format"] != FORMAT:
-        raise Invalid(FieldError("anchor", f"has format {body['format']!r}, not {FORMAT}"))
+        raise Invalid(
+            FieldError(
+                "anchor",
+                N_("has format %(format)r, not %(FORMAT)s"),
+                {"format": body["format"], "FORMAT": FORMAT},
+            )
+        )
     if not all(
         isinstance(r, str) and isinstance(n, int) and isinstance(h, str) for r, n, h in heads
     ):
-        raise Invalid(FieldError("anchor", "is not an mla anchor file"))
+        raise Invalid(FieldError("anchor", N_("is not an mla anchor file")))
     if document.get("digest") != _digest(body):
-        raise Invalid(FieldError("anchor", "does not match its own digest: it was altered"))
+        raise Invalid(FieldError("anchor", N_("does not match its own digest: it was altered")))
     return document
 
 

@@ -23,7 +23,7 @@ LANGUAGES = ("en", "es", "fr", "pt")
 def get_authority(session: Session, code: str) -> Authority:
     authority = session.scalar(select(Authority).where(Authority.code == code.upper()))
     if authority is None:
-        raise NotFound(f"unknown authority {code!r}")
+        raise NotFound(N_("unknown authority %(code)r"), {"code": code})
     return authority
 
 
@@ -52,24 +52,36 @@ def add_authority(
     code = code.strip().upper()
     errors = []
     if not code or len(code) > 32 or not all(c.isalnum() or c in "-_" for c in code):
-        errors.append(FieldError("code", "use up to 32 letters, digits, '-' or '_'"))
+        errors.append(FieldError("code", N_("use up to 32 letters, digits, '-' or '_'")))
     if pycountry.countries.get(alpha_2=country.upper()) is None:
-        errors.append(FieldError("country", f"{country!r} is not an ISO 3166 alpha-2 code"))
+        errors.append(
+            FieldError(
+                "country", N_("%(country)r is not an ISO 3166 alpha-2 code"), {"country": country}
+            )
+        )
     if not name.strip():
-        errors.append(FieldError("name", "is required"))
+        errors.append(FieldError("name", N_("is required"), code="required"))
     languages = languages or ["en"]
     for lang in languages:
         if pycountry.languages.get(alpha_2=lang) is None:
-            errors.append(FieldError("languages", f"{lang!r} is not an ISO 639-1 code"))
+            errors.append(
+                FieldError("languages", N_("%(lang)r is not an ISO 639-1 code"), {"lang": lang})
+            )
     if timezone not in zoneinfo.available_timezones():
-        errors.append(FieldError("timezone", f"{timezone!r} is not an IANA time zone"))
+        errors.append(
+            FieldError(
+                "timezone", N_("%(timezone)r is not an IANA time zone"), {"timezone": timezone}
+            )
+        )
     if errors:
         raise Invalid(errors)
     parent = get_authority(session, parent_code) if parent_code else None
     if kind == AuthorityKind.EXECUTING and parent is None:
-        raise Invalid(FieldError("parent", "an executing authority needs its central authority"))
+        raise Invalid(
+            FieldError("parent", N_("an executing authority needs its central authority"))
+        )
     if session.scalar(select(Authority.id).where(Authority.code == code)) is not None:
-        raise Conflict(f"authority {code} already exists")
+        raise Conflict(N_("authority %(code)s already exists"), {"code": code})
     authority = Authority(
         code=code,
         country=country.upper(),
@@ -89,10 +101,14 @@ def add_authority(
 def check_password_strength(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise Invalid(
-            FieldError("password", f"must have at least {MIN_PASSWORD_LENGTH} characters")
+            FieldError(
+                "password",
+                N_("must have at least %(MIN_PASSWORD_LENGTH)s characters"),
+                {"MIN_PASSWORD_LENGTH": MIN_PASSWORD_LENGTH},
+            )
         )
     if password.isdigit() or password.isalpha() or len(set(password)) < 5:
-        raise Invalid(FieldError("password", "is too easy to guess: mix letters and digits"))
+        raise Invalid(FieldError("password", N_("is too easy to guess: mix letters and digits")))
 
 
 def hash_password(password: str) -> str:
@@ -120,17 +136,25 @@ def add_user(
     username = username.strip().lower()
     errors = []
     if not username or len(username) > 64 or not all(c.isalnum() or c in "._-" for c in username):
-        errors.append(FieldError("username", "use up to 64 letters, digits, '.', '_' or '-'"))
+        errors.append(FieldError("username", N_("use up to 64 letters, digits, '.', '_' or '-'")))
     try:
         role = Role(role)
     except ValueError:
-        errors.append(FieldError("role", f"must be one of {', '.join(r.value for r in Role)}"))
+        errors.append(
+            FieldError(
+                "role", N_("must be one of %(items)s"), {"items": ", ".join(r.value for r in Role)}
+            )
+        )
     try:
         email = validate_email(email, check_deliverability=False).normalized
     except EmailNotValidError as exc:
         errors.append(FieldError("email", str(exc)))
     if language not in LANGUAGES:
-        errors.append(FieldError("language", f"must be one of {', '.join(LANGUAGES)}"))
+        errors.append(
+            FieldError(
+                "language", N_("must be one of %(LANGUAGES)s"), {"LANGUAGES": ", ".join(LANGUAGES)}
+            )
+        )
     if errors:
         raise Invalid(errors)
     check_password_strength(password)
@@ -140,7 +164,7 @@ def add_user(
             raise Invalid(FieldError("authority", N_("choose one of the authorities you manage")))
     authority = get_authority(session, authority_code)
     if session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise Conflict(f"user {username} already exists")
+        raise Conflict(N_("user %(username)s already exists"), {"username": username})
     user = User(
         username=username,
         authority=authority,
@@ -157,7 +181,7 @@ def add_user(
 def get_user(session: Session, username: str) -> User:
     user = session.scalar(select(User).where(User.username == username.strip().lower()))
     if user is None:
-        raise NotFound(f"unknown user {username!r}")
+        raise NotFound(N_("unknown user %(username)r"), {"username": username})
     return user
 
 
@@ -182,10 +206,10 @@ def _contact_errors(i: int, contact: dict[str, str]) -> tuple[dict[str, str], li
     errors: list[FieldError] = []
     unknown = sorted(set(contact) - set(CONTACT_KEYS))
     if unknown:
-        errors.append(FieldError(prefix, f"unknown key {unknown[0]!r}"))
+        errors.append(FieldError(prefix, N_("unknown key %(unknown)r"), {"unknown": unknown[0]}))
     clean = {k: str(contact.get(k) or "").strip() for k in CONTACT_KEYS}
     if not clean["name"] or len(clean["name"]) > 200:
-        errors.append(FieldError(f"{prefix}.name", "is required (at most 200 characters)"))
+        errors.append(FieldError(f"{prefix}.name", N_("is required (at most 200 characters)")))
     if clean["email"]:
         try:
             clean["email"] = validate_email(clean["email"], check_deliverability=False).normalized
@@ -198,10 +222,10 @@ def _contact_errors(i: int, contact: dict[str, str]) -> tuple[dict[str, str], li
         or not 6 <= sum(c.isdigit() for c in phone) <= 20
     ):
         errors.append(
-            FieldError(f"{prefix}.phone", "use digits, spaces, '-', '(', ')', a leading '+'")
+            FieldError(f"{prefix}.phone", N_("use digits, spaces, '-', '(', ')', a leading '+'"))
         )
     if not clean["email"] and not phone:
-        errors.append(FieldError(f"{prefix}.email", "give an e-mail address or a phone number"))
+        errors.append(FieldError(f"{prefix}.email", N_("give an e-mail address or a phone number")))
     return {k: v for k, v in clean.items() if v}, errors
 
 
@@ -226,11 +250,13 @@ def update_directory_entry(
         if not code:
             continue
         if len(code) != 2 or pycountry.languages.get(alpha_2=code) is None:
-            errors.append(FieldError("languages", f"{code!r} is not an ISO 639-1 code"))
+            errors.append(
+                FieldError("languages", N_("%(code)r is not an ISO 639-1 code"), {"code": code})
+            )
         elif code not in wanted:
             wanted.append(code)
     if not wanted and not errors:
-        errors.append(FieldError("languages", "name at least one language"))
+        errors.append(FieldError("languages", N_("name at least one language")))
     contacts: list[dict[str, str]] = []
     for i, contact in enumerate(contact_points):
         clean, problems = _contact_errors(i, contact)
@@ -273,7 +299,9 @@ def _colleague(session: Session, admin: User, user_id: int) -> User:
     user = session.get(User, user_id)
     managed = {a.id for a in managed_authorities(session, admin.authority)}
     if user is None or user.authority_id not in managed:
-        raise NotFound(f"no user {user_id}")  # another authority's user: as if absent
+        raise NotFound(
+            N_("no user %(user_id)s"), {"user_id": user_id}
+        )  # another authority's user: as if absent
     return user
 
 
@@ -288,11 +316,13 @@ def set_role(session: Session, admin: User, user_id: int, role: Role | str) -> U
         role = Role(role)
     except ValueError:
         raise Invalid(
-            FieldError("role", f"must be one of {', '.join(r.value for r in Role)}")
+            FieldError(
+                "role", N_("must be one of %(items)s"), {"items": ", ".join(r.value for r in Role)}
+            )
         ) from None
     user = _colleague(session, admin, user_id)
     if user.id == admin.id and role != user.role:
-        raise NotAllowed("you cannot change your own role; ask another administrator")
+        raise NotAllowed(N_("you cannot change your own role; ask another administrator"))
     user.role = role
     session.flush()
     return user
@@ -307,7 +337,7 @@ def set_active(session: Session, admin: User, user_id: int, active: bool) -> Use
     """
     user = _colleague(session, admin, user_id)
     if user.id == admin.id and not active:
-        raise NotAllowed("you cannot deactivate your own account")
+        raise NotAllowed(N_("you cannot deactivate your own account"))
     if user.active and not active:
         sessions.end_all(session, user, SessionEnd.DEACTIVATED, utcnow())
     user.active = active

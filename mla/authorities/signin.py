@@ -26,7 +26,7 @@ from werkzeug.security import check_password_hash
 from mla.authorities import sessions
 from mla.authorities.models import SessionEnd, User
 from mla.authorities.service import LANGUAGES, hash_password, set_password, verify_password
-from mla.errors import FieldError, Invalid
+from mla.errors import N_, FieldError, Invalid
 
 # Five guesses at one account from one address, then one more for each minute that passes:
 # a clerk who mistypes is slowed for minutes, a guesser to about 300 guesses a day.
@@ -141,7 +141,7 @@ def change_password(
     """
     if not _check(throttle, client, user.username, user, current):
         raise Invalid(
-            FieldError("current_password", "is not your current password (or wait and retry)")
+            FieldError("current_password", N_("is not your current password (or wait and retry)"))
         )
     set_password(session, user, new, SessionEnd.PASSWORD_CHANGED)
     return sessions.start(session, user, now)
@@ -150,6 +150,10 @@ def change_password(
 def set_language(session: Session, user: User, language: str) -> None:
     """Remember ``user``'s UI language. Raises Invalid (field ``language``)."""
     if language not in LANGUAGES:
-        raise Invalid(FieldError("language", f"must be one of {', '.join(LANGUAGES)}"))
+        raise Invalid(
+            FieldError(
+                "language", N_("must be one of %(LANGUAGES)s"), {"LANGUAGES": ", ".join(LANGUAGES)}
+            )
+        )
     user.language = language
     session.flush()

@@ -55,7 +55,7 @@ def create(
     try:
         role = Role(role)
     except ValueError:
-        raise Invalid(FieldError("role", "must be clerk, supervisor or admin")) from None
+        raise Invalid(FieldError("role", N_("must be clerk, supervisor or admin"))) from None
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     row = ApiToken(
         authority_id=authority.id,
@@ -76,9 +76,9 @@ def revoke(session: Session, token_id: int, *, authority: Authority | None = Non
     any token."""
     row = session.get(ApiToken, token_id)
     if row is None or (authority is not None and row.authority_id != authority.id):
-        raise NotFound(f"no API token with id {token_id}")
+        raise NotFound(N_("no API token with id %(token_id)s"), {"token_id": token_id})
     if row.revoked_at is not None:
-        raise Conflict(f"API token {token_id} was already revoked")
+        raise Conflict(N_("API token %(token_id)s was already revoked"), {"token_id": token_id})
     row.revoked_at = utcnow()
     session.flush()
     return row

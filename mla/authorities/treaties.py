@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mla.authorities.models import Authority, Treaty
-from mla.errors import Conflict, FieldError, Invalid, NotFound
+from mla.errors import N_, Conflict, FieldError, Invalid, NotFound
 
 _CODE = re.compile(r"^[A-Z0-9][A-Z0-9_.-]{0,31}$")
 _FIGURE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
@@ -26,10 +26,18 @@ def figure_errors(figures: Mapping[str, Any], field: str = "figures") -> list[Fi
     errors = []
     for name, value in figures.items():
         if not isinstance(name, str) or not _FIGURE.match(name):
-            errors.append(FieldError(field, f"{name!r} is not a figure name (e.g. decide_days)"))
+            errors.append(
+                FieldError(
+                    field, N_("%(name)r is not a figure name (e.g. decide_days)"), {"name": name}
+                )
+            )
         elif isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_FIGURE:
             errors.append(
-                FieldError(f"{field}.{name}", f"must be a whole number from 0 to {MAX_FIGURE}")
+                FieldError(
+                    f"{field}.{name}",
+                    N_("must be a whole number from 0 to %(MAX_FIGURE)s"),
+                    {"MAX_FIGURE": MAX_FIGURE},
+                )
             )
     return errors
 
@@ -51,22 +59,28 @@ def add_treaty(
     code = (code or "").strip().upper()
     errors: list[FieldError] = []
     if not _CODE.match(code):
-        errors.append(FieldError("code", "must be letters, digits, '.', '_' or '-' (max 32)"))
+        errors.append(FieldError("code", N_("must be letters, digits, '.', '_' or '-' (max 32)")))
     name = (name or "").strip()
     if not name:
-        errors.append(FieldError("name", "is required"))
+        errors.append(FieldError("name", N_("is required"), code="required"))
     pair = tuple(s.strip().upper() for s in states)
     for country in pair:
         if pycountry.countries.get(alpha_2=country) is None:
-            errors.append(FieldError("states", f"{country!r} is not an ISO 3166-1 alpha-2 code"))
+            errors.append(
+                FieldError(
+                    "states",
+                    N_("%(country)r is not an ISO 3166-1 alpha-2 code"),
+                    {"country": country},
+                )
+            )
     if len(set(pair)) != 2:
-        errors.append(FieldError("states", "a bilateral treaty binds two different states"))
+        errors.append(FieldError("states", N_("a bilateral treaty binds two different states")))
     figures = dict(figures or {})
     errors += figure_errors(figures)
     if errors:
         raise Invalid(errors)
     if session.scalar(select(Treaty.id).where(Treaty.code == code)) is not None:
-        raise Conflict(f"treaty {code} already exists")
+        raise Conflict(N_("treaty %(code)s already exists"), {"code": code})
     treaty = Treaty(
         code=code,
         name=name[:300],
@@ -89,7 +103,7 @@ def get_treaty(session: Session, code: str) -> Treaty:
     """The treaty ``code`` (any case). Raises NotFound."""
     treaty = session.scalar(select(Treaty).where(Treaty.code == str(code).strip().upper()))
     if treaty is None:
-        raise NotFound(f"no treaty {code!r}")
+        raise NotFound(N_("no treaty %(code)r"), {"code": code})
     return treaty
 
 
@@ -118,7 +132,11 @@ def set_target(
     if name not in workflow.targets:
         known = ", ".join(sorted(workflow.targets)) or "none"
         raise Invalid(
-            FieldError("name", f"{workflow.name} has no target {name!r} (targets: {known})")
+            FieldError(
+                "name",
+                N_("%(name)s has no target %(name2)r (targets: %(known)s)"),
+                {"name": workflow.name, "name2": name, "known": known},
+            )
         )
     current = dict(target_overrides(authority, workflow.name))
     if days is None:

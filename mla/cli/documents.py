@@ -19,7 +19,7 @@ from mla.cli.context import with_app
 from mla.cli.output import printable, table
 from mla.db import unit_of_work
 from mla.documents.signing import CertificateInfo, SigningKeys, verify
-from mla.errors import ConfigError, Invalid
+from mla.errors import N_, ConfigError, Invalid, Message
 
 
 def _show(info: CertificateInfo) -> None:
@@ -106,4 +106,9 @@ def documents_verify(file: Path) -> None:
         )
         click.echo(f"trusted: {held}")
         return
-    raise Invalid(f"{printable(file.name)} is not intact: {printable(verdict.problem)}")
+    raise Invalid(
+        Message(
+            N_("%(printable)s is not intact: %(printable2)s"),
+            {"printable": printable(file.name), "printable2": printable(verdict.problem)},
+        )
+    )

@@ -16,7 +16,7 @@ import click
 from mla.cli.context import Group, with_app
 from mla.cli.output import table
 from mla.db import unit_of_work
-from mla.errors import FieldError, Invalid
+from mla.errors import N_, FieldError, Invalid
 
 
 def _instant(value: str | None) -> datetime | None:
@@ -25,7 +25,9 @@ def _instant(value: str | None) -> datetime | None:
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        raise Invalid(FieldError("--now", f"not an ISO-8601 date or time: {value!r}")) from None
+        raise Invalid(
+            FieldError("--now", N_("not an ISO-8601 date or time: %(value)r"), {"value": value})
+        ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 

@@ -55,7 +55,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
 
-from mla.errors import FieldError, Invalid
+from mla.errors import N_, FieldError, Invalid, Message
 
 Unit = Literal["business_days", "calendar_days", "hours", "months"]
 UNITS: tuple[Unit, ...] = get_args(Unit)
@@ -84,13 +84,29 @@ class Duration:
 
     def __post_init__(self) -> None:
         if self.unit not in UNITS:
-            raise Invalid(f"unknown duration unit {self.unit!r}; expected one of {UNITS}")
+            raise Invalid(
+                Message(
+                    N_("unknown duration unit %(unit)r; expected one of %(UNITS)s"),
+                    {"unit": self.unit, "UNITS": UNITS},
+                )
+            )
         if isinstance(self.amount, bool) or not isinstance(self.amount, int):
-            raise Invalid(f"duration amount must be a whole number, got {self.amount!r}")
+            raise Invalid(
+                Message(
+                    N_("duration amount must be a whole number, got %(amount)r"),
+                    {"amount": self.amount},
+                )
+            )
         if abs(self.amount) > MAX_AMOUNT[self.unit]:
             raise Invalid(
-                f"duration {self} is too long; at most {MAX_AMOUNT[self.unit]} "
-                f"{self.unit.replace('_', ' ')}"
+                Message(
+                    N_("duration %(self)s is too long; at most %(MAX_AMOUNT)s %(unit)s"),
+                    {
+                        "self": self,
+                        "MAX_AMOUNT": MAX_AMOUNT[self.unit],
+                        "unit": self.unit.replace("_", " "),
+                    },
+                )
             )
 
     def __str__(self) -> str:
@@ -143,12 +159,18 @@ class Calendar:
         try:
             self.tz = ZoneInfo(timezone)
         except (ZoneInfoNotFoundError, ValueError, TypeError):
-            raise Invalid(FieldError("timezone", f"unknown time zone {timezone!r}")) from None
+            raise Invalid(
+                FieldError("timezone", N_("unknown time zone %(timezone)r"), {"timezone": timezone})
+            ) from None
         self.timezone = timezone
         self.weekend = frozenset(weekend)
         if not self.weekend <= set(range(7)) or len(self.weekend) == 7:
             raise Invalid(
-                FieldError("weekend", f"weekend must be some of the days 0-6, not all: {weekend}")
+                FieldError(
+                    "weekend",
+                    N_("weekend must be some of the days 0-6, not all: %(weekend)s"),
+                    {"weekend": weekend},
+                )
             )
         self.closures = frozenset(closures)
         self.country = (country or "").upper()
@@ -222,7 +244,12 @@ class Calendar:
             else:
                 closed_run += 1
                 if closed_run > _MAX_CLOSED_RUN:
-                    raise Invalid(f"{self!r} has no business day near {d.isoformat()}")
+                    raise Invalid(
+                        Message(
+                            N_("%(self)r has no business day near %(d)s"),
+                            {"self": self, "d": d.isoformat()},
+                        )
+                    )
         return d
 
     # -- instants ------------------------------------------------------------------------

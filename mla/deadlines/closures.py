@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from mla.authorities.models import Authority
 from mla.deadlines.models import AuthorityClosure
-from mla.errors import Conflict, FieldError, Invalid, NotFound
+from mla.errors import N_, Conflict, FieldError, Invalid, NotFound
 
 
 def add_closure(session: Session, authority: Authority, day: date, reason: str) -> AuthorityClosure:
@@ -19,14 +19,17 @@ def add_closure(session: Session, authority: Authority, day: date, reason: str) 
     """
     reason = (reason or "").strip()
     if not reason:
-        raise Invalid(FieldError("reason", "give the reason for the closure"))
+        raise Invalid(FieldError("reason", N_("give the reason for the closure")))
     exists = session.scalar(
         select(AuthorityClosure).where(
             AuthorityClosure.authority_id == authority.id, AuthorityClosure.day == day
         )
     )
     if exists is not None:
-        raise Conflict(f"{authority.code} is already closed on {day.isoformat()}")
+        raise Conflict(
+            N_("%(code)s is already closed on %(day)s"),
+            {"code": authority.code, "day": day.isoformat()},
+        )
     closure = AuthorityClosure(authority_id=authority.id, day=day, reason=reason[:300])
     session.add(closure)
     session.flush()
@@ -52,7 +55,7 @@ def remove_closure(session: Session, authority: Authority, closure_id: int) -> A
     """
     closure = session.get(AuthorityClosure, closure_id)
     if closure is None or closure.authority_id != authority.id:
-        raise NotFound(f"no closure day {closure_id}")
+        raise NotFound(N_("no closure day %(closure_id)s"), {"closure_id": closure_id})
     session.delete(closure)
     session.flush()
     return closure

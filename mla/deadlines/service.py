@@ -31,7 +31,7 @@ from mla.deadlines.closures import add_closure as add_closure
 from mla.deadlines.closures import list_closures as list_closures
 from mla.deadlines.closures import remove_closure as remove_closure
 from mla.deadlines.models import AuthorityClosure, Deadline, Outcome
-from mla.errors import Conflict
+from mla.errors import N_, Conflict
 from mla.requests.models import Request
 from mla.workflow.model import Deadline as DeadlineDef
 from mla.workflow.model import Duration, Workflow
@@ -364,9 +364,14 @@ class DeadlineService:
         _declaring, definition = wf.deadline(name)
         deadline = next((d for d in self.open_deadlines(request) if d.name == name), None)
         if deadline is None:
-            raise Conflict(f"the deadline {name.replace('_', ' ')} is not running")
+            raise Conflict(
+                N_("the deadline %(name)s is not running"), {"name": name.replace("_", " ")}
+            )
         if deadline.extended or definition.extension is None:
-            raise Conflict(f"the deadline {name.replace('_', ' ')} can be extended only once")
+            raise Conflict(
+                N_("the deadline %(name)s can be extended only once"),
+                {"name": name.replace("_", " ")},
+            )
         authority = self.session.get_one(Authority, deadline.authority_id)
         cal = self.calendar(authority)
         deadline.due_at = cal.add(

@@ -18,7 +18,7 @@ import yaml
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
-from mla.errors import ConfigError, FieldError, Invalid
+from mla.errors import N_, ConfigError, FieldError, Invalid, Message
 
 LANGUAGES = ("en", "es", "fr", "pt")
 TEMPLATES = Path(__file__).parent / "templates"
@@ -107,14 +107,22 @@ def document_kind(name: str) -> DocumentKind:
         return DOCUMENTS[name]
     except KeyError:
         known = ", ".join(DOCUMENTS)
-        message = f"unknown document {name[:40]!r}; one of {known}"
+        message = Message(
+            N_("unknown document %(name)r; one of %(known)s"), {"name": name[:40], "known": known}
+        )
         raise Invalid(FieldError("document", message)) from None
 
 
 def check_language(lang: str) -> str:
     """``lang`` if documents are written in it; Invalid (field ``lang``) otherwise."""
     if lang not in LANGUAGES:
-        raise Invalid(FieldError("lang", f"documents are written in {', '.join(LANGUAGES)}"))
+        raise Invalid(
+            FieldError(
+                "lang",
+                N_("documents are written in %(LANGUAGES)s"),
+                {"LANGUAGES": ", ".join(LANGUAGES)},
+            )
+        )
     return lang
 
 

@@ -33,7 +33,7 @@ from mla.documents import catalog
 from mla.documents.catalog import DocumentKind
 from mla.documents.layout import Header, Party, layout
 from mla.documents.signing import SigningKeys, sign
-from mla.errors import FieldError, Invalid, NotAllowed, NotFound
+from mla.errors import N_, FieldError, Invalid, NotAllowed, NotFound
 from mla.evidence.models import Attachment
 from mla.evidence.service import EvidenceService
 from mla.requests.models import Request
@@ -93,13 +93,22 @@ class DocumentService:
         for a document another party issues."""
         parties = self.requests.parties(request, actor)
         if not parties:
-            raise NotFound(f"no request {request.reference}")
+            raise NotFound(N_("no request %(reference)s"), {"reference": request.reference})
         if not kind.applies_to(request.kind):
-            raise Invalid(FieldError("document", f"a {request.kind} request has no {kind.name}"))
+            raise Invalid(
+                FieldError(
+                    "document",
+                    N_("a %(kind)s request has no %(name)s"),
+                    {"kind": request.kind, "name": kind.name},
+                )
+            )
         if not kind.issuer:
             return actor.authority
         if kind.issuer not in parties or parties[kind.issuer] is not None:
-            raise NotAllowed(f"the {kind.issuer} authority issues the {kind.name}")
+            raise NotAllowed(
+                N_("the %(issuer)s authority issues the %(name)s"),
+                {"issuer": kind.issuer, "name": kind.name},
+            )
         authority = request.authority_of(kind.issuer)
         assert authority is not None  # held by the actor's authority
         return authority
@@ -321,12 +330,15 @@ class DocumentService:
         attachment = None
         if kind.name == "custody":
             if attachment_id is None:
-                raise Invalid(FieldError("attachment", "name the attachment to certify"))
+                raise Invalid(FieldError("attachment", N_("name the attachment to certify")))
             attachment = self.evidence.get(request, actor, attachment_id)
         if step is None and kind.steps:
             step = self._step(request, kind)
             if step is None and kind.needs_step:
-                raise NotFound(f"no {kind.name} has been issued on {request.reference}")
+                raise NotFound(
+                    N_("no %(name)s has been issued on %(reference)s"),
+                    {"name": kind.name, "reference": request.reference},
+                )
         context = self._context(request, kind, issuer, lang, step, attachment)
         rendered = catalog.render(kind.name, lang, context, self.templates)
         now = self.clock()

@@ -40,7 +40,7 @@ from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-from mla.errors import ConfigError, Conflict, Invalid, NotFound
+from mla.errors import N_, ConfigError, Conflict, Invalid, Message, NotFound
 
 # pyHanko logs, with a traceback, every certificate it cannot chain to a trusted root (each
 # self-issued one); the verdict reports that as ``trusted``, so the log would only repeat it.
@@ -82,7 +82,7 @@ class SigningKeys:
 
     def _path(self, code: str) -> Path:
         if not _CODE_RE.fullmatch(code):
-            raise Invalid(f"{code[:40]!r} is not an authority code")
+            raise Invalid(Message(N_("%(code)r is not an authority code"), {"code": code[:40]}))
         return self.folder / f"{code.upper()}.pem"
 
     def _error(self, path: Path, message: str) -> ConfigError:
@@ -95,7 +95,7 @@ class SigningKeys:
         try:
             fd = os.open(path, os.O_RDONLY)
         except FileNotFoundError:
-            raise NotFound(f"no signing key for {code.upper()}") from None
+            raise NotFound(N_("no signing key for %(code)s"), {"code": code.upper()}) from None
         try:
             st = os.fstat(fd)
             if not stat.S_ISREG(st.st_mode):
@@ -126,7 +126,8 @@ class SigningKeys:
                     os.link(tmp, path)
                 except FileExistsError:
                     raise Conflict(
-                        f"{code.upper()} already has a signing key; pass --replace to replace it"
+                        N_("%(code)s already has a signing key; pass --replace to replace it"),
+                        {"code": code.upper()},
                     ) from None
                 os.unlink(tmp)
         finally:
@@ -195,14 +196,24 @@ class SigningKeys:
         try:
             key, cert, extra = pkcs12.load_key_and_certificates(data, password)
         except ValueError:
-            raise Invalid("the file is not PKCS#12, or the password does not open it") from None
+            raise Invalid(
+                Message(N_("the file is not PKCS#12, or the password does not open it"))
+            ) from None
         if key is None or cert is None:
-            raise Invalid("the PKCS#12 file holds no private key and certificate")
+            raise Invalid(Message(N_("the PKCS#12 file holds no private key and certificate")))
         now = datetime.now(UTC)
         if not cert.not_valid_before_utc <= now <= cert.not_valid_after_utc:
             raise Invalid(
-                f"the certificate is valid from {cert.not_valid_before_utc:%Y-%m-%d} "
-                f"to {cert.not_valid_after_utc:%Y-%m-%d}, not now"
+                Message(
+                    N_(
+                        "the certificate is valid from %(not_valid_before_utc)s to "
+                        "%(not_valid_after_utc)s, not now"
+                    ),
+                    {
+                        "not_valid_before_utc": format(cert.not_valid_before_utc, "%Y-%m-%d"),
+                        "not_valid_after_utc": format(cert.not_valid_after_utc, "%Y-%m-%d"),
+                    },
+                )
             )
         self._publish(code, self._pem(key, [cert, *extra]), replace=replace)
         return _info(code.upper(), cert)

@@ -25,7 +25,7 @@ from typing import IO, BinaryIO
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from mla.errors import IntegrityError
+from mla.errors import N_, IntegrityError
 
 MAGIC = b"\x89MLAEV\r\n"  # PNG-style: the high byte and CR LF catch text-mode mangling
 VERSION = 1
@@ -121,31 +121,38 @@ def read_header(src: BinaryIO) -> Header:
     def take(n: int, what: str) -> bytes:
         data = read_exact(src, n)
         if len(data) != n:
-            raise IntegrityError(f"evidence blob truncated inside its header ({what})")
+            raise IntegrityError(
+                N_("evidence blob truncated inside its header (%(what)s)"), {"what": what}
+            )
         parts.append(data)
         return data
 
     if take(len(MAGIC), "magic") != MAGIC:
-        raise IntegrityError("not an mla evidence blob (bad magic)")
+        raise IntegrityError(N_("not an mla evidence blob (bad magic)"))
     version, kid_len = take(2, "version")
     if version != VERSION:
-        raise IntegrityError(f"unsupported evidence format version {version}")
+        raise IntegrityError(
+            N_("unsupported evidence format version %(version)s"), {"version": version}
+        )
     if not 1 <= kid_len <= MAX_KEY_ID_SIZE:
-        raise IntegrityError("evidence header has a malformed key id")
+        raise IntegrityError(N_("evidence header has a malformed key id"))
     try:
         key_id = take(kid_len, "key id").decode("ascii")
     except UnicodeDecodeError:
         key_id = ""
     if not _KEY_ID_RE.fullmatch(key_id):
-        raise IntegrityError("evidence header has a malformed key id")
+        raise IntegrityError(N_("evidence header has a malformed key id"))
     (wrapped_len,) = _U16.unpack(take(2, "wrapped key length"))
     if not 1 <= wrapped_len <= MAX_WRAPPED_KEY_SIZE:
-        raise IntegrityError("evidence header has a malformed wrapped key")
+        raise IntegrityError(N_("evidence header has a malformed wrapped key"))
     wrapped_key = take(wrapped_len, "wrapped key")
     nonce_prefix = take(NONCE_PREFIX_SIZE, "nonce prefix")
     (segment_size,) = _U32.unpack(take(4, "segment size"))
     if not MIN_SEGMENT_SIZE <= segment_size <= MAX_SEGMENT_SIZE:
-        raise IntegrityError(f"evidence header has an out-of-range segment size {segment_size}")
+        raise IntegrityError(
+            N_("evidence header has an out-of-range segment size %(segment_size)s"),
+            {"segment_size": segment_size},
+        )
     return Header(VERSION, key_id, wrapped_key, nonce_prefix, segment_size, b"".join(parts))
 
 
@@ -307,7 +314,9 @@ def decrypt_stream(
     header = read_header(src)
     data_key = unwrap(header.key_id, header.wrapped_key)
     if len(data_key) != DATA_KEY_SIZE:
-        raise IntegrityError(f"data key under key {header.key_id} has the wrong length")
+        raise IntegrityError(
+            N_("data key under key %(key_id)s has the wrong length"), {"key_id": header.key_id}
+        )
     return _segments(src, header, AESGCM(data_key), header.raw + context, expected_sha256)
 
 
@@ -323,10 +332,12 @@ def _segments(
     counter = 0
     chunk = read_exact(src, chunk_size)
     if not chunk:
-        raise IntegrityError("evidence blob truncated: no segment after the header")
+        raise IntegrityError(N_("evidence blob truncated: no segment after the header"))
     while True:
         if len(chunk) < TAG_SIZE:
-            raise IntegrityError(f"evidence blob truncated inside segment {counter}")
+            raise IntegrityError(
+                N_("evidence blob truncated inside segment %(counter)s"), {"counter": counter}
+            )
         # Reading one segment ahead is how a full-size segment learns whether it is the last.
         following = read_exact(src, chunk_size) if len(chunk) == chunk_size else b""
         last = not following
@@ -343,10 +354,12 @@ def _segments(
         counter += 1
     if src.read(1):
         # Defensive: a stream that reported end of file and then produced more.
-        raise IntegrityError(f"evidence blob has data after its last segment ({counter})")
+        raise IntegrityError(
+            N_("evidence blob has data after its last segment (%(counter)s)"), {"counter": counter}
+        )
     expected = (expected_sha256 or "").lower()
     if digest is not None and not hmac.compare_digest(digest.hexdigest(), expected):
-        raise IntegrityError("evidence plaintext does not match its recorded SHA-256")
+        raise IntegrityError(N_("evidence plaintext does not match its recorded SHA-256"))
 
 
 def _diagnose(
@@ -357,11 +370,17 @@ def _diagnose(
         open_segment(chunk, counter, not last)
     except InvalidTag:
         return IntegrityError(
-            f"evidence segment {counter} failed authentication: the blob was altered, "
-            "the key is wrong, or the blob belongs to another attachment"
+            N_(
+                "evidence segment %(counter)s failed authentication: the blob was altered, the "
+                "key is wrong, or the blob belongs to another attachment"
+            ),
+            {"counter": counter},
         )
     if last:
         return IntegrityError(
-            f"evidence blob truncated: it ends after segment {counter}, which is not the last"
+            N_("evidence blob truncated: it ends after segment %(counter)s, which is not the last"),
+            {"counter": counter},
         )
-    return IntegrityError(f"evidence blob has data after its last segment ({counter})")
+    return IntegrityError(
+        N_("evidence blob has data after its last segment (%(counter)s)"), {"counter": counter}
+    )

@@ -21,7 +21,7 @@ from urllib.parse import quote
 
 from flask import Request, Response
 
-from mla.errors import FieldError, IntegrityError, Malformed
+from mla.errors import N_, FieldError, IntegrityError, Malformed
 from mla.evidence.multipart import MultipartFile
 from mla.evidence.service import Download, too_large
 
@@ -46,7 +46,7 @@ def open_upload(request: Request, max_bytes: int, field: str = "file") -> Multip
         raise UnsupportedMediaType(request.mimetype)
     boundary = request.mimetype_params.get("boundary")
     if not boundary:
-        raise Malformed(FieldError(field, "the Content-Type has no multipart boundary"))
+        raise Malformed(FieldError(field, N_("the Content-Type has no multipart boundary")))
     length = request.content_length
     if length is not None and length > max_bytes + ENVELOPE:
         raise too_large(max_bytes, field)

@@ -12,7 +12,7 @@ import codecs
 import re
 import unicodedata
 
-from mla.errors import FieldError, Invalid
+from mla.errors import N_, FieldError, Invalid, Message
 
 MAX_FILENAME_LENGTH = 200
 SNIFF_BYTES = 4096  # how much of the start of the plaintext sniff_media_type wants
@@ -39,13 +39,13 @@ def sanitize_filename(name: str, max_length: int = MAX_FILENAME_LENGTH) -> str:
     ``file`` if nothing usable is left.
     """
     if not isinstance(name, str):
-        raise _invalid("the file name is missing")
+        raise _invalid(Message(N_("the file name is missing")))
     name = unicodedata.normalize("NFC", name)
     name = "".join(c for c in name if unicodedata.category(c) not in _DROPPED_CATEGORIES)
     name = name.replace("\\", "/").rsplit("/", 1)[-1]
     name = name.strip().strip(".").strip()
     if not name:
-        raise _invalid("the file name is empty")
+        raise _invalid(Message(N_("the file name is empty")))
     if len(name) > max_length:
         stem, dot, ext = name.rpartition(".")
         if not dot or not stem or len(ext) > _MAX_EXTENSION or len(ext) + 2 > max_length:
@@ -57,7 +57,7 @@ def sanitize_filename(name: str, max_length: int = MAX_FILENAME_LENGTH) -> str:
             keep -= 1
         stem = stem[:keep].rstrip(" .")
         if not stem:
-            raise _invalid("the file name is empty")
+            raise _invalid(Message(N_("the file name is empty")))
         name = f"{stem}.{ext}" if ext else stem
     return name
 

@@ -22,7 +22,7 @@ from werkzeug.sansio.multipart import (
     MultipartDecoder,
 )
 
-from mla.errors import FieldError, Invalid, Malformed, TooLarge
+from mla.errors import N_, FieldError, Invalid, Malformed, TooLarge
 
 CHUNK = 64 * 1024
 MAX_OTHER_PARTS = 64 * 1024  # bytes of form fields other than the file, and their headers
@@ -54,7 +54,11 @@ class MultipartFile:
         self._other += size
         if self._other > MAX_OTHER_PARTS:
             raise TooLarge(
-                FieldError(self.field, f"form fields besides '{self.field}' exceed 64 KiB")
+                FieldError(
+                    self.field,
+                    N_("form fields besides '%(field)s' exceed 64 KiB"),
+                    {"field": self.field},
+                )
             )
 
     def _event(self) -> Event:
@@ -63,7 +67,7 @@ class MultipartFile:
                 event = self._decoder.next_event()
             except ValueError:
                 raise Malformed(
-                    FieldError(self.field, "the multipart body cannot be parsed")
+                    FieldError(self.field, N_("the multipart body cannot be parsed"))
                 ) from None
             if event is not NEED_DATA:
                 return event
@@ -91,7 +95,13 @@ class MultipartFile:
                 if name is not None:
                     values[name] += event.data
             elif isinstance(event, Epilogue):
-                raise Invalid(FieldError(self.field, f"send the file as form field '{self.field}'"))
+                raise Invalid(
+                    FieldError(
+                        self.field,
+                        N_("send the file as form field '%(field)s'"),
+                        {"field": self.field},
+                    )
+                )
 
     def _finish(self) -> None:
         # Read the rest of the body (closing boundary, any later fields) so that the server

@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from mla.errors import IntegrityError
+from mla.errors import N_, IntegrityError
 from mla.evidence.models import Attachment
 from mla.keyring import Keyring
 from mla.notify.models import WebhookSubscription
@@ -55,7 +55,9 @@ class KeyRotation:
             try:
                 row.key_id, row.wrapped_key = self.keyring.rewrap(row.key_id, row.wrapped_key)
             except IntegrityError as exc:
-                raise IntegrityError(f"attachment {row.id}: {exc}") from None
+                raise IntegrityError(
+                    N_("attachment %(id)s: %(exc)s"), {"id": row.id, "exc": exc}
+                ) from None
         self.session.flush()
         return len(rows)
 

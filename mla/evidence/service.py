@@ -32,6 +32,7 @@ from mla.errors import (
     FieldError,
     IntegrityError,
     Invalid,
+    Message,
     NotAllowed,
     NotFound,
     TooLarge,
@@ -54,7 +55,7 @@ READ_SIZE = SEGMENT_SIZE  # one segment per read: memory stays at about two segm
 def too_large(max_bytes: int, field: str = "file") -> TooLarge:
     """The error for a file over the ``max_bytes`` upload limit, naming ``field``."""
     mib = f"{max_bytes / (1 << 20):g}"
-    message = f"the file is larger than the {mib} MiB limit"
+    message = Message(N_("the file is larger than the %(mib)s MiB limit"), {"mib": mib})
     return TooLarge(FieldError(field, message), limit=max_bytes)
 
 
@@ -143,7 +144,7 @@ class EvidenceService(KeyRotation, LeftoverSweep):
         :func:`mla.evidence.access.cleared_for_confidential`: each party's assignee and
         supervisors; never an API token)."""
         if not self.requests.parties(request, actor):
-            raise NotFound(f"no request {request.reference}")
+            raise NotFound(N_("no request %(reference)s"), {"reference": request.reference})
         if request.confidential and not cleared_for_confidential(request, actor):
             raise NotAllowed(
                 N_(
@@ -180,11 +181,11 @@ class EvidenceService(KeyRotation, LeftoverSweep):
         if not issued:
             self.check_access(request, actor)
         elif not self.requests.parties(request, actor):
-            raise NotFound(f"no request {request.reference}")
+            raise NotFound(N_("no request %(reference)s"), {"reference": request.reference})
         name = sanitize_filename(filename)
         first = read_exact(stream, READ_SIZE)
         if not first:
-            raise Invalid(FieldError("file", "the file is empty"))
+            raise Invalid(FieldError("file", N_("the file is empty")))
         media_type = sniff_media_type(first[:SNIFF_BYTES], name)
         key = new_storage_key()
         enc = Encryptor.create(self.keyring.wrap, key.encode("ascii"))
@@ -262,7 +263,10 @@ class EvidenceService(KeyRotation, LeftoverSweep):
             )
         )
         if attachment is None:
-            raise NotFound(f"no attachment {attachment_id} on {request.reference}")
+            raise NotFound(
+                N_("no attachment %(attachment_id)s on %(reference)s"),
+                {"attachment_id": attachment_id, "reference": request.reference},
+            )
         return attachment
 
     def _open(self, attachment: Attachment) -> Plaintext:
@@ -271,7 +275,8 @@ class EvidenceService(KeyRotation, LeftoverSweep):
             blob = self.store.open(attachment.storage_key)
         except NotFound:
             raise IntegrityError(
-                f"attachment {attachment.id}: its blob is missing from the evidence store"
+                N_("attachment %(id)s: its blob is missing from the evidence store"),
+                {"id": attachment.id},
             ) from None
         try:
             # The row holds the current wrapping; the header's may predate a rotation.
@@ -322,7 +327,10 @@ class EvidenceService(KeyRotation, LeftoverSweep):
                 for _ in plaintext:
                     pass
         except IntegrityError as exc:
-            error = IntegrityError(f"attachment {attachment.id} ({attachment.filename}): {exc}")
+            error = IntegrityError(
+                N_("attachment %(id)s (%(filename)s): %(exc)s"),
+                {"id": attachment.id, "filename": attachment.filename, "exc": exc},
+            )
         outcome: dict[str, Any] = {"result": "ok" if error is None else "failed"}
         if error is not None:
             outcome["error"] = str(error)
@@ -352,8 +360,10 @@ class EvidenceService(KeyRotation, LeftoverSweep):
         )
         if uploaded != attachment.sha256:
             raise IntegrityError(
-                "the history of its request does not record its upload "
-                "(the row was moved to another request, or altered)"
+                N_(
+                    "the history of its request does not record its upload (the row was moved to "
+                    "another request, or altered)"
+                )
             )
 
     def verify(self, attachment: Attachment, actor: Actor | None = None) -> None:
@@ -379,7 +389,7 @@ class EvidenceService(KeyRotation, LeftoverSweep):
             known = set(found)
             missing = [i for i in ids if i not in known]
             if missing:
-                raise NotFound(f"no attachment {missing[0]}")
+                raise NotFound(N_("no attachment %(missing)s"), {"missing": missing[0]})
         for attachment_id in found:
             attachment = self.session.get_one(Attachment, attachment_id)
             yield attachment, self._check(attachment, None)

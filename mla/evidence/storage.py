@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import BinaryIO, Protocol
 
 from mla.durability import fsync_dir
-from mla.errors import Conflict, NotFound
+from mla.errors import N_, Conflict, NotFound
 
 KEY_PATTERN = re.compile(r"[0-9a-f]{32,128}")
 _TEMP_SUFFIX = ".tmp"
@@ -98,7 +98,7 @@ class FilesystemStore:
         (so the rename is atomic) and starts with a dot (so :meth:`keys` never lists it)."""
         final = self._path(key)
         if final.exists():
-            raise Conflict(f"evidence blob {key} already exists")
+            raise Conflict(N_("evidence blob %(key)s already exists"), {"key": key})
         shard = final.parent
         if not shard.is_dir():
             shard.mkdir(mode=0o700, exist_ok=True)
@@ -111,7 +111,7 @@ class FilesystemStore:
                 os.fsync(f.fileno())
             # Keys are random, so a clash here means a service bug; refuse to clobber evidence.
             if final.exists():
-                raise Conflict(f"evidence blob {key} already exists")
+                raise Conflict(N_("evidence blob %(key)s already exists"), {"key": key})
             os.rename(tmp, final)
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
@@ -123,7 +123,7 @@ class FilesystemStore:
         try:
             return open(self._path(key), "rb")
         except FileNotFoundError:
-            raise NotFound(f"evidence blob {key} not found") from None
+            raise NotFound(N_("evidence blob %(key)s not found"), {"key": key}) from None
 
     def delete(self, key: str) -> None:
         path = self._path(key)
@@ -149,7 +149,7 @@ class FilesystemStore:
         try:
             return self._path(key).stat().st_mtime
         except FileNotFoundError:
-            raise NotFound(f"evidence blob {key} not found") from None
+            raise NotFound(N_("evidence blob %(key)s not found"), {"key": key}) from None
 
     def remove_stale_temp_files(self, older_than: float, *, dry_run: bool = False) -> list[str]:
         """See :meth:`EvidenceStore.remove_stale_temp_files`; names are ``shard/file``."""

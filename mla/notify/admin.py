@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from mla.authorities.models import Authority
 from mla.db import utcnow
-from mla.errors import Conflict, NotFound
+from mla.errors import N_, Conflict, NotFound
 from mla.notify.models import Channel, Notification, Status
 
 
@@ -50,9 +50,14 @@ class OutboxAdmin:
         """
         row = self.session.get(Notification, notification_id)
         if row is None or (authority is not None and row.authority_id != authority.id):
-            raise NotFound(f"no notification {notification_id}")
+            raise NotFound(
+                N_("no notification %(notification_id)s"), {"notification_id": notification_id}
+            )
         if row.status != Status.DEAD:
-            raise Conflict(f"notification {notification_id} is {row.status.value}, not dead")
+            raise Conflict(
+                N_("notification %(notification_id)s is %(value)s, not dead"),
+                {"notification_id": notification_id, "value": row.status.value},
+            )
         row.status = Status.PENDING
         row.attempts = 0
         row.next_attempt_at = now or utcnow()

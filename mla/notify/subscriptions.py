@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session
 from mla.authorities.models import Authority, Role
 from mla.config import SETTINGS
 from mla.db import begin_write, utcnow
-from mla.errors import FieldError, IntegrityError, Invalid, NotAllowed, NotFound
+from mla.errors import N_, FieldError, IntegrityError, Invalid, NotAllowed, NotFound
 from mla.keyring import Keyring
 from mla.notify.channels import TargetRefused, parse_target
 from mla.notify.models import WebhookSubscription
@@ -99,16 +99,19 @@ def open_secret(
     :func:`reseal_secrets`), its key retired or missing from the keyring, or the row altered."""
     if sealed[:1] == _LEGACY:
         raise IntegrityError(
-            "webhook secret is still sealed under MLA_SECRET_KEY and could not be sealed under "
-            "the keyring (that key has changed since); the subscriber must subscribe again"
+            N_(
+                "webhook secret is still sealed under MLA_SECRET_KEY and could not be sealed "
+                "under the keyring (that key has changed since); the subscriber must subscribe "
+                "again"
+            )
         )
     if sealed[:1] != _SEALED or len(sealed) < _OVERHEAD or key_id is None or wrapped is None:
-        raise IntegrityError("webhook secret is in an unknown format")
+        raise IntegrityError(N_("webhook secret is in an unknown format"))
     data_key = keyring.unwrap(key_id, wrapped)
     try:
         return AESGCM(data_key).decrypt(sealed[1:13], sealed[13:], _aad(authority_id))
     except InvalidTag:
-        raise IntegrityError("webhook secret does not open: the row was altered") from None
+        raise IntegrityError(N_("webhook secret does not open: the row was altered")) from None
 
 
 def _open_legacy(sealed: bytes, authority_id: int, secret_key: str) -> bytes:
@@ -119,7 +122,7 @@ def _open_legacy(sealed: bytes, authority_id: int, secret_key: str) -> bytes:
     try:
         return AESGCM(key).decrypt(sealed[1:13], sealed[13:], _aad(authority_id))
     except InvalidTag:
-        raise IntegrityError("does not open under the current MLA_SECRET_KEY") from None
+        raise IntegrityError(N_("does not open under the current MLA_SECRET_KEY")) from None
 
 
 def reseal_secrets(session: Session, keyring: Keyring, secret_key: str | None) -> int:
@@ -149,14 +152,14 @@ def reseal_secrets(session: Session, keyring: Keyring, secret_key: str | None) -
         try:
             if row.secret_key_id is None:
                 if row.secret_sealed[:1] != _LEGACY or not secret_key:
-                    raise IntegrityError("is in an unknown format or MLA_SECRET_KEY is unset")
+                    raise IntegrityError(N_("is in an unknown format or MLA_SECRET_KEY is unset"))
                 clear = _open_legacy(row.secret_sealed, row.authority_id, secret_key)
                 sealed = seal_secret(clear, row.authority_id, keyring)
                 row.secret_sealed = sealed.sealed
                 row.secret_key_id, row.secret_wrapped_key = sealed.key_id, sealed.wrapped_key
             else:
                 if row.secret_wrapped_key is None:
-                    raise IntegrityError("has a key id but no wrapped data key")
+                    raise IntegrityError(N_("has a key id but no wrapped data key"))
                 row.secret_key_id, row.secret_wrapped_key = keyring.rewrap(
                     row.secret_key_id, row.secret_wrapped_key
                 )
@@ -280,8 +283,10 @@ class SubscriptionService:
         admin's decision, not a clerk's. Raises NotAllowed otherwise."""
         if not actor.role.includes(Role.ADMIN):
             raise NotAllowed(
-                "webhook subscriptions are managed by the authority's admins "
-                "(a system needs a token issued with --role admin)"
+                N_(
+                    "webhook subscriptions are managed by the authority's admins (a system needs "
+                    "a token issued with --role admin)"
+                )
             )
         return actor.authority
 
@@ -325,7 +330,11 @@ class SubscriptionService:
         unknown = [e for e in wanted if e not in EVENTS]
         if unknown:
             raise Invalid(
-                FieldError("events", f"unknown event {unknown[0]!r}; known: {', '.join(EVENTS)}")
+                FieldError(
+                    "events",
+                    N_("unknown event %(unknown)r; known: %(EVENTS)s"),
+                    {"unknown": unknown[0], "EVENTS": ", ".join(EVENTS)},
+                )
             )
         # Two admins adding at once must not both pass the count: serialize per authority.
         begin_write(self.session)
@@ -345,8 +354,11 @@ class SubscriptionService:
             raise Invalid(
                 FieldError(
                     "url",
-                    f"{authority.code} already has {active} webhook subscriptions, the most "
-                    "allowed; remove one first",
+                    N_(
+                        "%(code)s already has %(active)s webhook subscriptions, the most "
+                        "allowed; remove one first"
+                    ),
+                    {"code": authority.code, "active": active},
                 )
             )
         secret = "whsec_" + secrets.token_urlsafe(32)
@@ -378,7 +390,10 @@ class SubscriptionService:
             or subscription.authority_id != authority.id
             or not subscription.active
         ):
-            raise NotFound(f"no webhook subscription {subscription_id}")
+            raise NotFound(
+                N_("no webhook subscription %(subscription_id)s"),
+                {"subscription_id": subscription_id},
+            )
         subscription.active = False
         subscription.removed_at = now or utcnow()
         self.session.flush()

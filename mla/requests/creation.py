@@ -17,7 +17,7 @@ from mla.audit.models import EventKind
 from mla.authorities.models import Authority, AuthorityKind
 from mla.authorities.service import get_authority
 from mla.deadlines.service import DeadlineService
-from mla.errors import FieldError, Incomplete, Invalid, NotFound
+from mla.errors import N_, FieldError, Incomplete, Invalid, NotFound
 from mla.requests.events import RequestEvents
 from mla.requests.header import CHANNELS, check_header, directory_errors
 from mla.requests.models import ReferenceCounter, Request
@@ -99,7 +99,9 @@ class RequestCreation:
         try:
             engine = ctx.engines.latest(kind)
         except NotFound:
-            raise Invalid(FieldError("kind", f"unknown kind of request {kind!r}")) from None
+            raise Invalid(
+                FieldError("kind", N_("unknown kind of request %(kind)r"), {"kind": kind})
+            ) from None
         wf = engine.workflow
         requesting = actor.authority
         on_behalf_of: int | None = None
@@ -109,14 +111,17 @@ class RequestCreation:
             except NotFound:
                 raise Invalid(
                     FieldError(
-                        "requesting_authority", f"unknown authority {requesting_authority!r}"
+                        "requesting_authority",
+                        N_("unknown authority %(requesting_authority)r"),
+                        {"requesting_authority": requesting_authority},
                     )
                 ) from None
             if not requesting.external:
                 errors.append(
                     FieldError(
                         "requesting_authority",
-                        f"{requesting.code} is on mla and submits its own requests",
+                        N_("%(code)s is on mla and submits its own requests"),
+                        {"code": requesting.code},
                     )
                 )
             on_behalf_of = requesting.id
@@ -124,21 +129,27 @@ class RequestCreation:
             requested = get_authority(ctx.session, requested_authority)
         except NotFound:
             errors.append(
-                FieldError("requested_authority", f"unknown authority {requested_authority!r}")
+                FieldError(
+                    "requested_authority",
+                    N_("unknown authority %(requested_authority)r"),
+                    {"requested_authority": requested_authority},
+                )
             )
             requested = None
         if requested is not None:
             if requested.kind != AuthorityKind.CENTRAL:
-                errors.append(FieldError("requested_authority", "must be a central authority"))
+                errors.append(FieldError("requested_authority", N_("must be a central authority")))
             elif requested.country == requesting.country:
                 errors.append(
-                    FieldError("requested_authority", "must be another state's central authority")
+                    FieldError(
+                        "requested_authority", N_("must be another state's central authority")
+                    )
                 )
             if on_behalf_of is not None and requested.id != actor.authority.id:
                 errors.append(
                     FieldError(
                         "requesting_authority",
-                        "only the requested authority records an external authority's request",
+                        N_("only the requested authority records an external authority's request"),
                     )
                 )
         intake = on_behalf_of is not None
@@ -152,7 +163,7 @@ class RequestCreation:
             errors.append(
                 FieldError(
                     "received_on",
-                    "only a request from an external authority is recorded as received",
+                    N_("only a request from an external authority is recorded as received"),
                 )
             )
         given = {
@@ -241,10 +252,16 @@ class RequestCreation:
         try:
             wf = self.ctx.engines.latest(kind).workflow
         except NotFound:
-            raise Invalid(FieldError("kind", f"unknown kind of request {kind!r}")) from None
+            raise Invalid(
+                FieldError("kind", N_("unknown kind of request %(kind)r"), {"kind": kind})
+            ) from None
         event = wf.submit_event()
         if event is None:
-            raise Invalid(FieldError("kind", f"a {kind} request is not submitted in one step"))
+            raise Invalid(
+                FieldError(
+                    "kind", N_("a %(kind)s request is not submitted in one step"), {"kind": kind}
+                )
+            )
         missing = field_errors(wf, legal_basis, dict(fields or {}))
         try:
             request = self.create(
@@ -323,9 +340,13 @@ def _intake_errors(
             )
         )
     if received_on is None:
-        errors.append(FieldError("received_on", "give the date the request was received"))
+        errors.append(FieldError("received_on", N_("give the date the request was received")))
     elif requested is not None and received_on > DeadlineService.local_today(requested, now):
-        errors.append(FieldError("received_on", "must not be in the future"))
+        errors.append(FieldError("received_on", N_("must not be in the future")))
     if channel not in CHANNELS:
-        errors.append(FieldError("channel", f"must be one of {', '.join(CHANNELS)}"))
+        errors.append(
+            FieldError(
+                "channel", N_("must be one of %(CHANNELS)s"), {"CHANNELS": ", ".join(CHANNELS)}
+            )
+        )
     return start, errors

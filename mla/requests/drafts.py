@@ -10,7 +10,7 @@ from typing import Any
 
 from mla.audit import replay
 from mla.audit.models import Event, EventKind
-from mla.errors import Invalid, NotAllowed
+from mla.errors import N_, Invalid, Message, NotAllowed
 from mla.requests.header import UNSET, Unset, check_header, directory_errors
 from mla.requests.models import Request
 from mla.requests.recording import RequestContext
@@ -33,11 +33,13 @@ class RequestDrafts:
         """
         parties = self.ctx.parties(request, actor)
         if "requesting" not in parties or parties["requesting"] is not None:
-            return "only the requesting authority edits its request"
+            return Message(N_("only the requesting authority edits its request"))
         if request.transmitted_at is not None or request.closed_at is not None:
-            return "the request has been transmitted: its contents can no longer change"
+            return Message(
+                N_("the request has been transmitted: its contents can no longer change")
+            )
         if self.ctx.engine(request).owner(request.state) != "requesting":
-            return "the request is with the other side"
+            return Message(N_("the request is with the other side"))
         return None
 
     def update(

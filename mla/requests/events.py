@@ -14,7 +14,7 @@ from mla.audit import replay
 from mla.audit.models import Event, EventKind
 from mla.authorities.models import Authority, AuthorityKind, Role, User
 from mla.authorities.service import get_authority
-from mla.errors import FieldError, Invalid, NotAllowed, NotFound
+from mla.errors import N_, FieldError, Invalid, NotAllowed, NotFound
 from mla.evidence.models import Attachment
 from mla.requests.header import CHANNELS
 from mla.requests.models import Request
@@ -203,15 +203,17 @@ class RequestEvents:
             try:
                 authority = get_authority(self.ctx.session, str(code))
             except NotFound:
-                raise Invalid(FieldError(field, f"unknown authority {code!r}")) from None
+                raise Invalid(
+                    FieldError(field, N_("unknown authority %(code)r"), {"code": code})
+                ) from None
             if authority.kind != AuthorityKind.EXECUTING or (
                 authority.parent_id != request.requested_authority_id
             ):
                 raise Invalid(
                     FieldError(
                         field,
-                        f"{authority.code} is not an executing authority of "
-                        f"{request.requested_authority.code}",
+                        N_("%(code)s is not an executing authority of %(code2)s"),
+                        {"code": authority.code, "code2": request.requested_authority.code},
                     )
                 )
             resolved[i.name] = authority
@@ -232,7 +234,11 @@ class RequestEvents:
         if missing:
             listed = ", ".join(map(str, missing))
             raise Invalid(
-                FieldError(f"inputs.{name}", f"no attachment {listed} on {request.reference}")
+                FieldError(
+                    f"inputs.{name}",
+                    N_("no attachment %(listed)s on %(reference)s"),
+                    {"listed": listed, "reference": request.reference},
+                )
             )
 
     @staticmethod
@@ -257,7 +263,7 @@ class RequestEvents:
         reference = request.reference
         ctx.party_to(request, actor)
         if not self.may_assign(request, actor):
-            raise NotAllowed("only a supervisor of the authority holding it may assign it")
+            raise NotAllowed(N_("only a supervisor of the authority holding it may assign it"))
         assignee = None
         if assignee_id is not None:
             assignee = ctx.session.get(User, assignee_id)
@@ -267,7 +273,11 @@ class RequestEvents:
                 or not assignee.active
             ):
                 raise Invalid(
-                    FieldError("assignee", f"choose an active user of {actor.authority.code}")
+                    FieldError(
+                        "assignee",
+                        N_("choose an active user of %(code)s"),
+                        {"code": actor.authority.code},
+                    )
                 )
         previous = request.assignee.username if request.assignee else None
         request.assignee = assignee

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from mla.authorities.models import Authority
 from mla.authorities.treaties import get_treaty
-from mla.errors import FieldError, NotFound
+from mla.errors import N_, FieldError, NotFound
 from mla.requests.models import OffenceCategory, Request, Urgency
 from mla.workflow.model import Workflow
 
@@ -44,7 +44,7 @@ def check_header(
         try:
             out["urgency"] = Urgency(changes["urgency"])
         except ValueError:
-            errors.append(FieldError("urgency", "must be normal or urgent"))
+            errors.append(FieldError("urgency", N_("must be normal or urgent")))
     if "their_reference" in changes:
         out["their_reference"] = (changes["their_reference"] or "").strip() or None
     if "confidential" in changes:
@@ -58,7 +58,11 @@ def check_header(
         known = {c.value for c in OffenceCategory}
         if isinstance(given, str) or any(c not in known for c in given):
             errors.append(
-                FieldError("offence_categories", f"must be a list of {', '.join(OffenceCategory)}")
+                FieldError(
+                    "offence_categories",
+                    N_("must be a list of %(OffenceCategory)s"),
+                    {"OffenceCategory": ", ".join(OffenceCategory)},
+                )
             )
         else:
             # Stored in the closed list's order, once each: equal sets compare equal.
@@ -67,9 +71,9 @@ def check_header(
     reason = out.get("needed_by_reason", current.needed_by_reason if current else None)
     # Only a date being set now must be in the future: an old one kept unchanged is not news.
     if "needed_by" in out and needed_by is not None and needed_by < today:
-        errors.append(FieldError("needed_by", "must not be in the past"))
+        errors.append(FieldError("needed_by", N_("must not be in the past")))
     if needed_by is not None and not reason:
-        errors.append(FieldError("needed_by_reason", "give the reason for the date (18.24)"))
+        errors.append(FieldError("needed_by_reason", N_("give the reason for the date (18.24)")))
     return out, errors
 
 
@@ -92,22 +96,37 @@ def directory_errors(
             errors.append(
                 FieldError(
                     f.name,
-                    f"{requested.code} accepts requests in {', '.join(requested.languages)}, "
-                    f"not {value!r} (18.14)",
+                    N_("%(code)s accepts requests in %(languages)s, not %(value)r (18.14)"),
+                    {
+                        "code": requested.code,
+                        "languages": ", ".join(requested.languages),
+                        "value": value,
+                    },
                 )
             )
         elif f.type == "treaty":
             try:
                 treaty = get_treaty(session, value)
             except NotFound:
-                errors.append(FieldError(f.name, f"no treaty {value!r} in the directory"))
+                errors.append(
+                    FieldError(f.name, N_("no treaty %(value)r in the directory"), {"value": value})
+                )
                 continue
             if not treaty.between(requesting.country, requested.country):
                 errors.append(
                     FieldError(
                         f.name,
-                        f"treaty {treaty.code} binds {treaty.state_a} and {treaty.state_b}, "
-                        f"not {requesting.country} and {requested.country}",
+                        N_(
+                            "treaty %(code)s binds %(state_a)s and %(state_b)s, not %(country)s "
+                            "and %(country2)s"
+                        ),
+                        {
+                            "code": treaty.code,
+                            "state_a": treaty.state_a,
+                            "state_b": treaty.state_b,
+                            "country": requesting.country,
+                            "country2": requested.country,
+                        },
                     )
                 )
     return errors

@@ -24,7 +24,7 @@ from mla.audit import chain, replay
 from mla.audit.models import Event, EventKind
 from mla.db import begin_write
 from mla.deadlines.service import DeadlineService
-from mla.errors import Conflict, MLAError
+from mla.errors import N_, Conflict, MLAError
 from mla.requests.models import Request
 from mla.workflow.engine import Engines
 
@@ -50,14 +50,22 @@ def read_map(path: Path) -> dict[str, str]:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise MLAError(f"{path}: cannot read the state map: {exc}") from None
+        raise MLAError(
+            N_("%(path)s: cannot read the state map: %(exc)s"), {"path": path, "exc": exc}
+        ) from None
     if raw is None:
         return {}
     if not isinstance(raw, dict):
-        raise MLAError(f"{path}: the state map must be a mapping of old state to new state")
+        raise MLAError(
+            N_("%(path)s: the state map must be a mapping of old state to new state"),
+            {"path": path},
+        )
     for key, value in raw.items():
         if not isinstance(key, str) or not _KEY.match(key) or not isinstance(value, str):
-            raise MLAError(f"{path}: bad entry {key!r}: write 'STATE: NEW' or 'STATE after X: NEW'")
+            raise MLAError(
+                N_("%(path)s: bad entry %(key)r: write 'STATE: NEW' or 'STATE after X: NEW'"),
+                {"path": path, "key": key},
+            )
     return {str(k): str(v) for k, v in raw.items()}
 
 
@@ -85,14 +93,23 @@ def plan(
     before = engines.get(name, old).workflow
     after = engines.get(name, new).workflow
     if new <= old:
-        raise MLAError(f"--to ({new}) must be a later version than --from ({old})")
+        raise MLAError(
+            N_("--to (%(new)s) must be a later version than --from (%(old)s)"),
+            {"new": new, "old": old},
+        )
     for key, target in states.items():
         match = _KEY.match(key)
         assert match is not None  # read_map checked the keys
         if match["state"] not in before.states:
-            raise MLAError(f"the state map names {match['state']!r}, not a state of version {old}")
+            raise MLAError(
+                N_("the state map names %(state)r, not a state of version %(old)s"),
+                {"state": match["state"], "old": old},
+            )
         if target not in after.states:
-            raise MLAError(f"the state map names {target!r}, not a state of version {new}")
+            raise MLAError(
+                N_("the state map names %(target)r, not a state of version %(new)s"),
+                {"target": target, "new": new},
+            )
     requests = session.scalars(
         select(Request)
         .where(Request.kind == name, Request.workflow_version == old, Request.closed_at.is_(None))
@@ -113,8 +130,10 @@ def plan(
         moves.append(Move(request.reference, request.id, request.state, dest))
     if unmapped:
         raise MLAError(
-            f"no state of {name} version {new} for: {', '.join(sorted(unmapped))} "
-            "(add them to the state map)"
+            N_(
+                "no state of %(name)s version %(new)s for: %(unmapped)s (add them to the state map)"
+            ),
+            {"name": name, "new": new, "unmapped": ", ".join(sorted(unmapped))},
         )
     return moves
 
@@ -138,7 +157,10 @@ def apply(
     for move in moves:
         request = session.get_one(Request, move.request_id, with_for_update={"of": Request})
         if request.workflow_version != old or request.state != move.source:
-            raise Conflict(f"{move.reference} changed since the plan was made; run it again")
+            raise Conflict(
+                N_("%(reference)s changed since the plan was made; run it again"),
+                {"reference": move.reference},
+            )
         request.workflow_version = new
         request.state = move.dest
         request.holder_authority = request.answering_for(after.states[move.dest].owner)

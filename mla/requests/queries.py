@@ -10,7 +10,7 @@ import base64
 import binascii
 import builtins
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -33,7 +33,7 @@ from mla.audit.models import CHANGES, Event
 from mla.authorities.models import Authority, AuthorityKind, User
 from mla.db import parse_id
 from mla.deadlines.models import Deadline
-from mla.errors import FieldError, Invalid
+from mla.errors import N_, FieldError, Invalid
 from mla.requests.models import Request, Urgency
 from mla.requests.scope import Actor, party_of
 
@@ -115,7 +115,7 @@ def _decode_cursor(cursor: str, column: Any) -> tuple[Any, int]:
                 raise ValueError(cursor)
         return value, int(row_id)
     except (ValueError, TypeError, binascii.Error, json.JSONDecodeError):
-        raise Invalid(FieldError("cursor", "is not a cursor this list gave out")) from None
+        raise Invalid(FieldError("cursor", N_("is not a cursor this list gave out"))) from None
 
 
 class RequestQueries:
@@ -225,7 +225,9 @@ class RequestQueries:
         (see :meth:`_capped_count`). Raises Invalid naming ``sort``, ``urgency``,
         ``holder``/``counterpart`` (unknown authority) or ``cursor``."""
         if flt.sort not in SORTS:
-            raise Invalid(FieldError("sort", f"must be one of {', '.join(SORTS)}"))
+            raise Invalid(
+                FieldError("sort", N_("must be one of %(SORTS)s"), {"SORTS": ", ".join(SORTS)})
+            )
         column, descending = SORTS[flt.sort]
         own = actor.authority.id
         query = select(Request).where(party_of(own))
@@ -236,7 +238,7 @@ class RequestQueries:
             conditions.append(Request.state == flt.state)
         if flt.urgency:
             if flt.urgency not in {u.value for u in Urgency}:
-                raise Invalid(FieldError("urgency", "must be normal or urgent"))
+                raise Invalid(FieldError("urgency", N_("must be normal or urgent")))
             conditions.append(Request.urgency == Urgency(flt.urgency))
         if flt.holder == "us":
             conditions.append(Request.holder_authority_id == own)
@@ -294,7 +296,7 @@ class RequestQueries:
     def _authority_id(self, name: str, code: str) -> int:
         found = self.session.scalar(select(Authority.id).where(Authority.code == code.upper()))
         if found is None:
-            raise Invalid(FieldError(name, f"unknown authority {code!r}"))
+            raise Invalid(FieldError(name, N_("unknown authority %(code)r"), {"code": code}))
         return found
 
     def _overdue(self, own: int) -> tuple[ColumnElement[bool], ...]:
@@ -413,6 +415,15 @@ class RequestQueries:
             return {}
         rows = self.session.scalars(select(Authority).where(Authority.id.in_(ids)))
         return {a.id: a for a in rows}
+
+    def authorities_by_code(self, codes: Iterable[str]) -> builtins.list[Authority]:
+        """The directory's authorities with these codes (the directory is open to all)."""
+        wanted = sorted(set(codes))
+        if not wanted:
+            return []
+        return builtins.list(
+            self.session.scalars(select(Authority).where(Authority.code.in_(wanted)))
+        )
 
     # --- supervisors ----------------------------------------------------------------------
 

@@ -23,7 +23,7 @@ from mla.authorities.models import Authority, User
 from mla.config import SETTINGS
 from mla.db import utcnow
 from mla.deadlines.service import DeadlineService
-from mla.errors import Conflict, NotFound
+from mla.errors import N_, Conflict, Message, NotFound
 from mla.notify.service import NotificationService
 from mla.requests import scope
 from mla.requests.models import Request
@@ -74,7 +74,7 @@ class RequestContext:
         it has none, with the words used for a request that does not exist."""
         parties = scope.parties(request, actor)
         if not parties:
-            raise NotFound(f"no request {request.reference}")
+            raise NotFound(N_("no request %(reference)s"), {"reference": request.reference})
         return parties
 
     def last_change(self, request: Request) -> Event | None:
@@ -89,17 +89,27 @@ class RequestContext:
     def _conflict(self, request: Request) -> Conflict:
         last = self.last_change(request)
         if last is None:
-            return Conflict(f"{request.reference} was changed by someone else; reload it")
-        who = "someone else"
+            return Conflict(
+                N_("%(reference)s was changed by someone else; reload it"),
+                {"reference": request.reference},
+                code="version_conflict",
+            )
+        who: str = Message(N_("someone else"))
         if last.actor_user_id is not None:
             who = self.session.get_one(User, last.actor_user_id).username
         elif last.actor_authority_id is not None:
-            who = (
-                f"the API client of {self.session.get_one(Authority, last.actor_authority_id).code}"
+            who = Message(
+                N_("the API client of %(code)s"),
+                {"code": self.session.get_one(Authority, last.actor_authority_id).code},
             )
         return Conflict(
-            f"{request.reference} was changed by {who} at "
-            f"{last.at.strftime('%Y-%m-%d %H:%M:%S')} UTC; reload it and try again"
+            N_("%(reference)s was changed by %(who)s at %(at)s UTC; reload it and try again"),
+            {
+                "reference": request.reference,
+                "who": who,
+                "at": last.at.strftime("%Y-%m-%d %H:%M:%S"),
+            },
+            code="version_conflict",
         )
 
     def lock(self, request: Request, expected_version: int | None) -> None:
@@ -131,7 +141,11 @@ class RequestContext:
             else:
                 self.session.refresh(request)
         except OperationalError as exc:
-            raise Conflict(f"{reference} is being changed by someone else; retry") from exc
+            raise Conflict(
+                N_("%(reference)s is being changed by someone else; retry"),
+                {"reference": reference},
+                code="version_conflict",
+            ) from exc
         if request.version_id != seen:
             raise self._conflict(request)
 
@@ -141,7 +155,11 @@ class RequestContext:
         try:
             self.session.flush()
         except (StaleDataError, OperationalError) as exc:
-            raise Conflict(f"{reference} was changed by someone else at the same time") from exc
+            raise Conflict(
+                N_("%(reference)s was changed by someone else at the same time"),
+                {"reference": reference},
+                code="version_conflict",
+            ) from exc
 
     def record(
         self,

@@ -103,12 +103,12 @@ class RequestService:
         Raises NotFound otherwise, whether or not it exists: existence must not leak.
         """
         if has_nul(reference):
-            raise NotFound(f"no request {reference!r}")
+            raise NotFound(N_("no request %(reference)r"), {"reference": reference})
         request = self.session.scalar(
             self.scoped(actor).where(Request.reference == reference.strip().upper())
         )
         if request is None:
-            raise NotFound(f"no request {reference}")
+            raise NotFound(N_("no request %(reference)s"), {"reference": reference})
         return request
 
     def version_of(self, actor: Actor, reference: str) -> tuple[int, int]:
@@ -116,13 +116,13 @@ class RequestService:
         one narrow query, for readers that can answer from a cache keyed by version.
         Raises NotFound like :meth:`get`."""
         if has_nul(reference):
-            raise NotFound(f"no request {reference!r}")
+            raise NotFound(N_("no request %(reference)r"), {"reference": reference})
         row = self.session.execute(
             _VERSION_OF,
             {"authority_id": actor.authority.id, "reference": reference.strip().upper()},
         ).first()
         if row is None:
-            raise NotFound(f"no request {reference}")
+            raise NotFound(N_("no request %(reference)s"), {"reference": reference})
         return row.id, row.version_id
 
     def search(

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from mla.errors import FieldError, Invalid
+from mla.errors import N_, FieldError, Invalid
 
 DIMENSIONS = ("counterpart", "kind", "legal_basis", "urgency", "offence_category", "outcome")
 DIRECTIONS = ("incoming", "outgoing")
@@ -86,8 +86,10 @@ def parse_period(text: str | None) -> Period:
     raise Invalid(
         FieldError(
             "period",
-            "give a year (2026), a quarter (2026-Q2), a month (2026-03) "
-            "or a range (2026-01-01..2026-06-30)",
+            N_(
+                "give a year (2026), a quarter (2026-Q2), a month (2026-03) or a range "
+                "(2026-01-01..2026-06-30)"
+            ),
         )
     )
 
@@ -103,5 +105,11 @@ def check_dimension(dimension: str | None) -> str:
     if not dimension:
         return "counterpart"
     if dimension not in DIMENSIONS:
-        raise Invalid(FieldError("dimension", f"must be one of {', '.join(DIMENSIONS)}"))
+        raise Invalid(
+            FieldError(
+                "dimension",
+                N_("must be one of %(DIMENSIONS)s"),
+                {"DIMENSIONS": ", ".join(DIMENSIONS)},
+            )
+        )
     return dimension

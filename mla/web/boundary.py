@@ -53,6 +53,7 @@ from flask_babel import gettext as _
 from mla.authorities.models import Role, User
 from mla.db import begin_write, get_session
 from mla.errors import (
+    N_,
     Conflict,
     FieldError,
     Invalid,
@@ -60,11 +61,11 @@ from mla.errors import (
     NotAllowed,
     TooLarge,
     has_nul,
-    render,
 )
 from mla.requests.service import Actor
 from mla.web import security
 from mla.web.blueprint import bp
+from mla.web.i18n import localize
 
 # Every form of the UI is a few KiB; the longest (a request with many persons) well under.
 FORM_MAX_BYTES = 1 << 20
@@ -103,30 +104,34 @@ def form(
 
 
 def _messages(exc: MLAError) -> list[FieldError]:
-    """The error's messages by field, in the reader's language where mla has them."""
+    """The error's messages by field, still as templates and parameters."""
     if isinstance(exc, TooLarge) and exc.limit is not None:
         limit = exc.limit >> 20
-        return [FieldError(e.field, _("the file is larger than the %(limit)s MiB limit",
-                                      limit=limit)) for e in exc.errors]  # fmt: skip
+        return [FieldError(e.field, N_("the file is larger than the %(limit)s MiB limit"),
+                           {"limit": limit}) for e in exc.errors]  # fmt: skip
     if isinstance(exc, Invalid):
-        return [FieldError(e.field, render(e.message, e.params, _)) for e in exc.errors]
-    return [FieldError("", render(exc.template, exc.params, _))]
+        return exc.errors
+    return [FieldError("", exc.template, exc.params)]
 
 
 def field_messages(exc: MLAError, field: str = "") -> dict[str, list[str]]:
-    """Field name → the messages shown under it ('' for the whole form).
+    """Field name → the messages shown under it ('' for the whole form), in the reader's
+    language.
 
-    The one place where a service's error becomes words on a page: where the services'
-    messages become translatable, their rendering in the reader's language goes here.
+    The one place where a service's error becomes words on a page: each message's template
+    is translated (gettext) and then filled with its parameters.
     """
     out: dict[str, list[str]] = {}
     for e in _messages(exc):
-        out.setdefault(e.field if isinstance(exc, Invalid) else field, []).append(e.message)
+        key = e.field if isinstance(exc, Invalid) else field
+        out.setdefault(key, []).append(localize(e))
     return out
 
 
 def _reason(exc: MLAError) -> str:
-    return "; ".join(f"{e.field}: {e.message}" if e.field else e.message for e in _messages(exc))
+    return "; ".join(
+        f"{e.field}: {localize(e)}" if e.field else localize(e) for e in _messages(exc)
+    )
 
 
 def _wants_json() -> bool:

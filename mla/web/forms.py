@@ -15,7 +15,7 @@ from typing import Any
 from werkzeug.datastructures import MultiDict
 
 from mla.authorities.service import CONTACT_KEYS
-from mla.errors import FieldError
+from mla.errors import N_, FieldError
 from mla.workflow.model import PERSON_KEYS, Field, Input, Workflow
 
 # Blank person rows offered on a new request; a clerk needing more saves and adds more.
@@ -32,7 +32,7 @@ def _value(kind: str, name: str, form: MultiDict[str, str], errors: list[FieldEr
     if kind == "attachments":  # attachment numbers, typed or ticked
         ids = [v for given in form.getlist(name) for v in given.replace(",", " ").split()]
         if not all(v.isdigit() for v in ids):
-            errors.append(FieldError(name, "must be attachment numbers"))
+            errors.append(FieldError(name, N_("must be attachment numbers")))
             return None
         return [int(v) for v in ids] or None
     raw = (form.get(name) or "").strip()
@@ -42,7 +42,7 @@ def _value(kind: str, name: str, form: MultiDict[str, str], errors: list[FieldEr
         try:
             return int(raw)
         except ValueError:
-            errors.append(FieldError(name, "must be a whole number"))
+            errors.append(FieldError(name, N_("must be a whole number")))
             return None
     return raw
 
@@ -118,7 +118,7 @@ def draft_header(form: MultiDict[str, str]) -> tuple[dict[str, Any], list[FieldE
         try:
             needed_by = date.fromisoformat(raw)
         except ValueError:
-            errors.append(FieldError("needed_by", "must be a date (YYYY-MM-DD)"))
+            errors.append(FieldError("needed_by", N_("must be a date (YYYY-MM-DD)")))
     header = {
         "urgency": form.get("urgency") or "normal",
         "needed_by": needed_by,
@@ -140,9 +140,9 @@ def request_header(form: MultiDict[str, str]) -> tuple[dict[str, Any], list[Fiel
         **header,
     }
     if not header["requested_authority"]:
-        errors.append(FieldError("requested_authority", "is required"))
+        errors.append(FieldError("requested_authority", N_("is required"), code="required"))
     if not header["legal_basis"]:
-        errors.append(FieldError("legal_basis", "is required"))
+        errors.append(FieldError("legal_basis", N_("is required"), code="required"))
     return header, errors
 
 
@@ -158,7 +158,7 @@ def received_header(
         try:
             received_on = date.fromisoformat(raw)
         except ValueError:
-            errors.append(FieldError("received_on", "must be a date (YYYY-MM-DD)"))
+            errors.append(FieldError("received_on", N_("must be a date (YYYY-MM-DD)")))
     header |= {
         "requesting_authority": (form.get("requesting_authority") or "").strip(),
         "requested_authority": requested_authority,
@@ -168,9 +168,9 @@ def received_header(
         "received_as": form.get("received_as") or None,
     }
     if not header["requesting_authority"]:
-        errors.append(FieldError("requesting_authority", "is required"))
+        errors.append(FieldError("requesting_authority", N_("is required"), code="required"))
     if not header["legal_basis"]:
-        errors.append(FieldError("legal_basis", "is required"))
+        errors.append(FieldError("legal_basis", N_("is required"), code="required"))
     return header, errors
 
 

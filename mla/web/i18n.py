@@ -8,22 +8,26 @@ string from the Babel catalogs in ``mla/translations``.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+import re
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_time
+from babel import Locale
+from babel.dates import format_datetime as babel_format_datetime
+from babel.dates import format_time, get_date_format, get_datetime_format, get_time_format
 from flask import Flask, g, request, session
 from flask_babel import (
     Babel,
     format_date,
-    format_datetime,
     format_decimal,
     format_timedelta,
     get_locale,
+    gettext,
 )
 
+from mla.errors import FieldError, Message, MLAError
 from mla.workflow.model import LANGUAGES, label
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
@@ -50,9 +54,71 @@ def lang() -> str:
     return str(get_locale() or "en")
 
 
-def when(value: datetime | None, fmt: str = "medium") -> str:
-    """A UTC datetime in the user's locale and time zone."""
-    return format_datetime(value, fmt) if value else ""
+def translate(template: str) -> str:
+    """``template`` (an ``N_`` message id) in the reader's language; the empty id stays empty
+    (gettext would answer the catalogue's header)."""
+    return str(gettext(template)) if template else template
+
+
+def localize(value: str | Message | FieldError | MLAError | None) -> str:
+    """A service's message in the reader's language: a :class:`Message`, a field's error or
+    a domain error rendered from its template and parameters; any other text as it is."""
+    if value is None:
+        return ""
+    if isinstance(value, Message | FieldError | MLAError):
+        return value.render(translate)
+    return str(value)
+
+
+def _pattern(fmt: str, locale: Locale) -> str:
+    """The locale's ``fmt`` date-and-time pattern with the year in four digits (CLDR's short
+    date is ``M/d/yy`` in English: '12/7/26' reads as any century and, across borders, as
+    any order)."""
+    if fmt == "short":
+        width: Literal["short", "medium"] = "short"
+    elif fmt == "medium":
+        width = "medium"
+    else:
+        return fmt
+    date_part = re.sub(r"(?<!y)y{1,2}(?!y)", "y", get_date_format(width, locale).pattern)
+    time_part = get_time_format(width, locale).pattern
+    combined = str(get_datetime_format(width, locale))
+    return combined.replace("{1}", date_part).replace("{0}", time_part)
+
+
+def viewer_zone() -> str:
+    """The time zone of the signed-in user's authority (UTC before sign-in)."""
+    return select_timezone() or "UTC"
+
+
+def when(value: datetime | None, fmt: str = "short", zone: str | None = None) -> str:
+    """A UTC datetime in the user's locale, four-digit year, in ``zone`` (default: the
+    viewer's authority's), with the zone named whenever it is not the viewer's — e.g. the
+    other side's end of day: ``12/07/2026 23:59 (America/Bogota)``."""
+    if not value:
+        return ""
+    locale = get_locale() or Locale.parse("en")
+    viewer = viewer_zone()
+    shown = zone or viewer
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    text = babel_format_datetime(
+        value, _pattern(fmt, locale), tzinfo=ZoneInfo(shown), locale=locale
+    )
+    return text if shown == viewer else f"{text} ({shown})"
+
+
+def authority_zone(request: Any, authority_id: int | None) -> str | None:
+    """The time zone of the party to ``request`` with ``authority_id`` (a deadline's keeper),
+    or None when none of its authorities has that id."""
+    for a in (
+        request.requesting_authority,
+        request.requested_authority,
+        request.executing_authority,
+    ):
+        if a is not None and a.id == authority_id:
+            return str(a.timezone)
+    return None
 
 
 def day(value: date | str | None, fmt: str = "medium") -> str:
@@ -112,7 +178,12 @@ def init_app(app: Flask) -> None:
         language_name=language_name,
         country_name=country_name,
         local_time=local_time,
+        msg=localize,
     )
     app.jinja_env.globals.update(
-        lang=lang, LANGUAGE_NAMES=LANGUAGE_NAMES, time_left=time_left, timedelta=timedelta
+        lang=lang,
+        LANGUAGE_NAMES=LANGUAGE_NAMES,
+        time_left=time_left,
+        timedelta=timedelta,
+        authority_zone=authority_zone,
     )

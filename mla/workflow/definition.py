@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from mla.errors import ConfigError, NotFound
+from mla.errors import N_, ConfigError, NotFound
 from mla.workflow.liveness import liveness
 from mla.workflow.loader import build
 from mla.workflow.model import Workflow
@@ -162,13 +162,15 @@ class WorkflowSet:
         try:
             return self.workflows[(name, version)]
         except KeyError:
-            raise NotFound(f"no workflow {name!r} version {version}") from None
+            raise NotFound(
+                N_("no workflow %(name)r version %(version)s"), {"name": name, "version": version}
+            ) from None
 
     def latest(self, name: str) -> Workflow:
         """The highest version of ``name`` (used for new requests); raises NotFound."""
         versions = [v for (n, v) in self.workflows if n == name]
         if not versions:
-            raise NotFound(f"no workflow named {name!r}")
+            raise NotFound(N_("no workflow named %(name)r"), {"name": name})
         return self.workflows[(name, max(versions))]
 
     def names(self) -> list[str]:

@@ -19,7 +19,7 @@ from typing import Any, cast
 
 from transitions import Machine
 
-from mla.errors import Conflict, FieldError, Invalid, NotAllowed
+from mla.errors import N_, Conflict, FieldError, Invalid, Message, NotAllowed, as_message
 from mla.workflow.definition import WorkflowSet
 from mla.workflow.model import ROLES, Transition, Workflow
 from mla.workflow.registry import (
@@ -84,11 +84,19 @@ class Availability:
     missing: tuple[str, ...] = ()
 
 
+# Each party by the UI's words for it, translated where the reason is shown.
+_PARTIES = {
+    "requesting": Message(N_("requesting authority")),
+    "requested": Message(N_("requested authority")),
+    "executing": Message(N_("executing authority")),
+}
+
+
 def _role_rank(role: str) -> int:
     try:
         return ROLES.index(role)
     except ValueError:
-        raise NotAllowed(f"unknown role {role!r}") from None
+        raise NotAllowed(N_("unknown role %(role)r"), {"role": role}) from None
 
 
 class Engine:
@@ -132,10 +140,17 @@ class Engine:
     def denied(self, t: Transition, parties: frozenset[str], role: str) -> str | None:
         """Why the holder of ``role`` in ``parties`` may not fire ``t``, or None if they may."""
         if t.by not in parties:
-            return f"only the {t.by} party may {t.event.replace('_', ' ')}"
+            return Message(
+                N_("only the %(party)s may %(event)s"),
+                {"party": _PARTIES.get(t.by, t.by), "event": t.event.replace("_", " ")},
+            )
         minimum = t.min_role
         if minimum is not None and _role_rank(role) < ROLES.index(minimum):
-            return f"{t.event.replace('_', ' ')} needs the {minimum} role"
+            # The role by the word the UI uses for it (a Message: translated where shown).
+            return Message(
+                N_("%(event)s needs the %(minimum)s role"),
+                {"event": t.event.replace("_", " "), "minimum": Message(minimum)},
+            )
         return None
 
     def fire(
@@ -168,13 +183,26 @@ class Engine:
         running or already extended.
         """
         if event not in self._events:
-            raise Invalid(FieldError("event", f"{event!r} is not an event of {self.workflow.name}"))
+            raise Invalid(
+                FieldError(
+                    "event",
+                    N_("%(event)r is not an event of %(name)s"),
+                    {"event": event, "name": self.workflow.name},
+                )
+            )
         state = model.state
         t = self._route.get((state, event))
         if t is None:
             if state not in self.workflow.states:
-                raise Conflict(f"the request is in state {state!r}, unknown to this workflow")
-            raise Conflict(f"{event.replace('_', ' ')} is not possible in state {state!r}")
+                raise Conflict(
+                    N_("the request is in state %(state)r, unknown to this workflow"),
+                    {"state": state},
+                )
+            raise Conflict(
+                N_("%(event)s is not possible in state %(state)r"),
+                {"event": event.replace("_", " "), "state": state},
+                code="not_in_state",
+            )
         denied = self.denied(t, parties, role)
         if denied:
             raise NotAllowed(denied)
@@ -188,10 +216,11 @@ class Engine:
         )
         refused = extension_refused(ctx, t.extends) if t.extends and due is not None else None
         if refused:
-            raise Conflict(refused)
+            raise Conflict(refused, code="blocked")
         if not self.machine.events[event].trigger(model, ctx):
-            reason = "; ".join(r for _, r in ctx.blocked) or f"{event} did not happen"
-            raise Conflict(reason)
+            if not ctx.blocked:
+                raise Conflict(N_("%(event)s did not happen"), {"event": event}, code="blocked")
+            raise Conflict(Message.joined([as_message(r) for _, r in ctx.blocked]), code="blocked")
         return t
 
     def available(

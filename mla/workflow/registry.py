@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from mla.errors import N_, FieldError, Message
 from mla.workflow.model import Field, Transition, Workflow
 from mla.workflow.values import as_date, field_errors, is_blank, is_required
 
@@ -118,10 +119,17 @@ def guard(name: str, *, needs: Needs, judges_inputs: bool = False) -> Callable[[
     return register
 
 
-def _summarise(errors: list[Any], limit: int = 3) -> str:
-    text = "; ".join(f"{e.field} {e.message}" for e in errors[:limit])
+def _summarise(errors: list[FieldError], limit: int = 3) -> Message:
+    text = Message.joined(
+        [Message("%(f)s %(m)s", {"f": e.field, "m": Message(e.message, e.params)})
+         for e in errors[:limit]]
+    )  # fmt: skip
     more = len(errors) - limit
-    return text + (f" (and {more} more)" if more > 0 else "")
+    return (
+        Message(N_("%(list)s (and %(more)s more)"), {"list": text, "more": more})
+        if more > 0
+        else text
+    )
 
 
 def _text(ctx: GuardContext, name: str) -> str:
@@ -135,9 +143,12 @@ def _fallen_due(ctx: GuardContext, deadline: str) -> str | None:
     what = deadline.replace("_", " ")
     running = ctx.due(deadline) if ctx.due is not None else None
     if running is None:
-        return f"the deadline {what} is not running"
+        return Message(N_("the deadline %(what)s is not running"), {"what": what})
     if ctx.now <= running.due:
-        return f"the deadline {what} runs until {running.due.strftime('%Y-%m-%d %H:%M %Z')}"
+        return Message(
+            N_("the deadline %(what)s runs until %(due)s"),
+            {"what": what, "due": running.due.strftime("%Y-%m-%d %H:%M %Z")},
+        )
     return None
 
 
@@ -147,9 +158,9 @@ def extension_refused(ctx: GuardContext, deadline: str) -> str | None:
     what = deadline.replace("_", " ")
     running = ctx.due(deadline) if ctx.due is not None else None
     if running is None:
-        return f"the deadline {what} is not running"
+        return Message(N_("the deadline %(what)s is not running"), {"what": what})
     if running.extended:
-        return f"the deadline {what} has already been extended once"
+        return Message(N_("the deadline %(what)s has already been extended once"), {"what": what})
     return None
 
 
@@ -157,7 +168,11 @@ def extension_refused(ctx: GuardContext, deadline: str) -> str | None:
 def complete(ctx: GuardContext) -> str | None:
     """Every required field of the request's basis is present and valid."""
     errors = field_errors(ctx.workflow, ctx.request.legal_basis, ctx.fields)
-    return f"the request is incomplete: {_summarise(errors)}" if errors else None
+    return (
+        Message(N_("the request is incomplete: %(summarise)s"), {"summarise": _summarise(errors)})
+        if errors
+        else None
+    )
 
 
 @guard("language_accepted", needs=Needs(fields=("language",)))
@@ -168,9 +183,16 @@ def language_accepted(ctx: GuardContext) -> str | None:
     accepted = ctx.request.requested_languages
     if not accepted or language in accepted:
         return None
-    return (
-        f"{ctx.request.requested_authority_code} does not accept requests in {language!r}; "
-        f"it accepts {', '.join(accepted)} (18.14)"
+    return Message(
+        N_(
+            "%(requested_authority_code)s does not accept requests in %(language)r; it accepts "
+            "%(accepted)s (18.14)"
+        ),
+        {
+            "requested_authority_code": ctx.request.requested_authority_code,
+            "language": language,
+            "accepted": ", ".join(accepted),
+        },
     )
 
 
@@ -180,7 +202,14 @@ def provisional_arrest_complete(ctx: GuardContext) -> str | None:
     errors = field_errors(
         ctx.workflow, ctx.request.legal_basis, ctx.fields, checkpoint="provisional_arrest"
     )
-    return f"the provisional arrest request is incomplete: {_summarise(errors)}" if errors else None
+    return (
+        Message(
+            N_("the provisional arrest request is incomplete: %(summarise)s"),
+            {"summarise": _summarise(errors)},
+        )
+        if errors
+        else None
+    )
 
 
 @guard("executing_authority_set", judges_inputs=True, needs=Needs(executing_authority=True))
@@ -189,7 +218,7 @@ def executing_authority_set(ctx: GuardContext) -> str | None:
     Whether the code exists in the directory is for the request service to check."""
     if _text(ctx, "executing_authority") or ctx.request.executing_authority_code:
         return None
-    return "no executing authority is named"
+    return Message(N_("no executing authority is named"))
 
 
 @guard("grounds_valid", judges_inputs=True, needs=Needs(inputs=("grounds", "reasons")))
@@ -199,15 +228,18 @@ def grounds_valid(ctx: GuardContext) -> str | None:
     grounds = [grounds] if isinstance(grounds, str) else list(grounds)
     allowed = {c.code for c in ctx.workflow.refusal_grounds(ctx.request.legal_basis)}
     if not grounds:
-        return "a refusal must name at least one ground"
+        return Message(N_("a refusal must name at least one ground"))
     unknown = [g for g in grounds if g not in allowed]
     if unknown:
-        return (
-            f"{', '.join(map(str, unknown))} is not a ground of refusal under "
-            f"{ctx.request.legal_basis!r}"
+        return Message(
+            N_("%(unknown)s is not a ground of refusal under %(legal_basis)r"),
+            {"unknown": ", ".join(map(str, unknown)), "legal_basis": ctx.request.legal_basis},
         )
     if len(_text(ctx, "reasons")) < MIN_REASONS_LENGTH:
-        return f"a refusal must give written reasons (at least {MIN_REASONS_LENGTH} characters)"
+        return Message(
+            N_("a refusal must give written reasons (at least %(MIN_REASONS_LENGTH)s characters)"),
+            {"MIN_REASONS_LENGTH": MIN_REASONS_LENGTH},
+        )
     return None
 
 
@@ -215,13 +247,15 @@ def grounds_valid(ctx: GuardContext) -> str | None:
 def nationality_ground(ctx: GuardContext) -> str | None:
     """The refusal rests on the person being a national (aut dedere aut judicare, 16.10)."""
     grounds = ctx.inputs.get("grounds") or []
-    return None if "nationality" in grounds else "the grounds do not include nationality"
+    return (
+        None if "nationality" in grounds else Message(N_("the grounds do not include nationality"))
+    )
 
 
 @guard("conditions_stated", judges_inputs=True, needs=Needs(inputs=("conditions",)))
 def conditions_stated(ctx: GuardContext) -> str | None:
     """The conditions proposed are written out."""
-    return None if _text(ctx, "conditions") else "the conditions must be stated"
+    return None if _text(ctx, "conditions") else Message(N_("the conditions must be stated"))
 
 
 @guard("resume_date_set", judges_inputs=True, needs=Needs(inputs=("resume_date",)))
@@ -229,9 +263,9 @@ def resume_date_set(ctx: GuardContext) -> str | None:
     """A postponement or deferral gives a date to resume, later than today."""
     when = as_date(ctx.inputs.get("resume_date"))
     if when is None:
-        return "a date to resume must be given"
+        return Message(N_("a date to resume must be given"))
     today: date = ctx.now.date()
-    return None if when > today else "the date to resume must be in the future"
+    return None if when > today else Message(N_("the date to resume must be in the future"))
 
 
 @guard("formal_request_deadline_passed", needs=Needs(fields=("arrest_date",)))

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
-from mla.errors import FieldError
+from mla.errors import N_, FieldError, Message
 from mla.workflow.model import PERSON_KEYS, Choice, Field, Input, Transition, Workflow
 
 _AUTHORITY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
@@ -60,60 +60,76 @@ def type_error(kind: str, value: Any, choices: tuple[Choice, ...]) -> str | None
     """Why ``value`` is not a valid ``kind`` (a field or input type), or None."""
     if kind == "language":
         ok = isinstance(value, str) and _LANGUAGE.match(value) is not None
-        return None if ok else "must be a language code such as es or en"
+        return None if ok else Message(N_("must be a language code such as es or en"))
     if kind == "treaty":
         code_ok = isinstance(value, str) and _AUTHORITY.match(value) is not None
-        return None if code_ok else "must be a treaty code"
+        return None if code_ok else Message(N_("must be a treaty code"))
     if kind in ("text", "longtext"):
         if not isinstance(value, str):
-            return "must be text"
-        return "must not contain NUL characters" if "\x00" in value else None
+            return Message(N_("must be text"))
+        return Message(N_("must not contain NUL characters")) if "\x00" in value else None
     if kind == "boolean":
-        return None if isinstance(value, bool) else "must be true or false"
+        return None if isinstance(value, bool) else Message(N_("must be true or false"))
     if kind == "integer":
         ok = isinstance(value, int) and not isinstance(value, bool)
-        return None if ok else "must be a whole number"
+        return None if ok else Message(N_("must be a whole number"))
     if kind == "date":
-        return None if as_date(value) is not None else "must be a date (YYYY-MM-DD)"
+        return None if as_date(value) is not None else Message(N_("must be a date (YYYY-MM-DD)"))
     if kind == "datetime":
-        return None if _as_datetime(value) is not None else "must be a date and time (ISO 8601)"
+        return (
+            None
+            if _as_datetime(value) is not None
+            else Message(N_("must be a date and time (ISO 8601)"))
+        )
     if kind == "authority":
         code_ok = isinstance(value, str) and _AUTHORITY.match(value) is not None
-        return None if code_ok else "must be an authority code"
+        return None if code_ok else Message(N_("must be an authority code"))
     if kind == "choice":
         codes = _codes(choices)
-        return None if value in codes else f"must be one of {', '.join(sorted(codes))}"
+        return (
+            None
+            if value in codes
+            else Message(N_("must be one of %(codes)s"), {"codes": ", ".join(sorted(codes))})
+        )
     if kind == "multichoice":
         codes = _codes(choices)
         if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
-            return "must be a list of codes"
+            return Message(N_("must be a list of codes"))
         unknown = [v for v in value if v not in codes]
         if unknown:
-            return f"{', '.join(map(str, unknown))} not among {', '.join(sorted(codes))}"
-        return "must not repeat a code" if len(set(value)) != len(value) else None
+            return Message(
+                N_("%(unknown)s not among %(codes)s"),
+                {"unknown": ", ".join(map(str, unknown)), "codes": ", ".join(sorted(codes))},
+            )
+        return Message(N_("must not repeat a code")) if len(set(value)) != len(value) else None
     if kind == "attachments":
         ids_ok = isinstance(value, list | tuple) and all(
             isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value
         )
-        return None if ids_ok else "must be a list of attachment ids"
+        return None if ids_ok else Message(N_("must be a list of attachment ids"))
     if kind == "persons":
         return _persons_error(value)
-    return f"has unknown type {kind}"
+    return Message(N_("has unknown type %(kind)s"), {"kind": kind})
 
 
 def _persons_error(value: Any) -> str | None:
     if not isinstance(value, list | tuple):
-        return "must be a list of persons"
+        return Message(N_("must be a list of persons"))
     for n, person in enumerate(value, start=1):
         if not isinstance(person, Mapping):
-            return f"person {n} must be a mapping"
+            return Message(N_("person %(n)s must be a mapping"), {"n": n})
         extra = set(person) - set(PERSON_KEYS)
         if extra:
-            return f"person {n} has unknown keys {', '.join(sorted(map(str, extra)))}"
+            return Message(
+                N_("person %(n)s has unknown keys %(extra)s"),
+                {"n": n, "extra": ", ".join(sorted(map(str, extra)))},
+            )
         if not isinstance(person.get("name"), str) or not person["name"].strip():
-            return f"person {n} must have a name"
+            return Message(N_("person %(n)s must have a name"), {"n": n})
         if any(not isinstance(person.get(k, ""), str) for k in PERSON_KEYS):
-            return f"person {n}: name, nationality, location and role must be text"
+            return Message(
+                N_("person %(n)s: name, nationality, location and role must be text"), {"n": n}
+            )
     return None
 
 
@@ -123,7 +139,9 @@ def past_error(past: bool, value: Any, today: date | None) -> str | None:
     when = as_date(value)
     if not past or today is None or when is None or when <= today:
         return None
-    return f"must not be in the future (today is {today.isoformat()})"
+    return Message(
+        N_("must not be in the future (today is %(today)s)"), {"today": today.isoformat()}
+    )
 
 
 def is_required(f: Field, basis: str, values: Mapping[str, Any]) -> bool:
@@ -155,16 +173,22 @@ def field_errors(
     """
     errors: list[FieldError] = []
     if basis not in wf.legal_bases:
-        errors.append(FieldError("legal_basis", f"must be one of {', '.join(wf.legal_bases)}"))
+        errors.append(
+            FieldError(
+                "legal_basis",
+                N_("must be one of %(legal_bases)s"),
+                {"legal_bases": ", ".join(wf.legal_bases)},
+            )
+        )
     for name in values:
         if wf.field(name) is None:
-            errors.append(FieldError(name, "is not a field of this kind of request"))
+            errors.append(FieldError(name, N_("is not a field of this kind of request")))
     for f in wf.fields:
         value = values.get(f.name)
         if is_blank(value):
             required = checkpoint in f.required_in if checkpoint else is_required(f, basis, values)
             if required and not partial:
-                errors.append(FieldError(f.name, "is required"))
+                errors.append(FieldError(f.name, N_("is required"), code="required"))
             continue
         problem = type_error(f.type, value, f.choices) or past_error(f.past, value, today)
         if problem:
@@ -188,7 +212,7 @@ def input_errors(
     ``today``: refuse ``past`` dates after it."""
     declared = {i.name: i for i in t.inputs}
     errors = [
-        FieldError(f"inputs.{name}", f"is not an input of {t.event}")
+        FieldError(f"inputs.{name}", N_("is not an input of %(event)s"), {"event": t.event})
         for name in inputs
         if name not in declared
     ]
@@ -196,7 +220,7 @@ def input_errors(
         value = inputs.get(i.name)
         if is_blank(value):
             if i.required:
-                errors.append(FieldError(f"inputs.{i.name}", "is required"))
+                errors.append(FieldError(f"inputs.{i.name}", N_("is required"), code="required"))
             continue
         problem = type_error(i.type, value, input_choices(i, wf, basis)) or past_error(
             i.past, value, today

@@ -44,7 +44,9 @@ def test_malformed_json_wrong_types_unknown_fields_and_size(api):
     body = _problem(api.arg.post("/requests", json={**NEW_REQUEST, "confidential": "yes"}), 422)
     assert [e["field"] for e in body["errors"]] == ["confidential"]
     body = _problem(api.arg.post("/requests", json={**NEW_REQUEST, "colour": "red"}), 422)
-    assert body["errors"] == [{"field": "colour", "message": "is not a known field"}]
+    assert body["errors"] == [
+        {"field": "colour", "message": "is not a known field", "code": "invalid"}
+    ]
     body = _problem(api.arg.post("/requests", json={"kind": "mla"}), 422)
     assert {e["field"] for e in body["errors"]} == {"requested_authority", "legal_basis"}
     body = _problem(api.arg.post("/requests", json=[]), 422)
@@ -83,7 +85,9 @@ def test_events_conflict_forbidden_and_invalid(api, drafted):
     body = _problem(api.arg.post(path, json={"event": "sign"}), 403)  # a clerk's token
     assert "supervisor" in body["detail"]
     body = _problem(api.arg.post(path, json={"event": "withdraw", "inputs": {}}), 422)
-    assert body["errors"] == [{"field": "inputs.reasons", "message": "is required"}]
+    assert body["errors"] == [
+        {"field": "inputs.reasons", "message": "is required", "code": "required"}
+    ]
     stale = api.arg.get(f"/requests/{drafted}").headers["ETag"]
     api.arg.fire(drafted, "send_for_translation")
     body = _problem(

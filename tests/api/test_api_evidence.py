@@ -119,7 +119,7 @@ def test_a_file_over_the_limit_is_413_naming_the_field(api, app, submitted):
     )
     assert response.status_code == 413 and response.mimetype == "application/problem+json"
     assert response.json["errors"] == [
-        {"field": "file", "message": "the file is larger than the 1 MiB limit"}
+        {"field": "file", "message": "the file is larger than the 1 MiB limit", "code": "invalid"}
     ]
     # Only the letter of request that transmission issued: nothing of the big file.
     listed = api.arg.get(f"/requests/{submitted}/attachments").json["items"]

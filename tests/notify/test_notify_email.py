@@ -137,7 +137,7 @@ def test_rejected_recipient_is_permanent(server: tuple[Recorder, SmtpSettings]) 
     with pytest.raises(DeliveryError) as info:
         send(settings, ["nobody@example.org"])
     assert not info.value.retryable
-    assert info.value.code == 550
+    assert info.value.reply_code == 550
     assert "No such user" in info.value.message
     assert handler.messages == []
 
@@ -146,7 +146,7 @@ def test_temporarily_refused_recipient_is_retryable(server: tuple[Recorder, Smtp
     _, settings = server
     with pytest.raises(DeliveryError) as info:
         send(settings, ["busy@example.org"])
-    assert info.value.retryable and info.value.code == 451
+    assert info.value.retryable and info.value.reply_code == 451
 
 
 def test_partly_refused_is_permanent_but_others_got_it(

@@ -100,7 +100,7 @@ def test_server_error_is_retryable_with_retry_after(receiver: Receiver) -> None:
     receiver.headers = {"Retry-After": "120"}
     with pytest.raises(DeliveryError) as info:
         post(receiver.url)
-    assert info.value.retryable and info.value.code == 503
+    assert info.value.retryable and info.value.reply_code == 503
     assert info.value.retry_after == timedelta(seconds=120)
     assert "token=abc" not in info.value.message  # the query string may hold a secret
 
@@ -114,7 +114,7 @@ def test_status_classification(receiver: Receiver, status: int, retryable: bool)
     with pytest.raises(DeliveryError) as info:
         post(receiver.url)
     assert info.value.retryable is retryable
-    assert info.value.code == status
+    assert info.value.reply_code == status
 
 
 def test_redirects_are_not_followed(receiver: Receiver) -> None:

@@ -98,9 +98,9 @@ def test_a_request_moves_from_draft_to_closed(session, service, world, received,
 
 
 def test_a_party_cannot_fire_another_partys_event(service, world, received):
-    with pytest.raises(NotAllowed, match="requested party"):
+    with pytest.raises(NotAllowed, match="requested authority"):
         service.fire(received, "acknowledge", world.actor(world.arg_clerk))
-    with pytest.raises(NotAllowed, match="requesting party"):
+    with pytest.raises(NotAllowed, match="requesting authority"):
         service.fire(
             received, "withdraw", world.actor(world.mex_clerk), {"reasons": "No lo necesitan"}
         )
@@ -343,7 +343,7 @@ def test_only_an_active_colleague_can_be_assigned_and_others_read_alike(
         with pytest.raises(Invalid) as info:
             service.assign(received, user_id, supervisor)
         [error] = info.value.errors
-        said.add((error.field, error.message))
+        said.add((error.field, error.text))
     assert said == {("assignee", "choose an active user of MEX-FGR")}
     assert received.assignee is None
 

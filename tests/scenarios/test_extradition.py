@@ -96,7 +96,11 @@ def test_provisional_arrest_to_surrender(api):
     refused = api.mex.fire(ref, "record_arrest", arrest_date=tomorrow)
     assert refused.status_code == 422
     assert refused.json["errors"] == [
-        {"field": "inputs.arrest_date", "message": refused.json["errors"][0]["message"]}
+        {
+            "field": "inputs.arrest_date",
+            "message": refused.json["errors"][0]["message"],
+            "code": "invalid",
+        }
     ]
     assert "must not be in the future" in refused.json["errors"][0]["message"]
     status = walk(ref, (api.mex, "record_arrest", {"arrest_date": today().isoformat()}))

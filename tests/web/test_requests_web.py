@@ -242,7 +242,7 @@ def test_edit_a_draft_through_its_form(client, world, login, session, new_mla):
     session.refresh(draft)
     assert draft.fields["subject"] == "Asunto corregido" and "purpose" not in draft.fields
     page = client.get(f"/requests/{draft.reference}").get_data(as_text=True)
-    assert "Changed the fields purpose, subject" in page
+    assert "Changed the fields Purpose, Subject and nature of the proceeding" in page
     # A form opened before that change is refused, naming who changed it.
     response = client.post(f"/requests/{draft.reference}/edit", data=form, follow_redirects=True)
     assert world.arg_clerk.username in response.get_data(as_text=True)

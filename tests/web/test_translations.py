@@ -1,4 +1,5 @@
-"""The Babel catalogs cover every UI string, and the shipped .mo files match the .po files."""
+"""The Babel catalogs cover every UI string and every service message (``N_``), and the
+shipped .mo files match the .po files."""
 
 from pathlib import Path
 
@@ -23,8 +24,9 @@ def _key(value):
 
 def _ui_strings() -> set[str]:
     found = set()
+    # All of mla: the services' messages (N_) are rendered in the reader's language too.
     for _file, _line, message, _comments, _ctx in extract_from_dir(
-        str(ROOT / "mla" / "web"), METHODS
+        str(ROOT / "mla"), METHODS, keywords={"_": None, "_l": None, "N_": None, "gettext": None}
     ):
         found.add(message[0] if isinstance(message, tuple) else message)
     return found

@@ -121,7 +121,7 @@ def test_refusal_only_through_consultation_with_grounds_from_the_basis(mla):
 
 def test_wrong_party_is_not_allowed(mla):
     req = Req("received")
-    with pytest.raises(NotAllowed, match="only the requested party"):
+    with pytest.raises(NotAllowed, match="only the requested authority"):
         mla.fire(req, "acknowledge", parties=REQUESTING, role="admin", inputs={}, now=NOW)
     assert req.state == "received"
     # One authority holding both parties may act as either.

@@ -71,14 +71,14 @@ def _smtp_failure(exc: Exception, settings: SmtpSettings) -> NoReturn:
         )
         retryable = any(400 <= code < 500 for code in codes)
         raise DeliveryError(
-            f"{where} refused every recipient: {detail}", retryable=retryable, code=max(codes)
+            f"{where} refused every recipient: {detail}", retryable=retryable, reply_code=max(codes)
         ) from exc
     if isinstance(exc, smtplib.SMTPAuthenticationError):
         # Our configuration, not this message, is wrong: keep the message until it is fixed.
         raise DeliveryError(
             f"{where} rejected the SMTP credentials ({exc.smtp_code})",
             retryable=True,
-            code=exc.smtp_code,
+            reply_code=exc.smtp_code,
         ) from exc
     if isinstance(exc, smtplib.SMTPResponseException):
         raw = exc.smtp_error or b""
@@ -86,7 +86,7 @@ def _smtp_failure(exc: Exception, settings: SmtpSettings) -> NoReturn:
         raise DeliveryError(
             f"{where} answered {exc.smtp_code} {reply}".rstrip(),
             retryable=not 500 <= exc.smtp_code < 600,
-            code=exc.smtp_code,
+            reply_code=exc.smtp_code,
         ) from exc
     if isinstance(exc, smtplib.SMTPNotSupportedError):
         raise DeliveryError(f"{where}: {exc} (check MLA_SMTP_URL)", retryable=True) from exc

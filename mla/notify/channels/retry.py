@@ -18,7 +18,7 @@ MAX_ATTEMPTS = 12
 class DeliveryError(MLAError):
     """A message could not be delivered. ``retryable`` says whether trying later may succeed.
 
-    ``code`` is the SMTP reply or HTTP status when the remote side answered; ``retry_after``
+    ``reply_code`` is the SMTP reply or HTTP status when the remote side answered; ``retry_after``
     is the delay the remote side asked for (HTTP ``Retry-After``), if any.
     """
 
@@ -30,12 +30,12 @@ class DeliveryError(MLAError):
         message: str,
         *,
         retryable: bool,
-        code: int | None = None,
+        reply_code: int | None = None,
         retry_after: timedelta | None = None,
     ) -> None:
         super().__init__(message)
         self.retryable = retryable
-        self.code = code
+        self.reply_code = reply_code
         self.retry_after = retry_after
 
 

@@ -188,14 +188,14 @@ def post_webhook(
             f"{where} redirected ({status}) to {location!r}; redirects are not followed, "
             "register the final URL",
             retryable=False,
-            code=status,
+            reply_code=status,
         )
     if not 200 <= status < 300:
         retryable = status >= 500 or status in (408, 429) or status < 200
         raise DeliveryError(
             f"{where} answered {status}: {snippet[:200]}".rstrip(": "),
             retryable=retryable,
-            code=status,
+            reply_code=status,
             retry_after=retry_after if retryable else None,
         )
     return status

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from mla.app_services import request_service
 from mla.authorities.models import Role
 from mla.db import get_session, parse_id, utcnow
-from mla.errors import FieldError, Invalid
+from mla.errors import N_, FieldError, Invalid
 from mla.requests.queries import RequestQueries
 from mla.requests.service import Actor
 from mla.web.blueprint import bp
@@ -24,7 +24,7 @@ def assign(actor: Actor, reference: str) -> ResponseReturnValue:
     raw = request.form.get("assignee", "")
     assignee_id = parse_id(raw)
     if raw and assignee_id is None:
-        raise Invalid(FieldError("assignee", "must be a user id"))
+        raise Invalid(FieldError("assignee", N_("must be a user id")))
     event = svc.assign(req, assignee_id, actor)
     if event.data["to"]:
         flash(_("Assigned to %(user)s.", user=event.data["to"]), "success")

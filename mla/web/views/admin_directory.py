@@ -13,7 +13,7 @@ from mla.authorities import service as authorities
 from mla.authorities.models import Role
 from mla.db import get_session
 from mla.deadlines import service as deadlines
-from mla.errors import FieldError, Invalid
+from mla.errors import N_, FieldError, Invalid
 from mla.requests.service import Actor
 from mla.web import boundary, forms
 from mla.web.blueprint import bp
@@ -74,7 +74,7 @@ def admin_closures(actor: Actor) -> ResponseReturnValue:
     try:
         day = date.fromisoformat(values["day"])
     except ValueError:
-        raise Invalid(FieldError("day", "must be a date (YYYY-MM-DD)")) from None
+        raise Invalid(FieldError("day", N_("must be a date (YYYY-MM-DD)"))) from None
     deadlines.add_closure(get_session(), actor.authority, day, values["reason"])
     flash(_("Closure day added."), "success")
     return redirect(url_for("web.admin_closures"), 303)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +13,7 @@ from mla.audit.models import Event, EventKind
 from mla.authorities.models import Authority, User
 from mla.requests.models import Request
 from mla.web.i18n import day, lang
+from mla.web.views import history
 from mla.workflow.engine import Engines
 from mla.workflow.model import Workflow, label
 
@@ -103,8 +105,12 @@ def timeline(
     users: dict[int, User],
     authorities: dict[int, Authority],
     wf: WorkflowLabels,
+    authority_names: Mapping[str, str] | None = None,
 ) -> list[TimelineEntry]:
-    """The hash-chained history of ``request`` told in plain words, oldest first."""
+    """The hash-chained history of ``request`` told in plain words, oldest first; inputs
+    under their labels, values formatted, the authorities they name by
+    ``authority_names`` (code → name)."""
+    authority_names = authority_names or {}
     out = []
     for e in events:
         d = e.data or {}
@@ -126,7 +132,9 @@ def timeline(
                 source=wf.state(request, d.get("from")),
                 dest=wf.state(request, d.get("to")),
             )
-            parts = [f"{k}: {_show(v)}" for k, v in (d.get("inputs") or {}).items()]
+            parts = history.inputs_detail(
+                wf.workflow(request), request.legal_basis, d, authority_names
+            )
             if d.get("received_on") or d.get("channel"):
                 # A step recorded for an authority not on mla: when and how it arrived.
                 parts.insert(
@@ -139,7 +147,7 @@ def timeline(
                 )
             if d.get("comment"):
                 parts.append(str(d["comment"]))
-            detail = "; ".join(parts) or None
+            detail = "\n".join(parts) or None
         elif e.kind == EventKind.ASSIGNED:
             text = _("Assigned to %(user)s", user=d["to"]) if d.get("to") else _("Unassigned")
         elif e.kind == EventKind.EVIDENCE_UPLOADED:
@@ -151,7 +159,10 @@ def timeline(
         elif e.kind == EventKind.ASSET_REGISTER:
             text, detail = _asset_change(d)
         elif e.kind == EventKind.FIELDS_CHANGED:
-            text = _("Changed the fields %(names)s", names=", ".join(d.get("fields", [])))
+            text = _(
+                "Changed the fields %(names)s",
+                names=history.field_labels(wf.workflow(request), d.get("fields", [])),
+            )
         else:
             text = str(e.kind).replace("_", " ")
         out.append(TimelineEntry(e.at, _who(e, users, authorities), text, detail))
@@ -185,9 +196,3 @@ def _asset_change(d: dict[str, Any]) -> tuple[str, str | None]:
         f"{transfer.get('recipient')}: {transfer.get('amount')} {transfer.get('currency')}"
         f" ({transfer.get('transferred_on')})"
     )
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, list):
-        return ", ".join(map(str, value))
-    return str(value)

@@ -17,6 +17,7 @@ from mla.requests.service import Actor
 from mla.web import boundary, forms
 from mla.web.blueprint import bp
 from mla.web.boundary import login_required
+from mla.web.i18n import localize
 from mla.web.views.requests import expected_version
 from mla.workflow.model import Workflow
 
@@ -29,7 +30,7 @@ def edit_request(actor: Actor, reference: str) -> ResponseReturnValue:
     page = url_for("web.request_page", reference=req.reference)
     reason = svc.editable_reason(req, actor)
     if reason is not None:
-        flash(_("Not done: %(reason)s", reason=reason), "error")
+        flash(_("Not done: %(reason)s", reason=localize(reason)), "error")
         return redirect(page, 303)
     wf = svc.engine(req).workflow
     header: dict[str, Any] = {

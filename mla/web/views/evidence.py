@@ -10,12 +10,13 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from mla.app_services import request_service
-from mla.errors import FieldError, Invalid, NotAllowed, render
+from mla.errors import FieldError, Invalid, NotAllowed
 from mla.requests.models import Request
 from mla.requests.service import Actor
 from mla.web import security
 from mla.web.blueprint import bp
 from mla.web.boundary import login_required
+from mla.web.i18n import localize
 
 
 def listing(req: Request, actor: Actor) -> dict[str, Any]:
@@ -26,7 +27,7 @@ def listing(req: Request, actor: Actor) -> dict[str, Any]:
     try:
         return {"items": evidence_service().list(req, actor), "denied": None}
     except NotAllowed as exc:
-        return {"items": [], "denied": render(exc.template, exc.params, _)}
+        return {"items": [], "denied": localize(exc)}
 
 
 @bp.post("/requests/<reference>/evidence")

@@ -13,9 +13,10 @@ from flask_babel import gettext as _
 from mla.app_services import request_service
 from mla.assets import service as assets
 from mla.assets.moves import KIND
+from mla.audit.models import EventKind
 from mla.authorities.models import Authority, Role
 from mla.db import get_session, utcnow
-from mla.errors import FieldError, Incomplete, Invalid, MLAError
+from mla.errors import N_, FieldError, Incomplete, Invalid, MLAError
 from mla.requests.header import CHANNELS
 from mla.requests.models import Request
 from mla.requests.queries import SORTS, Page, RequestFilter, RequestQueries
@@ -25,7 +26,7 @@ from mla.web import boundary, forms
 from mla.web.blueprint import bp
 from mla.web.boundary import login_required
 from mla.web.i18n import lang
-from mla.web.views import documents, evidence
+from mla.web.views import documents, evidence, history
 from mla.web.views.common import channel_label, timeline, workflow_labels
 from mla.web.views.path import request_path
 from mla.workflow.diagram import mermaid
@@ -222,6 +223,10 @@ def render_request(
         [a for e in events for a in (e.actor_authority_id, e.on_behalf_of_id) if a]
     )
     wfl = workflow_labels()
+    named = history.authority_codes(
+        wf, [e.data or {} for e in events if e.kind == EventKind.TRANSITION]
+    )
+    authority_names = {a.code: a.name for a in q.authorities_by_code(named)}
     needs_authority = any(i.type == "authority" for a in available for i in a.transition.inputs)
     can_assign = svc.may_assign(req, actor)
     parties = svc.parties(req, actor)
@@ -247,7 +252,7 @@ def render_request(
         blocked=[a for a in available if not a.allowed],
         choices=lambda i: input_choices(i, wf, req.legal_basis),
         deadlines=q.deadlines(req),
-        timeline=timeline(req, events, users, authorities, wfl),
+        timeline=timeline(req, events, users, authorities, wfl, authority_names),
         executing=q.executing_authorities(req) if needs_authority else [],
         colleagues=q.colleagues(actor) if can_assign else [],
         can_assign=can_assign,
@@ -274,7 +279,7 @@ def expected_version() -> int:
     try:
         return int(request.form.get("version_id", ""))
     except ValueError:
-        raise Invalid(FieldError("version_id", "is missing: reload the page")) from None
+        raise Invalid(FieldError("version_id", N_("is missing: reload the page"))) from None
 
 
 @bp.get("/requests/<reference>/events/<event>")
