@@ -131,7 +131,8 @@ class EvidenceService(KeyRotation, LeftoverSweep):
 
     def check_access(self, request: Request, actor: Actor) -> None:
         """Raise NotFound if the actor's authority is no party to ``request``; NotAllowed if
-        the request is confidential and the actor is neither its assignee nor a supervisor
+        the request is confidential and the actor is neither its assignee (its authority's
+        own) nor a supervisor
         (or admin) of the authority holding it. API tokens are never cleared for
         confidential evidence."""
         if not self.requests.parties(request, actor):
@@ -140,7 +141,7 @@ class EvidenceService(KeyRotation, LeftoverSweep):
             return
         user = actor.user
         cleared = user is not None and (
-            request.assignee_id == user.id
+            request.assignee_id_for(user.authority_id) == user.id
             or (
                 actor.authority.id == request.holder_authority_id
                 and actor.role.includes(Role.SUPERVISOR)

@@ -1,5 +1,6 @@
 """What every change to a request goes through: the caller's parties, the lock and version
-check, the flush, and one entry in the hash-chained history.
+check, the flush, one entry in the hash-chained history, and with it the request's party
+rows and search words (:func:`record_change`, the one place they are written).
 
 :class:`RequestContext` is shared by the parts of the request service (creation, drafts,
 events); :class:`~mla.requests.service.RequestService` composes them over one context.
@@ -24,10 +25,75 @@ from mla.db import utcnow
 from mla.deadlines.service import DeadlineService
 from mla.errors import Conflict, NotFound
 from mla.notify.service import NotificationService
-from mla.requests import scope
-from mla.requests.models import Request
+from mla.requests import scope, search
+from mla.requests.models import Request, RequestParty
 from mla.requests.scope import Actor
 from mla.workflow.engine import Engine, Engines
+
+
+def sync_parties(session: Session, request: Request) -> None:
+    """Bring ``request``'s party rows in line with the request as flushed: one row per
+    party that sees it (:func:`mla.requests.scope.seeing`), each with the copies of the
+    columns the lists read; and its search words (:mod:`mla.requests.search`). A party whose
+    authority changed (another executing authority) starts with nobody assigned: an
+    assignee is always a user of the row's authority. Flushes."""
+    wanted = scope.seeing(request)
+    rows = {p.role: p for p in request.parties}
+    for role, row in rows.items():
+        if role not in wanted:
+            request.parties.remove(row)
+    closed = request.closed_at is not None
+    for role, authority_id in wanted.items():
+        found = rows.get(role)
+        if found is None:
+            row = RequestParty(role=role, authority_id=authority_id)
+            request.parties.append(row)
+        else:
+            row = found
+            if row.authority_id != authority_id:
+                row.authority_id, row.assignee = authority_id, None
+        values = {
+            "reference": request.reference,
+            "kind": request.kind,
+            "state": request.state,
+            "urgency": request.urgency,
+            "held": request.holder_authority_id == authority_id,
+            "closed": closed,
+            "created_at": request.created_at,
+            "updated_at": request.updated_at,
+        }
+        for name, value in values.items():
+            if getattr(row, name) != value:
+                setattr(row, name, value)
+    session.flush()
+    search.write(session, request.id, search.document(request))
+
+
+def record_change(
+    session: Session,
+    request: Request,
+    kind: EventKind,
+    *,
+    actor_user_id: int | None = None,
+    actor_authority_id: int | None = None,
+    on_behalf_of_id: int | None = None,
+    data: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> Event:
+    """Append a change of ``request`` (flushed) to its history
+    (:func:`mla.audit.chain.append`) and write its party rows and search words with it
+    (:func:`sync_parties`): every change to a request ends here."""
+    sync_parties(session, request)
+    return chain.append(
+        session,
+        request,
+        kind,
+        actor_user_id=actor_user_id,
+        actor_authority_id=actor_authority_id,
+        on_behalf_of_id=on_behalf_of_id,
+        data=data,
+        at=at,
+    )
 
 
 class RequestContext:
@@ -140,8 +206,8 @@ class RequestContext:
         """Append to ``request``'s history that ``actor`` (its user, or its authority's API
         client) did ``kind``, with ``data``; ``on_behalf_of``: the external authority whose
         step it recorded; ``at``: when (default: now). Flushes the entry; see
-        :func:`mla.audit.chain.append`."""
-        return chain.append(
+        :func:`record_change`."""
+        return record_change(
             self.session,
             request,
             kind,
