@@ -65,6 +65,26 @@ def _foreign_keys(on: bool) -> None:
         bind.exec_driver_sql("BEGIN")
 
 
+_INDEXES = {
+    "ix_request_party_updated": ["authority_id", "updated_at", "request_id"],
+    "ix_request_party_created": ["authority_id", "created_at", "request_id"],
+    "ix_request_party_reference": ["authority_id", "reference"],
+    "ix_request_party_state": ["authority_id", "state", "updated_at", "request_id"],
+    "ix_request_party_kind": ["authority_id", "kind", "updated_at", "request_id"],
+    "ix_request_party_urgency": ["authority_id", "urgency", "updated_at", "request_id"],
+    "ix_request_party_held": ["authority_id", "held", "updated_at", "request_id"],
+    "ix_request_party_mine": ["authority_id", "assignee_id", "updated_at", "request_id"],
+    "ix_request_party_open": ["authority_id", "closed", "held", "updated_at", "request_id"],
+    "ix_request_party_open_assignee": [
+        "authority_id",
+        "closed",
+        "held",
+        "assignee_id",
+        "updated_at",
+    ],
+    "ix_request_party_assignee_id": ["assignee_id"],
+}
+
 _PARTIES = (
     ("requesting", "r.requesting_authority_id", "1 = 1"),
     ("requested", "r.requested_authority_id", "r.transmitted_at IS NOT NULL"),
@@ -182,48 +202,14 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("request_id", "role", name=op.f("pk_request_party")),
     )
-    with op.batch_alter_table("request_party", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_request_party_assignee",
-            ["authority_id", "assignee_id", "closed", "updated_at"],
-            unique=False,
-        )
-        batch_op.create_index("ix_request_party_assignee_id", ["assignee_id"], unique=False)
-        batch_op.create_index(
-            "ix_request_party_created", ["authority_id", "created_at", "request_id"], unique=False
-        )
-        batch_op.create_index(
-            "ix_request_party_held",
-            ["authority_id", "held", "closed", "updated_at", "request_id"],
-            unique=False,
-        )
-        batch_op.create_index(
-            "ix_request_party_kind",
-            ["authority_id", "kind", "updated_at", "request_id"],
-            unique=False,
-        )
-        batch_op.create_index(
-            "ix_request_party_reference", ["authority_id", "reference"], unique=False
-        )
-        batch_op.create_index(
-            "ix_request_party_state",
-            ["authority_id", "state", "updated_at", "request_id"],
-            unique=False,
-        )
-        batch_op.create_index(
-            "ix_request_party_updated", ["authority_id", "updated_at", "request_id"], unique=False
-        )
-        batch_op.create_index(
-            "ix_request_party_urgency",
-            ["authority_id", "urgency", "updated_at", "request_id"],
-            unique=False,
-        )
-
+    for name, columns in _INDEXES.items():
+        op.create_index(name, "request_party", columns, unique=False)
     for role, authority, seen in _PARTIES:
         # The assignee goes to the row of its own authority: each party has its own now.
-        op.execute(
-            "INSERT INTO request_party (request_id, role, authority_id, assignee_id, reference, "
-            "kind, state, urgency, held, closed, created_at, updated_at) "
+        # Built from this module's constants only.
+        statement = (
+            "INSERT INTO request_party (request_id, role, authority_id, "  # noqa: S608
+            "assignee_id, reference, kind, state, urgency, held, closed, created_at, updated_at) "
             f"SELECT r.id, '{role}', {authority}, "
             "(SELECT m.assignee_id FROM request_assignee_moving m "
             " JOIN user_account u ON u.id = m.assignee_id "
@@ -232,12 +218,15 @@ def upgrade() -> None:
             "r.closed_at IS NOT NULL, r.created_at, r.updated_at "
             f"FROM request r WHERE {seen}"
         )
+        op.execute(statement)
     op.drop_table("request_assignee_moving")
+    op.create_index("ix_event_at", "event", ["at"], unique=False)
     _create_search()
 
 
 def downgrade() -> None:
     op.execute("DROP TABLE request_search")
+    op.drop_index("ix_event_at", "event")
     _foreign_keys(False)
     with op.batch_alter_table("request", schema=None) as batch_op:
         batch_op.add_column(sa.Column("assignee_id", sa.INTEGER(), nullable=True))
@@ -256,15 +245,6 @@ def downgrade() -> None:
         "WHERE p.request_id = request.id AND p.assignee_id IS NOT NULL "
         "ORDER BY p.held DESC, p.role LIMIT 1)"
     )
-    with op.batch_alter_table("request_party", schema=None) as batch_op:
-        batch_op.drop_index("ix_request_party_urgency")
-        batch_op.drop_index("ix_request_party_updated")
-        batch_op.drop_index("ix_request_party_state")
-        batch_op.drop_index("ix_request_party_reference")
-        batch_op.drop_index("ix_request_party_kind")
-        batch_op.drop_index("ix_request_party_held")
-        batch_op.drop_index("ix_request_party_created")
-        batch_op.drop_index("ix_request_party_assignee_id")
-        batch_op.drop_index("ix_request_party_assignee")
-
+    for name in _INDEXES:
+        op.drop_index(name, "request_party")
     op.drop_table("request_party")

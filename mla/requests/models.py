@@ -193,18 +193,28 @@ class RequestParty(Base):
 
     __tablename__ = "request_party"
     __table_args__ = (
+        # One index per page of the list (each filter, each order) and of the queue, each
+        # led by the authority: a page is a range scan of the authority's own rows.
         Index("ix_request_party_updated", "authority_id", "updated_at", "request_id"),
         Index("ix_request_party_created", "authority_id", "created_at", "request_id"),
         Index("ix_request_party_reference", "authority_id", "reference"),
         Index("ix_request_party_state", "authority_id", "state", "updated_at", "request_id"),
         Index("ix_request_party_kind", "authority_id", "kind", "updated_at", "request_id"),
         Index("ix_request_party_urgency", "authority_id", "urgency", "updated_at", "request_id"),
-        # The queue (held and open) and the holder filter.
+        Index("ix_request_party_held", "authority_id", "held", "updated_at", "request_id"),
+        Index("ix_request_party_mine", "authority_id", "assignee_id", "updated_at", "request_id"),
+        # The queue (open, held), its groups by assignee, and the workload.
         Index(
-            "ix_request_party_held", "authority_id", "held", "closed", "updated_at", "request_id"
+            "ix_request_party_open", "authority_id", "closed", "held", "updated_at", "request_id"
         ),
-        # "Mine", the queue's own first, the workload per assignee.
-        Index("ix_request_party_assignee", "authority_id", "assignee_id", "closed", "updated_at"),
+        Index(
+            "ix_request_party_open_assignee",
+            "authority_id",
+            "closed",
+            "held",
+            "assignee_id",
+            "updated_at",
+        ),
         Index("ix_request_party_assignee_id", "assignee_id"),
     )
 

@@ -119,7 +119,7 @@ class RequestQueries:
         """Open requests the actor's authority holds: the actor's own first, then the
         unassigned, then colleagues'; oldest change first within each. Returns a page and the
         total count."""
-        queued = (own_rows(actor.authority.id), P.held.is_(True), P.closed.is_(False))
+        queued = (own_rows(actor.authority.id), P.closed.is_(False), P.held.is_(True))
         groups: list[ColumnElement[bool]] = [P.assignee_id.is_(None)]
         if actor.user_id is not None:
             groups = [
