@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, defer, selectinload
 
 from mla.audit.models import CHANGES, Event, EventKind
 from mla.authorities.models import Authority, AuthorityKind, User
@@ -32,8 +32,11 @@ from mla.requests.models import Request, RequestParty, Urgency
 from mla.requests.scope import Actor, own_rows, party_of
 
 P = RequestParty  # the actor's own party rows, which the lists read
-# What a row shown with its assignee needs loaded (the actor's own party's assignee).
-_WITH_PARTIES = selectinload(Request.parties).joinedload(RequestParty.assignee)
+# What a row shown with its assignee needs loaded (the actor's own party's assignee: the
+# user comes from the session's identity map, or one lookup by id).
+_WITH_PARTIES = selectinload(Request.parties)
+# What a list row does not show: not read (a JSON document each).
+_UNSHOWN = defer(Request.fields), defer(Request.offence_categories)
 
 # sort key -> (column, descending)
 SORTS: dict[str, tuple[Any, bool]] = {
@@ -151,7 +154,7 @@ class RequestQueries:
         if not ids:
             return []
         found = self.session.scalars(
-            select(Request).where(Request.id.in_(ids)).options(_WITH_PARTIES)
+            select(Request).where(Request.id.in_(ids)).options(_WITH_PARTIES, *_UNSHOWN)
         )
         by_id = {r.id: r for r in found}
         return [by_id[i] for i in ids if i in by_id]

@@ -334,7 +334,11 @@ def test_each_party_authority_assigns_its_own_staff(session, service, world, rec
     event = service.assign(received, None, world.actor(world.mex_supervisor))
     assert received.assignee_for(world.mex.id) is None
     assert received.assignee_for(world.arg.id) is world.arg_clerk
-    assert event.data == {"from": other.username, "to": None, "row": {"assigned": {"MEX-FGR": None}}}
+    assert event.data == {
+        "from": other.username,
+        "to": None,
+        "row": {"assigned": {"MEX-FGR": None}},
+    }
     assert chain.verify_request(session, received) is None
 
 

@@ -20,7 +20,8 @@ def _logout(client) -> None:
 
 
 def _selected(page: str) -> list[str]:
-    menu = page[page.index('<select id="assignee"') : page.index("</select>", page.index('id="assignee"'))]
+    start = page.index('<select id="assignee"')
+    menu = page[start : page.index("</select>", start)]
     return re.findall(r'<option value="(\d*)" selected>', menu)
 
 
