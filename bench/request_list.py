@@ -155,7 +155,9 @@ def seed(app: Any, n: int) -> None:
                 )
             )  # fmt: skip
             if transmitted:
-                due = NOW + timedelta(days=(i % 40) - 20) if is_open else at + timedelta(days=30)
+                due = (
+                    utcnow() + timedelta(days=(i % 40) - 20) if is_open else at + timedelta(days=30)
+                )
                 batch["d"].append(
                     dict(
                         request_id=rid, name="decision", state=state, authority_id=requested.id,
