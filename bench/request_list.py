@@ -29,7 +29,7 @@ import re
 import sys
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +63,6 @@ FIRST = ["José", "María", "João", "François", "Ana", "Luis", "Inês", "Hél�
 LAST = ["García", "Núñez", "Pérez", "Gonçalves", "Lefèvre", "Muñoz", "Araújo", "Dubois"]
 SYLLABLES = ["ba", "co", "di", "fu", "ga", "le", "mo", "ni", "pa", "qui",
              "ro", "sa", "te", "vu", "xa", "ye", "zo", "lu", "ca", "me"]  # fmt: skip
-NOW = datetime(2027, 1, 1, tzinfo=UTC)
 
 
 def surname(i: int) -> str:
@@ -89,7 +88,8 @@ def seed(app: Any, n: int) -> None:
             password=PASSWORD,
         )  # fmt: skip
         db.commit()
-        base = NOW - timedelta(minutes=n + 60)
+        now = utcnow().replace(second=0, microsecond=0)
+        base = now - timedelta(minutes=n + 60)  # one request a minute, up to an hour ago
         fts_pg = db.get_bind().dialect.name == "postgresql"
         batch: dict[str, list[dict[str, Any]]] = {"r": [], "p": [], "e": [], "d": [], "s": []}
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select, union
 from sqlalchemy.orm import Session, defer, selectinload
 
 from mla.audit.models import CHANGES, Event, EventKind
@@ -164,21 +164,26 @@ class RequestQueries:
         # request while the requested state's clock runs (a detention clock the requested
         # state keeps while the formal request is the requesting state's to send); the
         # requesting side's own reminders are not the requested side's to watch.
+        own = actor.authority.id
+        running = (Deadline.closed_at.is_(None), Deadline.paused_at.is_(None))
+        # Each from its own index, so that only running deadlines and open requests are read
+        # (an OR across the two tables would read every deadline of the archive).
+        theirs = select(Deadline.id).where(Deadline.authority_id == own, *running)
+        watched = (
+            select(Deadline.id)
+            .join(P, and_(P.request_id == Deadline.request_id, own_rows(own)))
+            .join(Request, Request.id == Deadline.request_id)
+            .where(
+                P.closed.is_(False),
+                P.held.is_(True),
+                Deadline.authority_id == Request.requested_authority_id,
+                *running,
+            )
+        )
         return (
             select(Deadline, Request)
             .join(Request, Request.id == Deadline.request_id)
-            .where(
-                or_(
-                    Deadline.authority_id == actor.authority.id,
-                    and_(
-                        Request.holder_authority_id == actor.authority.id,
-                        Deadline.authority_id == Request.requested_authority_id,
-                    ),
-                ),
-                Deadline.closed_at.is_(None),
-                Deadline.paused_at.is_(None),
-                party_of(actor.authority.id),
-            )
+            .where(Deadline.id.in_(union(theirs, watched)), party_of(own))
         )
 
     def due_soon(
@@ -207,27 +212,41 @@ class RequestQueries:
         self, actor: Actor, since: timedelta = timedelta(days=7), limit: int = 20
     ) -> list[tuple[Request, Event]]:
         """Requests the other side changed lately, newest first, with that change."""
-        latest = (
-            select(Event.request_id, func.max(Event.id).label("event_id"))
-            .join(Request, Request.id == Event.request_id)
+        after = self.now - since
+        own = actor.authority.id
+        # The newest changes first, read in id order until ``limit`` requests are found: the
+        # last days' events only (their index by time), however large the archive.
+        changes = (
+            select(Event.id, Event.request_id)
             .where(
-                party_of(actor.authority.id),
+                Event.at >= after,
                 # Another authority's assignments are its own business (its staff).
                 Event.kind.in_([str(k) for k in CHANGES if k != EventKind.ASSIGNED]),
-                Event.actor_authority_id != actor.authority.id,
-                Event.at >= self.now - since,
+                Event.actor_authority_id != own,
+                exists().where(P.request_id == Event.request_id, own_rows(own)),
             )
-            .group_by(Event.request_id)
-            .subquery()
-        )
-        query = (
-            select(Request, Event)
-            .join(latest, latest.c.request_id == Request.id)
-            .join(Event, Event.id == latest.c.event_id)
             .order_by(Event.id.desc())
-            .limit(limit)
         )
-        return [(r, e) for r, e in self.session.execute(query)]
+        latest: dict[int, int] = {}
+        below: int | None = None
+        while len(latest) < limit:
+            batch = changes if below is None else changes.where(Event.id < below)
+            rows = self.session.execute(batch.limit(limit * 5)).all()
+            for event_id, request_id in rows:
+                latest.setdefault(request_id, event_id)
+            if len(rows) < limit * 5:
+                break
+            below = rows[-1][0]
+        chosen = sorted(latest.values(), reverse=True)[:limit]
+        if not chosen:
+            return []
+        found = self.session.execute(
+            select(Request, Event)
+            .join(Event, Event.request_id == Request.id)
+            .where(Event.id.in_(chosen))
+            .order_by(Event.id.desc())
+        )
+        return [(r, e) for r, e in found]
 
     # --- the list -------------------------------------------------------------------------
 
