@@ -29,7 +29,7 @@ import re
 import sys
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -199,7 +199,13 @@ def floors(db: Any, mex: int, clerk: int, cursor: tuple[Any, int], name: str) ->
     else:
         fts = "SELECT rowid FROM request_search WHERE request_search MATCH :q"
         q = " AND ".join(f'"{w}"' for w in words)
-    now = utcnow()
+    current = utcnow()
+
+    def instant(at: datetime) -> Any:
+        # As the columns store it: SQLite's driver would write "T" and an offset.
+        return at if pg else at.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+
+    now = instant(current)
     overdue = (
         "EXISTS (SELECT 1 FROM deadline d WHERE d.request_id = request_party.request_id "
         "AND d.authority_id = :a AND d.closed_at IS NULL AND d.paused_at IS NULL "
@@ -208,7 +214,7 @@ def floors(db: Any, mex: int, clerk: int, cursor: tuple[Any, int], name: str) ->
     sql = {
         "first page": (f"{p} {page}", {}),
         "next page": (f"{p} AND (updated_at, request_id) < (:u, :r) {page}",
-                      {"u": cursor[0], "r": cursor[1]}),
+                      {"u": instant(cursor[0]), "r": cursor[1]}),
         "state": (f"{p} AND state = 'formal_review' {page}", {}),
         "kind": (f"{p} AND kind = 'mla' {page}", {}),
         "held by us": (f"{p} AND held {page}", {}),
@@ -238,9 +244,9 @@ def floors(db: Any, mex: int, clerk: int, cursor: tuple[Any, int], name: str) ->
          "AND due_at < :now", {"now": now}),
         ("SELECT id FROM deadline WHERE authority_id = :a AND closed_at IS NULL "
          "AND due_at >= :now AND due_at < :soon ORDER BY due_at LIMIT 20",
-         {"now": now, "soon": now + timedelta(days=7)}),
+         {"now": now, "soon": instant(current + timedelta(days=7))}),
         ("SELECT request_id FROM event WHERE at >= :since AND actor_authority_id != :a "
-         "ORDER BY id DESC LIMIT 20", {"since": now - timedelta(days=7)}),
+         "ORDER BY id DESC LIMIT 20", {"since": instant(current - timedelta(days=7))}),
     ]  # fmt: skip
     out: dict[str, Any] = {}
     for key, (statement, params) in sql.items():
