@@ -53,7 +53,7 @@ OPEN = 3000
 OPEN_STATES = [
     "draft",
     "received",
-    "formal_review",
+    "substantive_review",
     "substantive_review",
     "accepted",
     "in_execution",
@@ -201,9 +201,11 @@ def floors(db: Any, mex: int, clerk: int, cursor: tuple[Any, int], name: str) ->
         q = " AND ".join(f'"{w}"' for w in words)
     current = utcnow()
 
-    def instant(at: datetime) -> Any:
+    def instant(at: datetime | str) -> Any:
         # As the columns store it: SQLite's driver would write "T" and an offset.
-        return at if pg else at.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+        if pg or isinstance(at, str):  # a value read back by text() on SQLite is its text
+            return at
+        return at.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
 
     now = instant(current)
     overdue = (
@@ -215,7 +217,7 @@ def floors(db: Any, mex: int, clerk: int, cursor: tuple[Any, int], name: str) ->
         "first page": (f"{p} {page}", {}),
         "next page": (f"{p} AND (updated_at, request_id) < (:u, :r) {page}",
                       {"u": instant(cursor[0]), "r": cursor[1]}),
-        "state": (f"{p} AND state = 'formal_review' {page}", {}),
+        "state": (f"{p} AND state = 'substantive_review' {page}", {}),
         "kind": (f"{p} AND kind = 'mla' {page}", {}),
         "held by us": (f"{p} AND held {page}", {}),
         "held by them, urgent": (f"{p} AND urgency = 'urgent' AND NOT held {page}", {}),
@@ -271,7 +273,7 @@ def floors(db: Any, mex: int, clerk: int, cursor: tuple[Any, int], name: str) ->
 PAGES = {
     "first page": "/requests",
     "next page": "/requests?cursor={cursor}",
-    "state": "/requests?state=formal_review",
+    "state": "/requests?state=substantive_review",
     "kind": "/requests?kind=mla",
     "held by us": "/requests?holder=us",
     "held by them, urgent": "/requests?holder=them&urgency=urgent",
@@ -285,7 +287,7 @@ PAGES = {
 }
 FILTERS = {
     "first page": {},
-    "state": {"state": "formal_review"},
+    "state": {"state": "substantive_review"},
     "kind": {"kind": "mla"},
     "held by us": {"holder": "us"},
     "held by them, urgent": {"holder": "them", "urgency": "urgent"},
