@@ -61,11 +61,12 @@ def seeing(request: Request) -> dict[str, int]:
     requesting authority's own business: the requested and executing sides see it only
     once it has been transmitted to them.
     """
-    seen = {"requesting": request.requesting_authority_id}
+    # Read through the relationships: a change not flushed yet counts already.
+    seen = {"requesting": request.requesting_authority.id}
     if request.transmitted_at is not None:
-        seen["requested"] = request.requested_authority_id
-        if request.executing_authority_id is not None:
-            seen["executing"] = request.executing_authority_id
+        seen["requested"] = request.requested_authority.id
+        if request.executing_authority is not None:
+            seen["executing"] = request.executing_authority.id
     return seen
 
 
