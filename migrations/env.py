@@ -20,9 +20,16 @@ def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
     return False
 
 
+def _include_name(name: str | None, type_: str, _parents: Any) -> bool:
+    # Full-text search (mla.requests.search) is made by its migration, not by the models:
+    # an FTS5 table (and its shadow tables) on SQLite, a tsvector table on PostgreSQL.
+    return not (type_ == "table" and name is not None and name.startswith("request_search"))
+
+
 def _configure(**kwargs: Any) -> None:
     context.configure(
         target_metadata=metadata,
+        include_name=_include_name,
         render_as_batch=True,
         compare_type=True,
         render_item=_render_item,

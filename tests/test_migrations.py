@@ -43,3 +43,74 @@ def test_every_revision_goes_up_and_down(fresh_database_url):
     migrate.downgrade(engine, "base")
     assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
     engine.dispose()
+
+
+def test_request_parties_carry_each_assignee_to_its_own_authority(fresh_database_url):
+    """The revision that gives each party its own assignee: the one assignee of a request
+    moves to the row of its own authority, the requested side sees it only if transmitted,
+    and the words of its fields become searchable."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import MetaData, insert, select, text
+
+    engine = make_engine(fresh_database_url)
+    migrate.upgrade(engine, "3c7d2f8a1b64")
+    meta = MetaData()
+    meta.reflect(engine)
+    now = datetime(2026, 11, 1, tzinfo=UTC)
+    t = meta.tables
+    with engine.begin() as conn:
+        for i, (code, country) in enumerate([("ARG-DAJIN", "AR"), ("MEX-FGR", "MX")], 1):
+            conn.execute(
+                insert(t["authority"]).values(
+                    id=i, code=code, country=country, name=code, kind="central", languages=[],
+                    timezone="UTC", contact_points=[], external=False, target_overrides={},
+                    created_at=now,
+                )
+            )  # fmt: skip
+        user = {c.name: None for c in t["user_account"].columns}
+        columns = set(user)
+        conn.execute(
+            insert(t["user_account"]).values(
+                **{k: v for k, v in dict(
+                    id=7, username="mex.clerk", authority_id=2, role="clerk",
+                    email="m@example.org", password_hash="x", language="es", active=True,
+                    created_at=now, session_epoch=0,
+                ).items() if k in columns}
+            )
+        )  # fmt: skip
+        for rid, transmitted in [(1, now), (2, None)]:
+            conn.execute(
+                insert(t["request"]).values(
+                    id=rid, reference=f"MLA-ARG-2026-0000{rid}", kind="mla", workflow_version=1,
+                    state="received", holder_authority_id=2, requesting_authority_id=1,
+                    requested_authority_id=2, legal_basis="untoc-18", urgency="normal",
+                    offence_categories=[], fields={"persons": [{"name": "José Núñez"}]},
+                    confidential=False, assignee_id=7 if transmitted else None,
+                    created_at=now, updated_at=now, transmitted_at=transmitted, version_id=1,
+                    chain_head="0" * 64, event_count=0,
+                )
+            )  # fmt: skip
+    migrate.upgrade(engine)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT request_id, role, authority_id, assignee_id, held FROM request_party "
+                "ORDER BY request_id, role"
+            )
+        ).all()
+        assert [tuple(r) for r in rows] == [
+            (1, "requested", 2, 7, True),
+            (1, "requesting", 1, None, False),
+            (2, "requesting", 1, None, False),
+        ]
+        if engine.dialect.name == "postgresql":
+            found = "SELECT request_id FROM request_search WHERE document @@ 'nunez'::tsquery"
+        else:
+            found = "SELECT rowid FROM request_search WHERE request_search MATCH 'nunez'"
+        assert sorted(conn.execute(text(found)).scalars()) == [1, 2]
+    migrate.downgrade(engine, "3c7d2f8a1b64")
+    with engine.connect() as conn:
+        assigned = conn.execute(select(text("id, assignee_id")).select_from(text("request")))
+        assert sorted(tuple(r) for r in assigned) == [(1, 7), (2, None)]
+    engine.dispose()

@@ -20,21 +20,22 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+# Plain ALTER TABLE, also on SQLite: a batch operation would rebuild user_account, and
+# dropping the old table would set every reference to a user (assignees, creators) to NULL.
+
+
 def upgrade() -> None:
-    with op.batch_alter_table("user_account") as batch:
-        batch.add_column(
-            sa.Column(
-                "must_change_password",
-                sa.Boolean(),
-                server_default=sa.false(),
-                nullable=False,
-                comment=(
-                    "an admin reset the password: the user chooses a new one before anything else"
-                ),
-            )
-        )
+    op.add_column(
+        "user_account",
+        sa.Column(
+            "must_change_password",
+            sa.Boolean(),
+            server_default=sa.false(),
+            nullable=False,
+            comment="an admin reset the password: the user chooses a new one before anything else",
+        ),
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("user_account") as batch:
-        batch.drop_column("must_change_password")
+    op.drop_column("user_account", "must_change_password")

@@ -14,7 +14,7 @@ from mla.assets.models import LinkKind, RequestLink
 from mla.assets.moves import KIND
 from mla.errors import N_, Conflict, FieldError, Invalid, NotAllowed, NotFound
 from mla.requests.models import Request
-from mla.requests.scope import Actor
+from mla.requests.scope import Actor, party_of
 
 if TYPE_CHECKING:
     from mla.requests.service import RequestService
@@ -38,7 +38,7 @@ def links(svc: RequestService, actor: Actor, reference: str) -> list[Link]:
     request = svc.get(actor, reference)
     other = aliased(Request)
     mine = actor.authority.id
-    # The other end as :func:`mla.requests.scope.party_of` sees requests, on the alias.
+    # The other end scoped as every request is (the one rule), on the alias.
     rows = svc.session.execute(
         select(RequestLink, other)
         .join(
@@ -48,15 +48,7 @@ def links(svc: RequestService, actor: Actor, reference: str) -> list[Link]:
                 and_(RequestLink.target_id == request.id, other.id == RequestLink.source_id),
             ),
         )
-        .where(
-            or_(
-                other.requesting_authority_id == mine,
-                and_(
-                    other.transmitted_at.is_not(None),
-                    or_(other.requested_authority_id == mine, other.executing_authority_id == mine),
-                ),
-            )
-        )
+        .where(party_of(mine, other))
         .order_by(RequestLink.id)
     ).all()
     return [Link(link.id, link.kind, link.source_id == request.id, req) for link, req in rows]

@@ -16,7 +16,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from mla.audit import replay
 from mla.audit.models import Event, EventKind
 from mla.db import utcnow
-from mla.requests.models import GENESIS_HASH, Request
+from mla.requests.models import GENESIS_HASH, Request, RequestParty
 
 
 def event_hash(
@@ -174,7 +174,7 @@ class _Walk:
             self.head = event.hash
             self.expected += 1
 
-    def finish(self, names: replay.Names) -> Verified:
+    def finish(self, names: replay.Names, assignees: dict[int, int]) -> Verified:
         request = self.request
         if self.broken is None and (
             self.expected - 1 != request.event_count or self.head != request.chain_head
@@ -186,7 +186,7 @@ class _Walk:
                 "were recorded",
             )
         if self.broken is None:
-            differs = self.replay.difference(names.observed(request))
+            differs = self.replay.difference(names.observed(request, assignees), names.authority_of)
             if differs is not None:
                 self.broken = Break(request.reference, *differs)
         return Verified(request.reference, self.broken, self.replay.partial)
@@ -225,7 +225,6 @@ _REQUEST_COLUMNS = (
     Request.needed_by,
     Request.needed_by_reason,
     Request.offence_categories,
-    Request.assignee_id,
     Request.created_by_id,
     Request.transmitted_at,
     Request.closed_at,
@@ -243,7 +242,8 @@ def verify_request(session: Session, request: Request) -> Break | None:
         select(*_EVENT_COLUMNS).where(Event.request_id == request.id).order_by(Event.seq)
     ):
         walk.step(event)
-    return walk.finish(replay.Names(session)).broken
+    assignees = {p.authority_id: p.assignee_id for p in request.parties if p.assignee_id}
+    return walk.finish(replay.Names(session), assignees).broken
 
 
 def verify_all(session: Session) -> Iterator[Verified]:
@@ -257,9 +257,21 @@ def verify_all(session: Session) -> Iterator[Verified]:
         ).all()
         if not requests:
             return
-        names.load_users(i for r in requests for i in (r.assignee_id, r.created_by_id))
-        walks = {r.id: _Walk(r) for r in requests}
         last = requests[-1].id
+        assignees: dict[int, dict[int, int]] = {r.id: {} for r in requests}
+        for request_id, authority_id, user_id in session.execute(
+            select(
+                RequestParty.request_id, RequestParty.authority_id, RequestParty.assignee_id
+            ).where(
+                RequestParty.request_id.between(requests[0].id, last),
+                RequestParty.assignee_id.is_not(None),
+            )
+        ):
+            if request_id in assignees and user_id is not None:
+                assignees[request_id][authority_id] = user_id
+        assigned = [u for a in assignees.values() for u in a.values()]
+        names.load_users([r.created_by_id for r in requests] + assigned)
+        walks = {r.id: _Walk(r) for r in requests}
         events = session.execute(
             select(*_EVENT_COLUMNS)
             .where(Event.request_id.between(requests[0].id, last))
@@ -269,4 +281,4 @@ def verify_all(session: Session) -> Iterator[Verified]:
         for event in events:
             walks[event.request_id].step(event)
         for request in requests:
-            yield walks[request.id].finish(names)
+            yield walks[request.id].finish(names, assignees[request.id])

@@ -4,7 +4,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from mla.db import Base, JSONType, utcnow
@@ -43,7 +43,11 @@ class Event(Base):
     """
 
     __tablename__ = "event"
-    __table_args__ = (UniqueConstraint("request_id", "seq"),)
+    __table_args__ = (
+        UniqueConstraint("request_id", "seq"),
+        # The dashboard's "changed lately by the other side" reads the last days only.
+        Index("ix_event_at", "at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     request_id: Mapped[int] = mapped_column(ForeignKey("request.id", ondelete="RESTRICT"))

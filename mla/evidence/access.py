@@ -17,14 +17,9 @@ from mla.requests.scope import Actor, parties
 
 def is_party_assignee(request: Request, party: str, user: User) -> bool:
     """Whether ``user`` is the assignee of ``party`` (requesting, requested, executing) on
-    ``request``. The request has one assignee today, a user of the authority holding it when
-    assigned; it counts for the party whose authority it belongs to."""
+    ``request``: each party authority assigns one of its own users."""
     authority = request.authority_of(party)
-    return (
-        authority is not None
-        and request.assignee_id == user.id
-        and user.authority_id == authority.id
-    )
+    return authority is not None and request.assignee_id_for(authority.id) == user.id
 
 
 def cleared_for_confidential(request: Request, actor: Actor) -> bool:

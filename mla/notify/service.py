@@ -220,8 +220,9 @@ class NotificationService:
         if moved:
             holder = request.holder_authority
             users = {u.id: u for u in self._users(holder.id, Role.CLERK)}
-            if request.assignee is not None and request.assignee.authority_id == holder.id:
-                users.setdefault(request.assignee.id, request.assignee)
+            assignee = request.assignee_for(holder.id)  # the holding authority's own
+            if assignee is not None:
+                users.setdefault(assignee.id, assignee)
             link = f"/requests/{request.reference}"
             texts = {
                 lang: render(
@@ -248,7 +249,7 @@ class NotificationService:
 
         Each person among the step's recipients gets one e-mail and one in-app message, in
         their language, however many of the step's roles they hold. ``assignee`` is the
-        request's assignee if it belongs to the deadline's authority, else its clerks;
+        deadline's authority's own assignee of the request, else its clerks;
         ``counterpart`` is the other central authority's clerks and webhook subscriptions.
         Flushes; returns the new rows. Does not record that the step fired (the sweeper does).
         """
@@ -271,12 +272,8 @@ class NotificationService:
         other = self.counterpart(request, deadline)
         for role in step.to:
             if role == "assignee":
-                assignee = request.assignee
-                if (
-                    assignee is not None
-                    and assignee.active
-                    and assignee.authority_id == deadline.authority_id
-                ):
+                assignee = request.assignee_for(deadline.authority_id)
+                if assignee is not None and assignee.active:
                     reach([assignee], role)
                 else:
                     reach(self._users(deadline.authority_id, Role.CLERK), role)

@@ -241,52 +241,50 @@ class RequestEvents:
                 )
             )
 
-    @staticmethod
-    def may_assign(request: Request, actor: Actor) -> bool:
-        """Whether ``actor`` may (re)assign ``request``: a supervisor (or admin) of the
-        authority holding it."""
-        return actor.authority.id == request.holder_authority_id and actor.role.includes(
-            Role.SUPERVISOR
+    def may_assign(self, request: Request, actor: Actor) -> bool:
+        """Whether ``actor`` may (re)assign ``request`` within its own authority: a
+        supervisor (or admin) of an authority that is party to it and sees it. Each party
+        authority has its own assignee; none sees another's."""
+        own = self.ctx.parties(request, actor)
+        return (
+            any(behalf is None for behalf in own.values())
+            and actor.role.includes(Role.SUPERVISOR)
+            and request.party_row(actor.authority.id) is not None
         )
 
     def assign(self, request: Request, assignee_id: int | None, actor: Actor) -> Event:
-        """Make the user ``assignee_id`` responsible for ``request``, or nobody (None).
+        """Make the user ``assignee_id`` responsible for ``request`` within the actor's
+        authority, or nobody there (None). Another party's assignee is left as it is.
 
-        Requires a unit of work that may write. Only a supervisor (or admin) of the authority
-        holding the request may (re)assign it, and only to an active user of that authority.
+        Requires a unit of work that may write. Only a supervisor (or admin) of an authority
+        party to the request may (re)assign it, and only to an active user of that authority.
         Guarantees the change and its history entry are flushed together. Raises NotFound if
         the actor is no party, NotAllowed if it may not assign, Invalid (field ``assignee``)
         for any other id, with the same words whether or not such a user exists elsewhere
         (nothing about other authorities leaks), Conflict if the request changed meanwhile.
         """
         ctx = self.ctx
-        reference = request.reference
         ctx.party_to(request, actor)
         if not self.may_assign(request, actor):
-            raise NotAllowed(N_("only a supervisor of the authority holding it may assign it"))
+            raise NotAllowed(N_("only a supervisor of an authority party to it may assign it"))
+        own = actor.authority
         assignee = None
         if assignee_id is not None:
             assignee = ctx.session.get(User, assignee_id)
-            if (
-                assignee is None
-                or assignee.authority_id != request.holder_authority_id
-                or not assignee.active
-            ):
+            if assignee is None or assignee.authority_id != own.id or not assignee.active:
                 raise Invalid(
                     FieldError(
-                        "assignee",
-                        N_("choose an active user of %(code)s"),
-                        {"code": actor.authority.code},
+                        "assignee", N_("choose an active user of %(code)s"), {"code": own.code}
                     )
                 )
-        previous = request.assignee.username if request.assignee else None
-        request.assignee = assignee
-        ctx.flush(reference)
-        data = {
-            "from": previous,
-            "to": assignee.username if assignee else None,
-            replay.ROW: replay.recorded(ctx.session, request, ("assignee",)),
-        }
+        row = request.party_row(own.id)
+        assert row is not None  # may_assign
+        previous = row.assignee.username if row.assignee else None
+        row.assignee = assignee
+        ctx.flush(request.reference)
+        to = assignee.username if assignee else None
+        # The history names the authority whose assignee it is: each party has its own.
+        data = {"from": previous, "to": to, replay.ROW: {"assigned": {own.code: to}}}
         return ctx.record(request, EventKind.ASSIGNED, actor, data)
 
 

@@ -20,12 +20,13 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mla.audit import chain, replay
+from mla.audit import replay
 from mla.audit.models import Event, EventKind
 from mla.db import begin_write
 from mla.deadlines.service import DeadlineService
 from mla.errors import N_, Conflict, MLAError
 from mla.requests.models import Request
+from mla.requests.recording import record_change
 from mla.workflow.engine import Engines
 
 _KEY = re.compile(r"^(?P<state>[a-z][a-z0-9_]*)(?:\s+after\s+(?P<previous>[a-z][a-z0-9_]*))?$")
@@ -169,7 +170,7 @@ def apply(
             request.closed_at, request.outcome = now, move.dest
         session.flush()
         moved = deadlines.on_migrate(request, before, after, now)
-        chain.append(
+        record_change(
             session,
             request,
             EventKind.WORKFLOW_MIGRATED,

@@ -126,9 +126,6 @@ class Request(Base):
     confidential: Mapped[bool] = mapped_column(
         Boolean, default=False, comment="the requesting state asked for confidentiality (18.20)"
     )
-    assignee_id: Mapped[int | None] = mapped_column(
-        ForeignKey("user_account.id", ondelete="SET NULL"), index=True
-    )
     outcome: Mapped[str | None] = mapped_column(String(32), comment="final outcome, once closed")
     created_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL")
@@ -159,7 +156,9 @@ class Request(Base):
         foreign_keys=[executing_authority_id], lazy="joined"
     )
     holder_authority: Mapped[Authority] = relationship(foreign_keys=[holder_authority_id])
-    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
+    parties: Mapped[list[RequestParty]] = relationship(
+        back_populates="request", cascade="all, delete-orphan", order_by="RequestParty.role"
+    )
 
     @property
     def executing_authority_code(self) -> str | None:
@@ -190,8 +189,87 @@ class Request(Base):
         Who holds the request in a state ``party`` owns, and whose deadlines run there."""
         return self.authority_of(party) or self.requested_authority
 
+    def party_row(self, authority_id: int) -> RequestParty | None:
+        """The row of the authority ``authority_id`` among the parties that see the request."""
+        return next((p for p in self.parties if p.authority_id == authority_id), None)
+
+    def assignee_for(self, authority_id: int) -> User | None:
+        """Who the authority ``authority_id`` made responsible for the request (its own
+        staff; each party authority has its own), or None."""
+        row = self.party_row(authority_id)
+        return row.assignee if row is not None else None
+
+    def assignee_id_for(self, authority_id: int) -> int | None:
+        row = self.party_row(authority_id)
+        return row.assignee_id if row is not None else None
+
     def __repr__(self) -> str:
         return f"<Request {self.reference} {self.state}>"
+
+
+class RequestParty(Base):
+    """One authority that sees a request, as one of its parties: the requesting authority
+    from the start, the requested and executing ones once it has been transmitted to them
+    (:func:`mla.requests.scope.seeing`). The row carries that authority's own assignee and
+    copies of the request's columns its lists sort and filter by, so that each of its pages
+    is one index range scan over its own rows however many requests there are.
+
+    Written only by :func:`mla.requests.recording.sync_parties`, with every change of the
+    request (so the copies cannot drift); the assignee only by the assignment.
+    """
+
+    __tablename__ = "request_party"
+    __table_args__ = (
+        # One index per page of the list (each filter, each order) and of the queue, each
+        # led by the authority: a page is a range scan of the authority's own rows.
+        Index("ix_request_party_updated", "authority_id", "updated_at", "request_id"),
+        Index("ix_request_party_created", "authority_id", "created_at", "request_id"),
+        Index("ix_request_party_reference", "authority_id", "reference"),
+        Index("ix_request_party_state", "authority_id", "state", "updated_at", "request_id"),
+        Index("ix_request_party_kind", "authority_id", "kind", "updated_at", "request_id"),
+        Index("ix_request_party_urgency", "authority_id", "urgency", "updated_at", "request_id"),
+        Index("ix_request_party_held", "authority_id", "held", "updated_at", "request_id"),
+        Index("ix_request_party_mine", "authority_id", "assignee_id", "updated_at", "request_id"),
+        # The queue (open, held), its groups by assignee, and the workload.
+        Index(
+            "ix_request_party_open", "authority_id", "closed", "held", "updated_at", "request_id"
+        ),
+        Index(
+            "ix_request_party_open_assignee",
+            "authority_id",
+            "closed",
+            "held",
+            "assignee_id",
+            "updated_at",
+        ),
+        Index("ix_request_party_assignee_id", "assignee_id"),
+    )
+
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("request.id", ondelete="CASCADE"), primary_key=True
+    )
+    role: Mapped[str] = mapped_column(
+        String(16), primary_key=True, comment="requesting, requested or executing"
+    )
+    authority_id: Mapped[int] = mapped_column(
+        ForeignKey("authority.id", ondelete="RESTRICT"), comment="the authority that is this party"
+    )
+    assignee_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"),
+        comment="the user of this authority responsible for the request; no other party sees it",
+    )
+    # Copies of the request's columns (see the class docstring).
+    reference: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(64))
+    urgency: Mapped[Urgency] = mapped_column(StrEnumType(Urgency, "urgency"))
+    held: Mapped[bool] = mapped_column(Boolean, comment="this authority holds the request now")
+    closed: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    request: Mapped[Request] = relationship(back_populates="parties")
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
 
 
 class ReferenceCounter(Base):

@@ -1,5 +1,6 @@
 """What every change to a request goes through: the caller's parties, the lock and version
-check, the flush, and one entry in the hash-chained history.
+check, the flush, one entry in the hash-chained history, and with it the request's party
+rows and search words (:func:`record_change`, the one place they are written).
 
 :class:`RequestContext` is shared by the parts of the request service (creation, drafts,
 events); :class:`~mla.requests.service.RequestService` composes them over one context.
@@ -25,10 +26,84 @@ from mla.db import utcnow
 from mla.deadlines.service import DeadlineService
 from mla.errors import N_, Conflict, Message, NotFound
 from mla.notify.service import NotificationService
-from mla.requests import scope
-from mla.requests.models import Request
+from mla.requests import scope, search
+from mla.requests.models import Request, RequestParty
 from mla.requests.scope import Actor
 from mla.workflow.engine import Engine, Engines
+
+
+def sync_parties(session: Session, request: Request) -> None:
+    """Bring ``request``'s party rows in line with the request as flushed: one row per
+    party that sees it (:func:`mla.requests.scope.seeing`), each with the copies of the
+    columns the lists read. A party whose authority changed (another executing authority)
+    starts with nobody assigned: an assignee is always a user of the row's authority. Does
+    not flush: the rows go out with the request's own changes (and the chain's head) in the
+    history entry's flush (:func:`record_change`)."""
+    with session.no_autoflush:
+        _sync_rows(request)
+
+
+def _sync_rows(request: Request) -> None:
+    wanted = scope.seeing(request)
+    rows = {p.role: p for p in request.parties}
+    for role, row in rows.items():
+        if role not in wanted:
+            request.parties.remove(row)
+    closed = request.closed_at is not None
+    for role, authority_id in wanted.items():
+        found = rows.get(role)
+        if found is None:
+            row = RequestParty(role=role, authority_id=authority_id)
+            request.parties.append(row)
+        else:
+            row = found
+            if row.authority_id != authority_id:
+                row.authority_id, row.assignee = authority_id, None
+        values = {
+            "reference": request.reference,
+            "kind": request.kind,
+            "state": request.state,
+            "urgency": request.urgency,
+            "held": request.holder_authority_id == authority_id,
+            "closed": closed,
+            "created_at": request.created_at,
+            "updated_at": request.updated_at,
+        }
+        for name, value in values.items():
+            if getattr(row, name) != value:
+                setattr(row, name, value)
+
+
+def record_change(
+    session: Session,
+    request: Request,
+    kind: EventKind,
+    *,
+    actor_user_id: int | None = None,
+    actor_authority_id: int | None = None,
+    on_behalf_of_id: int | None = None,
+    data: dict[str, Any] | None = None,
+    at: datetime | None = None,
+    locked: bool = False,
+) -> Event:
+    """Append a change of ``request`` (flushed) to its history
+    (:func:`mla.audit.chain.append`; ``locked``: the request's row was locked in this
+    transaction, so the chain's head in memory is current) and write its party rows and
+    search words with it (:func:`sync_parties`): every change to a request ends here."""
+    sync_parties(session, request)
+    entry = chain.append(
+        session,
+        request,
+        kind,
+        actor_user_id=actor_user_id,
+        actor_authority_id=actor_authority_id,
+        on_behalf_of_id=on_behalf_of_id,
+        data=data,
+        at=at,
+        locked=locked,
+    )
+    search.write(session, request.id, search.document(request))
+    return entry
 
 
 class RequestContext:
@@ -177,11 +252,11 @@ class RequestContext:
         step it recorded; ``at``: when (default: now); ``locked``: :meth:`lock` was called
         on ``request`` in this transaction (the chain's head is then not read again).
         Flushes the entry with the request's pending changes; see
-        :func:`mla.audit.chain.append`. Raises Conflict when another transaction changed
+        :func:`record_change`. Raises Conflict when another transaction changed
         the request first."""
         reference = request.reference  # still readable after a failed flush expires the row
         try:
-            return chain.append(
+            return record_change(
                 self.session,
                 request,
                 kind,
@@ -193,4 +268,7 @@ class RequestContext:
                 locked=locked,
             )
         except (StaleDataError, OperationalError) as exc:
-            raise Conflict(f"{reference} was changed by someone else at the same time") from exc
+            raise Conflict(
+                N_("%(reference)s was changed by someone else at the same time"),
+                {"reference": reference},
+            ) from exc

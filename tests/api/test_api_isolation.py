@@ -87,3 +87,22 @@ def test_lists_and_subscriptions_are_scoped(api, case, world):
     for caller in (api.issue(world.mex, "admin"), api.issue(world.col, "admin")):
         assert caller.get("/subscriptions").json["items"] == []
         assert caller("DELETE", f"/subscriptions/{sub['id']}").status_code == 404
+
+
+def test_another_authoritys_assignee_is_never_in_the_json(api, case, world, client, make_user):
+    # The requesting side assigns one of its clerks through the web UI, as its supervisor.
+    from tests.web.conftest import csrf, sign_in
+
+    ours = make_user(world.arg, "clerk")
+    assert sign_in(client, world.arg_supervisor.username).status_code == 302
+    response = client.post(
+        f"/requests/{case['reference']}/assign",
+        data={"csrf_token": csrf(client, "/"), "assignee": ours.id},
+    )
+    assert response.status_code == 303
+    client.post("/logout", data={"csrf_token": csrf(client, "/")})
+    for path in ("/requests", f"/requests/{case['reference']}"):
+        for caller in (api.mex, api.mex_supervisor):
+            response = caller.get(path)
+            assert response.status_code == 200, (path, response.json)
+            assert ours.username not in response.get_data(as_text=True), path

@@ -16,7 +16,7 @@ from mla.audit import chain
 from mla.audit.models import Event
 from mla.cli import cli
 from mla.db import make_engine, utcnow
-from mla.requests.models import GENESIS_HASH, Request
+from mla.requests.models import GENESIS_HASH, Request, RequestParty
 from mla.requests.service import Actor, RequestService
 from mla.workflow import Engines
 from tests.factories import MLA_FIELDS, Seeder
@@ -202,11 +202,6 @@ def test_mla_audit_verify_names_each_column_changed_behind_the_history(
             "field 'purpose' set to 'Acreditar el origen de los fondos.', "
             "but the request row does not have it",
         ),
-        (
-            {"assignee_id": walked["other"]},
-            "assignee to 'court_clerk', but the request row has 'court_clerk2'",
-        ),
-        ({"assignee_id": None}, "assignee to 'court_clerk', but the request row has None"),
         ({"urgency": "normal"}, "set the urgency to 'urgent'"),
         ({"confidential": True}, "set the confidentiality to False"),
         ({"transmitted_at": None}, "set the transmitted at to '"),
@@ -226,6 +221,30 @@ def test_mla_audit_verify_names_each_column_changed_behind_the_history(
         with engine.begin() as conn:
             conn.execute(update(REQUEST).where(where).values(**{k: original[k] for k in change}))
         assert mla("audit", "verify").exit_code == 0, change
+
+    # Each party's assignee is on its own row: the court's, and the requesting side's (nobody).
+    party = RequestParty.__table__
+    for role, change, reason in [
+        (
+            "executing",
+            walked["other"],
+            "set the assignee of MEX-FEMDO to 'court_clerk', but the request row has "
+            "'court_clerk2'",
+        ),
+        ("executing", None, "set the assignee of MEX-FEMDO to 'court_clerk', but the request "),
+        ("requesting", walked["other"], "set the assignee of ARG-DAJIN to None, but the request"),
+    ]:
+        row = (party.c.request_id == walked["id"]) & (party.c.role == role)
+        with engine.connect() as conn:
+            before = conn.execute(select(party.c.assignee_id).where(row)).scalar_one()
+        with engine.begin() as conn:
+            conn.execute(update(party).where(row).values(assignee_id=change))
+        caught = mla("audit", "verify")
+        assert caught.exit_code == 1, (role, change)
+        assert reason in caught.stderr, caught.stderr
+        with engine.begin() as conn:
+            conn.execute(update(party).where(row).values(assignee_id=before))
+        assert mla("audit", "verify").exit_code == 0
 
     # A history written before values were recorded: verified for what it tells, and said so.
     with Session(engine) as session, session.begin():

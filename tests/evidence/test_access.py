@@ -9,6 +9,7 @@ import pytest
 from mla.authorities import tokens
 from mla.authorities.models import Role
 from mla.errors import NotAllowed, NotFound
+from mla.requests.recording import sync_parties
 from mla.requests.service import Actor
 
 from .conftest import PDF
@@ -101,7 +102,9 @@ def test_the_executing_assignee_attaches_to_a_confidential_request(
 ):
     # MEX-FEMDO has no supervisor account: its assignee is who works the evidence there.
     confidential.executing_authority = world.mex_court
-    confidential.assignee = world.court_clerk
+    session.flush()
+    sync_parties(session, confidential)  # as the step that names the court writes them
+    confidential.party_row(world.mex_court.id).assignee = world.court_clerk
     session.flush()
     att = evidence.upload(
         confidential, Actor.for_user(world.mex_supervisor), "secreto.pdf", io.BytesIO(PDF)

@@ -314,18 +314,31 @@ def test_extradition_formal_request_clock_runs_from_the_arrest(session, service,
     assert deadlines(session, request)["formal_request"].outcome.value == "missed"
 
 
-def test_only_a_supervisor_of_the_holder_assigns(session, service, world, received, make_user):
+def test_each_party_authority_assigns_its_own_staff(session, service, world, received, make_user):
     other = make_user(world.mex, "clerk")
     with pytest.raises(NotAllowed):
         service.assign(received, other.id, world.actor(world.mex_clerk))
-    with pytest.raises(NotAllowed):
-        service.assign(received, world.arg_clerk.id, world.actor(world.arg_supervisor))
+    # The requesting side's supervisor assigns its own clerk, not the requested side's.
+    with pytest.raises(Invalid):
+        service.assign(received, other.id, world.actor(world.arg_supervisor))
+    event = service.assign(received, world.arg_clerk.id, world.actor(world.arg_supervisor))
+    assert event.data["row"] == {"assigned": {"ARG-DAJIN": world.arg_clerk.username}}
     event = service.assign(received, other.id, world.actor(world.mex_supervisor))
-    assert received.assignee is other
-    assert event.data == {"from": None, "to": other.username, "row": {"assignee": other.username}}
+    assert received.assignee_for(world.mex.id) is other
+    assert received.assignee_for(world.arg.id) is world.arg_clerk  # each its own
+    assert event.data == {
+        "from": None,
+        "to": other.username,
+        "row": {"assigned": {"MEX-FGR": other.username}},
+    }
     event = service.assign(received, None, world.actor(world.mex_supervisor))
-    assert received.assignee is None
-    assert event.data == {"from": other.username, "to": None, "row": {"assignee": None}}
+    assert received.assignee_for(world.mex.id) is None
+    assert received.assignee_for(world.arg.id) is world.arg_clerk
+    assert event.data == {
+        "from": other.username,
+        "to": None,
+        "row": {"assigned": {"MEX-FGR": None}},
+    }
     assert chain.verify_request(session, received) is None
 
 
@@ -345,7 +358,7 @@ def test_only_an_active_colleague_can_be_assigned_and_others_read_alike(
         [error] = info.value.errors
         said.add((error.field, error.text))
     assert said == {("assignee", "choose an active user of MEX-FGR")}
-    assert received.assignee is None
+    assert received.assignee_for(world.mex.id) is None
 
 
 def test_create_and_submit_sends_a_complete_request_on(session, service, world):

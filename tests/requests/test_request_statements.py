@@ -12,8 +12,9 @@ from mla.notify.models import Notification
 
 # Read the request (scoped), lock it, read its open deadlines and one calendar's closures;
 # write the request (with the chain's head), the deadline paused or resumed, the one started,
-# the history entry; read subscriptions and recipients, write the notification.
-MOST_PER_EVENT = 11
+# the history entry; read and write the party rows (the lists' copy of the request), replace
+# the search words; read subscriptions and recipients, write the notification.
+MOST_PER_EVENT = 15
 
 
 @contextmanager

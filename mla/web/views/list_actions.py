@@ -56,7 +56,8 @@ def _header() -> list[str]:
     ]
 
 
-def _row(r: Request, page: Page, wf: WorkflowLabels) -> list[str]:
+def _row(r: Request, page: Page, wf: WorkflowLabels, own: int) -> list[str]:
+    assignee = r.assignee_for(own)  # the caller's own authority's: never another's staff
     return [
         neutral(v)
         for v in (
@@ -69,7 +70,7 @@ def _row(r: Request, page: Page, wf: WorkflowLabels) -> list[str]:
             r.requested_authority.code,
             r.executing_authority.code if r.executing_authority else "",
             _("Urgent") if r.urgency.value == "urgent" else _("Normal"),
-            r.assignee.username if r.assignee else "",
+            assignee.username if assignee else "",
             _("yes") if r.id in page.overdue_ids else "",
             r.created_at.isoformat(timespec="seconds"),
             r.updated_at.isoformat(timespec="seconds"),
@@ -106,7 +107,7 @@ def request_csv(actor: Actor) -> ResponseReturnValue:
         page = q.list(actor, flt, limit=EXPORT_BATCH)
         while True:
             for r in page.rows:
-                yield _line(_row(r, page, wf))
+                yield _line(_row(r, page, wf, actor.authority.id))
                 session.expunge(r)  # a million rows must not stay in the session
             if page.next_cursor is None:
                 return

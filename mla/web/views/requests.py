@@ -217,7 +217,7 @@ def render_request(
     q = RequestQueries(get_session(), now)
     wf = svc.engine(req).workflow
     available = svc.available_events(req, actor)
-    events = svc.history(req)
+    events = svc.history(req, actor)
     users = q.users_by_id([e.actor_user_id for e in events if e.actor_user_id])
     authorities = q.authorities_by_id(
         [a for e in events for a in (e.actor_authority_id, e.on_behalf_of_id) if a]
