@@ -16,7 +16,7 @@ Then, through Flask's test client signed in as that clerk (MEX-FGR), times each 
 (median of ``--repeat``) beside its floor: the best hand-written SELECT of the same rows over
 the index made for it (a range scan of the authority's party rows; the dashboard's floor is
 the sum of its queries' floors, the request page's the reads of its row, parties, history
-and deadlines). "queries" is the same page's ``RequestQueries`` call alone, without the
+and deadlines). "queries" is the same page's ``DashboardQueries`` call alone, without the
 session check, the template and the response. Prints ms and ratios, sizes side by side;
 never asserts.
 """
@@ -44,8 +44,9 @@ from mla.authorities import service as authorities
 from mla.db import get_session, make_engine, utcnow
 from mla.deadlines.models import Deadline
 from mla.requests import search
+from mla.requests.dashboard import DashboardQueries
 from mla.requests.models import Request, RequestParty, Urgency
-from mla.requests.queries import RequestFilter, RequestQueries
+from mla.requests.queries import RequestFilter
 from mla.requests.scope import Actor
 
 PASSWORD = "bench-password-42"
@@ -331,7 +332,7 @@ def measure(
         clerk_id = db.execute(text("SELECT id FROM user_account WHERE username = 'clerk'")).scalar()
         user = db.get_one(authorities.User, clerk_id)
         actor = Actor.for_user(user)
-        queries = RequestQueries(db, utcnow())
+        queries = DashboardQueries(db, utcnow())
         reference = db.execute(
             text("SELECT max(reference) FROM request_party WHERE authority_id = :a"), {"a": mex}
         ).scalar()
@@ -359,7 +360,7 @@ def measure(
             elif label == "dashboard":
                 layer = timed(
                     lambda: (
-                        queries.queue(actor), queries.overdue(actor), queries.due_soon(actor),
+                        queries.worklist(actor), queries.overdue(actor), queries.due_soon(actor),
                         queries.recent_from_others(actor),
                     ),
                     repeat,

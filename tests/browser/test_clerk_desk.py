@@ -110,7 +110,7 @@ def test_admin_issues_a_token_with_its_role_and_expiry(page, live):
     row = _token_row(page)
     # Shown on MEX-FGR's clock, in the short English date form (12/29/26).
     expiry = (utcnow() + timedelta(days=30)).astimezone(ZoneInfo("America/Mexico_City"))
-    shown = f"{expiry.month}/{expiry.day}/{expiry:%y}"
+    shown = f"{expiry.month}/{expiry.day}/{expiry:%Y}"
     assert "supervisor" in row and "active" in row and shown in row
     screenshot(page, "32-admin-tokens")
     # Only its digest is stored: reloading never shows it again.

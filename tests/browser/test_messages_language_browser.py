@@ -26,7 +26,7 @@ def test_a_form_error_and_the_history_in_spanish(page, live):
     form.locator('[name="inputs.questions"]').fill("   ")  # blank: the browser lets it go
     form.locator("button[type=submit]").click()
     page.wait_for_load_state()
-    error = page.locator("#inputs-questions-error")
+    error = page.locator("#request_information-inputs-questions-error")
     assert error.is_visible() and "es obligatorio" in error.inner_text()
     screenshot(page, "20-form-error-es")
     form = _questions_form(page)

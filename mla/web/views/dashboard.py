@@ -8,7 +8,7 @@ from flask.typing import ResponseReturnValue
 
 from mla.app_services import request_service
 from mla.db import get_session, utcnow
-from mla.requests.queries import RequestQueries
+from mla.requests.dashboard import DashboardQueries
 from mla.requests.service import Actor
 from mla.web.blueprint import bp
 from mla.web.boundary import login_required
@@ -31,7 +31,7 @@ def page_number(name: str) -> int:
 @login_required
 def dashboard(actor: Actor) -> ResponseReturnValue:
     now = utcnow()
-    q = RequestQueries(get_session(), now)
+    q = DashboardQueries(get_session(), now)
     queue_page, waiting_page = page_number("queue"), page_number("waiting")
     queue, queue_count = q.worklist(actor, (queue_page - 1) * QUEUE_PAGE, QUEUE_PAGE)
     svc = request_service()
