@@ -70,6 +70,15 @@ def localize(value: str | Message | FieldError | MLAError | None) -> str:
     return str(value)
 
 
+def with_event(reason: str | Message | None, event_label: str) -> str | Message | None:
+    """``reason`` naming its step by ``event_label`` (the step's label in the reader's
+    language) where the service named it by its code ("request information needs the
+    supervisor role" reads "Pedir información requiere el rol supervisor")."""
+    if isinstance(reason, Message) and "event" in reason.params:
+        return Message(reason.template, {**reason.params, "event": event_label})
+    return reason
+
+
 def _pattern(fmt: str, locale: Locale) -> str:
     """The locale's ``fmt`` date-and-time pattern with the year in four digits (CLDR's short
     date is ``M/d/yy`` in English: '12/7/26' reads as any century and, across borders, as
@@ -179,6 +188,7 @@ def init_app(app: Flask) -> None:
         country_name=country_name,
         local_time=local_time,
         msg=localize,
+        with_event=with_event,
     )
     app.jinja_env.globals.update(
         lang=lang,

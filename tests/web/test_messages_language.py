@@ -56,6 +56,11 @@ def test_field_error_blocked_reason_and_conflict_in_the_clerks_language(
     # A guard's reason for an event the clerk may not take (a supervisor's step).
     page = client.get(f"/requests/{received.reference}").get_data(as_text=True)
     assert said["blocked"] in page
+    # Each reason names its step by the step's label, not by its code.
+    reasons = re.findall(r'<span id="why-(\w+)" class="muted">([^<]*)</span>', page)
+    assert reasons
+    for event, reason in reasons:
+        assert event.replace("_", " ") not in reason, reason
     # A field error at the input.
     response = client.post(
         f"/requests/{received.reference}/events/request_information",
