@@ -11,12 +11,15 @@ event and request row once, best of three. Prints requests per second and the ra
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from anywhere
 
 from mla import migrate
 from mla.audit.chain import verify_all
@@ -28,23 +31,13 @@ from mla.db import make_engine
 from mla.requests.models import Request
 from mla.requests.service import Actor, RequestService
 from mla.workflow import Engines, load_all
-
-FIELDS = {
-    "conducting_authority": "Fiscalía Federal N.º 3",
-    "proceeding_type": "investigation",
-    "subject": "Lavado de activos",
-    "assistance_types": ["records"],
-    "facts": "Transferencias a cuentas en México entre 2023 y 2025. " * 20,
-    "assistance_sought": "Extractos de la cuenta 0123456789.",
-    "purpose": "Acreditar el origen de los fondos.",
-    "language": "es",
-}
+from tests.factories import MLA_FIELDS
 
 
 def build(session: Session, count: int) -> None:
     add = authorities.add_authority
     add(session, "ARG-DAJIN", country="AR", name="DAJIN")
-    add(session, "MEX-FGR", country="MX", name="FGR")
+    add(session, "MEX-FGR", country="MX", name="FGR", languages=["es"])
     add(session, "MEX-FEMDO", country="MX", name="FEMDO", kind=AuthorityKind.EXECUTING,
         parent_code="MEX-FGR")  # fmt: skip
 
@@ -65,7 +58,7 @@ def build(session: Session, count: int) -> None:
     svc = RequestService(session, Engines(load_all(PROJECT_ROOT / "workflows")))
     for _ in range(count):
         r = svc.create(arg, kind="mla", requested_authority="MEX-FGR", legal_basis="untoc-18",
-                       fields=dict(FIELDS))  # fmt: skip
+                       fields=dict(MLA_FIELDS))  # fmt: skip
         svc.update(r, arg, fields={"subject": "Lavado de activos (ampliado)"}, urgency="urgent")
         steps = [("submit_for_review", arg), ("sign", boss), ("transmit", arg)]
         steps += [("acknowledge", mex), ("pass_formal_review", mex), ("accept", mex)]
@@ -73,7 +66,7 @@ def build(session: Session, count: int) -> None:
             svc.fire(r, event, actor)
         svc.fire(r, "assign", mex, {"executing_authority": "MEX-FEMDO"})
         assert court.user is not None
-        svc.assign(r, court.user, court_boss)
+        svc.assign(r, court.user.id, court_boss)
 
 
 def best(run: object, times: int = 3) -> float:

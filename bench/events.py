@@ -43,17 +43,8 @@ from mla.db import begin_write, make_engine
 from mla.requests.models import Request
 from mla.requests.service import Actor, RequestService
 from mla.workflow import Engines, load_all
+from tests.factories import MLA_FIELDS
 
-FIELDS = {
-    "conducting_authority": "Fiscalía Federal N.º 3",
-    "proceeding_type": "investigation",
-    "subject": "Lavado de activos",
-    "assistance_types": ["records"],
-    "facts": "Transferencias entre 2023 y 2025.",
-    "assistance_sought": "Extractos bancarios.",
-    "purpose": "Acreditar el origen de los fondos.",
-    "language": "es",
-}
 cpu_seconds = 0.0  # this process's CPU time in the last events() call
 
 LOOP = [
@@ -113,7 +104,7 @@ def seed(factory: sessionmaker[Session], engines: Engines) -> tuple[dict[str, Ac
         service = RequestService(session, engines)
         request = service.create(
             actors["requesting"], kind="mla", requested_authority="BEN-MEX",
-            legal_basis="untoc-18", fields=dict(FIELDS),
+            legal_basis="untoc-18", fields=dict(MLA_FIELDS),
         )  # fmt: skip
         for name, party in [
             ("submit_for_review", "requesting"), ("sign", "requesting"),

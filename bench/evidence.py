@@ -31,25 +31,16 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from anywhere
+
 from mla import create_app, migrate
-from mla.app_services import request_service
+from mla.app_services import evidence_service, request_service
 from mla.authorities import service as authorities
 from mla.db import get_session, unit_of_work
 from mla.evidence.crypto import SEGMENT_SIZE, TAG_SIZE
-from mla.evidence.service import evidence_service
 from mla.requests.models import Request
 from mla.requests.service import Actor
-
-FIELDS = {
-    "conducting_authority": "Fiscalía Federal N.º 3",
-    "proceeding_type": "investigation",
-    "subject": "Lavado de activos",
-    "assistance_types": ["records"],
-    "facts": "Transferencias.",
-    "assistance_sought": "Extractos bancarios.",
-    "purpose": "Acreditar el origen de los fondos.",
-    "language": "es",
-}
+from tests.factories import MLA_FIELDS
 
 
 class Source(io.RawIOBase):
@@ -127,14 +118,16 @@ def main() -> None:
         with app.app_context():
             with unit_of_work() as session:
                 authorities.add_authority(session, "ARG-DAJIN", country="AR", name="DAJIN")
-                authorities.add_authority(session, "MEX-FGR", country="MX", name="FGR")
+                authorities.add_authority(
+                    session, "MEX-FGR", country="MX", name="FGR", languages=["es"]
+                )
                 user = authorities.add_user(
                     session, "bench", authority_code="ARG-DAJIN", role="clerk",
                     email="bench@example.org", password="bench-password-42",
                 )  # fmt: skip
                 request = request_service().create(
                     Actor.for_user(user), kind="mla", requested_authority="MEX-FGR",
-                    legal_basis="untoc-18", fields=FIELDS,
+                    legal_basis="untoc-18", fields=MLA_FIELDS,
                 )  # fmt: skip
             request_id, user_id = request.id, user.id
             get_session().close()

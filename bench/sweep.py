@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
+import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -22,6 +23,8 @@ from pathlib import Path
 
 from sqlalchemy import Engine, insert, make_url, select, text
 from sqlalchemy.orm import Session
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from anywhere
 
 from mla import migrate
 from mla.authorities import service as authorities
@@ -31,19 +34,10 @@ from mla.deadlines.models import Deadline
 from mla.notify.sweeper import sweep
 from mla.requests.service import Actor, RequestService
 from mla.workflow import Engines, load_all
+from tests.factories import MLA_FIELDS
 
 DUE = 100
 NOW = datetime(2026, 3, 20, 12, tzinfo=UTC)
-FIELDS = {
-    "conducting_authority": "Fiscalía Federal N.º 3",
-    "proceeding_type": "investigation",
-    "subject": "Lavado de activos",
-    "assistance_types": ["records"],
-    "facts": "Transferencias.",
-    "assistance_sought": "Extractos bancarios.",
-    "purpose": "Origen de los fondos.",
-    "language": "es",
-}
 
 
 def setup(engine: Engine, engines: Engines) -> tuple[int, int]:
@@ -68,7 +62,7 @@ def setup(engine: Engine, engines: Engines) -> tuple[int, int]:
             authorities.User.username == "arg-dajin-supervisor")).one()  # fmt: skip
         service = RequestService(session, engines, clock=lambda: datetime(2026, 3, 2, tzinfo=UTC))
         request = service.create(Actor.for_user(arg), kind="mla", requested_authority="MEX-FGR",
-                                 legal_basis="untoc-18", fields=dict(FIELDS))  # fmt: skip
+                                 legal_basis="untoc-18", fields=dict(MLA_FIELDS))  # fmt: skip
         for event, user in (("submit_for_review", arg), ("sign", sup), ("transmit", arg)):
             service.fire(request, event, Actor.for_user(user))
         # Its own deadlines would be due too: only the bench's 100 should be.
