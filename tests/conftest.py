@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -51,14 +52,19 @@ def _admin_engine() -> Engine:
     return make_engine(normalize_database_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
 
 
-def _create_database(backend: str, folder: Path) -> tuple[str, Callable[[], None]]:
-    """A new, empty database of ``backend``; returns its URL and a function that drops it."""
+def _create_database(
+    backend: str, folder: Path, template: str | None = None
+) -> tuple[str, Callable[[], None]]:
+    """A new database of ``backend``, empty or (PostgreSQL) a copy of ``template``; returns
+    its URL and a function that drops it."""
     if backend == "sqlite":
         return f"sqlite:///{folder / f'{secrets.token_hex(4)}.db'}", lambda: None
     name = f"mla_test_{secrets.token_hex(6)}"
     admin = _admin_engine()
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        conn.execute(
+            text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
+        )
     url = make_url(normalize_database_url(POSTGRES_URL)).set(database=name)  # type: ignore[arg-type]
 
     def drop() -> None:
@@ -109,6 +115,34 @@ def engine(database_url: str) -> Iterator[Engine]:
 def fresh_database_url(backend: str, tmp_path: Path) -> Iterator[str]:
     """An empty database of the current backend, dropped after the test."""
     url, drop = _create_database(backend, tmp_path)
+    yield url
+    drop()
+
+
+@pytest.fixture(scope="session")
+def _migrated_template(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A database of ``backend`` at the newest revision, migrated once per session; the
+    databases of ``migrated_database_url`` are copies of it."""
+    url, drop = _create_database(backend, tmp_path_factory.mktemp("template"))
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    engine.dispose()  # no connection may be open on a PostgreSQL template; SQLite checkpoints
+    yield url
+    drop()
+
+
+@pytest.fixture
+def migrated_database_url(backend: str, _migrated_template: str, tmp_path: Path) -> Iterator[str]:
+    """A database of the current backend at the newest revision, with no rows, dropped after
+    the test: a copy of the session's migrated template (copying is several times faster than
+    running every revision again). Tests of the migrations themselves use
+    ``fresh_database_url``."""
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'migrated.db'}"
+        shutil.copyfile(make_url(_migrated_template).database, make_url(url).database)  # type: ignore[arg-type]
+        yield url
+        return
+    url, drop = _create_database(backend, tmp_path, template=make_url(_migrated_template).database)
     yield url
     drop()
 

@@ -53,11 +53,11 @@ def hostile_receiver() -> Iterator[str]:
 
 
 @pytest.fixture
-def mla(fresh_database_url: str, tmp_path: Path):
+def mla(migrated_database_url: str, tmp_path: Path):
     runner = CliRunner()
     env = {
         "MLA_INSTANCE_DIR": str(tmp_path / "instance"),
-        "MLA_DATABASE_URL": fresh_database_url,
+        "MLA_DATABASE_URL": migrated_database_url,
         "MLA_SECRET_KEY": "s" * 64,
         "MLA_WEBHOOK_ALLOW_PRIVATE": "1",
     }
@@ -82,10 +82,10 @@ def _assert_escaped(output: str) -> None:
 
 
 def test_a_receivers_error_answer_is_escaped_in_the_outbox_listing(
-    mla, fresh_database_url, hostile_receiver, tmp_path
+    mla, migrated_database_url, hostile_receiver, tmp_path
 ):
     keyring = Keyring.open(tmp_path / "instance" / "keyring.json")
-    engine = make_engine(fresh_database_url)
+    engine = make_engine(migrated_database_url)
     with Session(engine) as session:
         arg = session.query(Authority).filter_by(code="ARG-DAJIN").one()
         service = SubscriptionService(session, keyring=keyring, allow_private=True)
@@ -104,9 +104,9 @@ def test_a_receivers_error_answer_is_escaped_in_the_outbox_listing(
     _assert_escaped(listing)
 
 
-def test_names_and_addresses_are_escaped_in_listings(mla, fresh_database_url):
+def test_names_and_addresses_are_escaped_in_listings(mla, migrated_database_url):
     # As if written by another way in (an external state's intake, a directory sync).
-    engine = make_engine(fresh_database_url)
+    engine = make_engine(migrated_database_url)
     with Session(engine) as session, session.begin():
         session.execute(update(Authority).values(name=HOSTILE))
         session.execute(update(User).values(email=f"{HOSTILE}@dajin.example.ar"))

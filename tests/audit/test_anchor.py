@@ -95,8 +95,11 @@ def test_an_edited_anchor_is_refused(session, received):
 # --- the command, on a real database ------------------------------------------------------
 
 
-def test_mla_audit_anchor_and_verify(fresh_database_url: str, tmp_path: Path) -> None:
-    env = {"MLA_INSTANCE_DIR": str(tmp_path / "instance"), "MLA_DATABASE_URL": fresh_database_url}
+def test_mla_audit_anchor_and_verify(migrated_database_url: str, tmp_path: Path) -> None:
+    env = {
+        "MLA_INSTANCE_DIR": str(tmp_path / "instance"),
+        "MLA_DATABASE_URL": migrated_database_url,
+    }
     runner = CliRunner()
 
     def mla(*args: str):
@@ -119,7 +122,7 @@ def test_mla_audit_anchor_and_verify(fresh_database_url: str, tmp_path: Path) ->
     assert held.exit_code == 0, held.stderr
     assert f"{seeded} still hold at the anchor {file}" in held.output and digest in held.output
 
-    engine = make_engine(fresh_database_url)
+    engine = make_engine(migrated_database_url)
     with Session(engine) as session, session.begin():
         first = session.scalars(select(Request).order_by(Request.id)).first()
         assert first is not None

@@ -164,16 +164,19 @@ def _walk(engine: Engine, engines: Engines) -> dict[str, Any]:
 
 
 def test_mla_audit_verify_names_each_column_changed_behind_the_history(
-    fresh_database_url: str, tmp_path: Path, engines: Engines
+    migrated_database_url: str, tmp_path: Path, engines: Engines
 ) -> None:
-    env = {"MLA_INSTANCE_DIR": str(tmp_path / "instance"), "MLA_DATABASE_URL": fresh_database_url}
+    env = {
+        "MLA_INSTANCE_DIR": str(tmp_path / "instance"),
+        "MLA_DATABASE_URL": migrated_database_url,
+    }
     runner = CliRunner()
 
     def mla(*args: str) -> Result:
         return runner.invoke(cli, list(args), env=env, catch_exceptions=False)
 
     assert mla("init").exit_code == 0
-    engine = make_engine(fresh_database_url)
+    engine = make_engine(migrated_database_url)
     walked = _walk(engine, engines)
     reference = walked["reference"]
     untouched = mla("audit", "verify")
@@ -260,12 +263,15 @@ def test_mla_audit_verify_names_each_column_changed_behind_the_history(
 
 @pytest.mark.parametrize("column", ["reference", "created_by_id"])
 def test_mla_audit_verify_names_a_reference_or_creator_changed_behind_the_history(
-    fresh_database_url: str, tmp_path: Path, engines: Engines, column: str
+    migrated_database_url: str, tmp_path: Path, engines: Engines, column: str
 ) -> None:
-    env = {"MLA_INSTANCE_DIR": str(tmp_path / "instance"), "MLA_DATABASE_URL": fresh_database_url}
+    env = {
+        "MLA_INSTANCE_DIR": str(tmp_path / "instance"),
+        "MLA_DATABASE_URL": migrated_database_url,
+    }
     runner = CliRunner()
     assert runner.invoke(cli, ["init"], env=env).exit_code == 0
-    engine = make_engine(fresh_database_url)
+    engine = make_engine(migrated_database_url)
     try:
         walked = _walk(engine, engines)
         change = {"reference": "MLA-ARG-2026-09999", "created_by_id": walked["other"]}[column]

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from mla import create_app, migrate
-from mla.db import make_engine, utcnow
+from mla import create_app
+from mla.db import utcnow
 from mla.requests.service import RequestService
 from tests.factories import PASSWORD, Seeder, new_mla
 from tests.serving import serving
@@ -68,12 +68,9 @@ def _seed(app: Any) -> tuple[str, str]:
 
 
 @pytest.fixture
-def live(fresh_database_url: str, tmp_path: Path) -> Iterator[Live]:
-    engine = make_engine(fresh_database_url)
-    migrate.upgrade(engine)
-    engine.dispose()
+def live(migrated_database_url: str, tmp_path: Path) -> Iterator[Live]:
     app = create_app(
-        {"MLA_INSTANCE_DIR": str(tmp_path / "instance"), "MLA_DATABASE_URL": fresh_database_url}
+        {"MLA_INSTANCE_DIR": str(tmp_path / "instance"), "MLA_DATABASE_URL": migrated_database_url}
     )
     late, other = _seed(app)
     try:

@@ -9,7 +9,6 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from mla import migrate
 from mla.cli import cli
 from mla.db import make_engine
 from mla.deadlines.calendar import Calendar
@@ -143,7 +142,6 @@ def test_closure_days_move_business_day_steps(session, engines, world, service, 
 
 def _populate(url: str, engines: Engines, requests: int) -> None:
     engine = make_engine(url)
-    migrate.upgrade(engine)
     with Session(engine) as session, session.begin():
         world = seed_world(session)
         service = RequestService(
@@ -165,12 +163,14 @@ def _populate(url: str, engines: Engines, requests: int) -> None:
     engine.dispose()
 
 
-def test_two_worker_processes_fire_each_step_once(backend, fresh_database_url, tmp_path, engines):
-    _populate(fresh_database_url, engines, requests=60)
+def test_two_worker_processes_fire_each_step_once(
+    backend, migrated_database_url, tmp_path, engines
+):
+    _populate(migrated_database_url, engines, requests=60)
     passes = run_worker_passes(
         [
             {
-                "MLA_DATABASE_URL": fresh_database_url,
+                "MLA_DATABASE_URL": migrated_database_url,
                 "MLA_INSTANCE_DIR": str(tmp_path / f"instance{i}"),
                 "MLA_SECRET_KEY": "k" * 64,
             }
@@ -179,7 +179,7 @@ def test_two_worker_processes_fire_each_step_once(backend, fresh_database_url, t
         datetime(2026, 3, 20, 12, tzinfo=UTC),
     )
 
-    engine = make_engine(fresh_database_url)
+    engine = make_engine(migrated_database_url)
     with Session(engine) as session:
         escalations = session.scalar(select(func.count()).select_from(Escalation))
         emails = session.scalar(select(func.count()).where(Notification.channel == Channel.EMAIL))
@@ -204,9 +204,9 @@ def test_two_worker_processes_fire_each_step_once(backend, fresh_database_url, t
     assert set(tried) == {1}
 
 
-def test_worker_command_once_with_now(fresh_database_url, tmp_path, engines):
-    _populate(fresh_database_url, engines, requests=2)
-    env = {"MLA_DATABASE_URL": fresh_database_url, "MLA_INSTANCE_DIR": str(tmp_path / "i")}
+def test_worker_command_once_with_now(migrated_database_url, tmp_path, engines):
+    _populate(migrated_database_url, engines, requests=2)
+    env = {"MLA_DATABASE_URL": migrated_database_url, "MLA_INSTANCE_DIR": str(tmp_path / "i")}
     runner = CliRunner()
     result = runner.invoke(cli, ["worker", "--once", "--now", "2026-03-07T12:00Z"], env=env)
     assert result.exit_code == 0, result.output

@@ -21,9 +21,12 @@ from mla.documents.signing import SigningKeys, sign, verify
 
 
 @pytest.fixture
-def mla(fresh_database_url: str, tmp_path: Path):
+def mla(migrated_database_url: str, tmp_path: Path):
     runner = CliRunner()
-    env = {"MLA_INSTANCE_DIR": str(tmp_path / "instance"), "MLA_DATABASE_URL": fresh_database_url}
+    env = {
+        "MLA_INSTANCE_DIR": str(tmp_path / "instance"),
+        "MLA_DATABASE_URL": migrated_database_url,
+    }
 
     def run(*args: str, input: str | None = None):
         return runner.invoke(cli, list(args), env=env, input=input, catch_exceptions=False)

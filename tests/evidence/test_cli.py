@@ -21,11 +21,11 @@ from .conftest import PDF
 
 
 @pytest.fixture
-def instance(fresh_database_url: str, tmp_path: Path):
+def instance(migrated_database_url: str, tmp_path: Path):
     """An instance with three attachments, and a function running ``mla`` on it."""
     config = {
         "MLA_INSTANCE_DIR": str(tmp_path / "instance"),
-        "MLA_DATABASE_URL": fresh_database_url,
+        "MLA_DATABASE_URL": migrated_database_url,
     }
     runner = CliRunner()
 

@@ -15,7 +15,6 @@ import pytest
 from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from mla import migrate
 from mla.authorities import service as authorities
 from mla.db import make_engine, unit_of_work
 from mla.evidence.models import Attachment
@@ -38,9 +37,8 @@ class Setup:
 
 
 @pytest.fixture
-def db(fresh_database_url: str, engines) -> Iterator[Setup]:
-    engine = make_engine(fresh_database_url)
-    migrate.upgrade(engine)
+def db(migrated_database_url: str, engines) -> Iterator[Setup]:
+    engine = make_engine(migrated_database_url)
     sessions = sessionmaker(bind=engine, expire_on_commit=False)
     with sessions() as session, unit_of_work(session):
         world = seed_world(session)

@@ -10,7 +10,6 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from mla import migrate
 from mla.authorities import service as authorities
 from mla.db import make_engine
 from mla.notify.models import Channel, Notification, Status
@@ -23,7 +22,6 @@ MESSAGES = 60
 
 def _populate(url: str) -> None:
     engine = make_engine(url)
-    migrate.upgrade(engine)
     with Session(engine) as session, session.begin():
         arg = authorities.add_authority(session, "ARG-DAJIN", country="AR", name="Argentina")
         session.add_all(
@@ -42,15 +40,15 @@ def _populate(url: str) -> None:
 
 
 def test_two_dispatchers_send_each_message_once(
-    backend: str, fresh_database_url: str, tmp_path: Path
+    backend: str, migrated_database_url: str, tmp_path: Path
 ) -> None:
-    _populate(fresh_database_url)
+    _populate(migrated_database_url)
     port = free_port()
     with smtp_server(port) as box:
         passes = run_worker_passes(
             [
                 {
-                    "MLA_DATABASE_URL": fresh_database_url,
+                    "MLA_DATABASE_URL": migrated_database_url,
                     "MLA_INSTANCE_DIR": str(tmp_path / f"instance{i}"),
                     "MLA_SECRET_KEY": KEY,
                     "MLA_SMTP_URL": f"smtp://127.0.0.1:{port}?timeout=10",
@@ -66,7 +64,7 @@ def test_two_dispatchers_send_each_message_once(
         assert all(p.sent for p in passes), "both dispatchers took part"
     assert len(received) == MESSAGES
     assert set(received.values()) == {1}, "a message was sent twice"
-    engine = make_engine(fresh_database_url)
+    engine = make_engine(migrated_database_url)
     with Session(engine) as session:
         statuses = dict(
             session.execute(

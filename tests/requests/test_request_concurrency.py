@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from mla import migrate
 from mla.audit import chain
 from mla.authorities import service as authorities
 from mla.db import make_engine, unit_of_work
@@ -23,9 +22,8 @@ from tests.factories import MLA_FIELDS, Seeder
 
 
 @pytest.fixture
-def db(fresh_database_url: str) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(fresh_database_url, pool_size=10)
-    migrate.upgrade(engine)
+def db(migrated_database_url: str) -> Iterator[sessionmaker[Session]]:
+    engine = make_engine(migrated_database_url, pool_size=10)
     factory = sessionmaker(bind=engine, expire_on_commit=False)
     with factory() as session:
         seeder = Seeder(session)

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mla import create_app, migrate
+from mla import create_app
 from mla.authorities import service as authorities
 from mla.authorities import tokens
 from mla.authorities.models import AuthorityKind
@@ -287,16 +287,13 @@ def test_provisional_arrest_refused_or_not_located_then_withdrawn(api):
 
 
 @pytest.fixture
-def live(fresh_database_url: str, tmp_path: Path):
+def live(migrated_database_url: str, tmp_path: Path):
     """An app on a database of its own (real commits), its callers, and ``mla`` commands
     run against the same database."""
-    engine = make_engine(fresh_database_url)
-    migrate.upgrade(engine)
-    engine.dispose()
     config = {
         "TESTING": True,
         "MLA_INSTANCE_DIR": str(tmp_path / "instance"),
-        "MLA_DATABASE_URL": fresh_database_url,
+        "MLA_DATABASE_URL": migrated_database_url,
     }
     app = create_app(config)
     with app.app_context():
@@ -326,7 +323,10 @@ def live(fresh_database_url: str, tmp_path: Path):
         session.commit()
         session.close()
     runner = CliRunner()
-    env = {"MLA_DATABASE_URL": fresh_database_url, "MLA_INSTANCE_DIR": config["MLA_INSTANCE_DIR"]}
+    env = {
+        "MLA_DATABASE_URL": migrated_database_url,
+        "MLA_INSTANCE_DIR": config["MLA_INSTANCE_DIR"],
+    }
 
     def mla(*args: str):
         return runner.invoke(cli, list(args), env=env, catch_exceptions=False)

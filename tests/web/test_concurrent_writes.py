@@ -19,10 +19,10 @@ import pytest
 import requests
 from flask import Flask
 
-from mla import create_app, migrate
+from mla import create_app
 from mla.authorities import service as authorities
 from mla.authorities import tokens
-from mla.db import get_session, make_engine
+from mla.db import get_session
 from tests.factories import MLA_FIELDS, PASSWORD
 from tests.serving import serving
 
@@ -33,12 +33,9 @@ _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 @pytest.fixture
-def served(fresh_database_url: str, tmp_path: Path) -> Iterator[tuple[str, Flask, list[str]]]:
-    engine = make_engine(fresh_database_url)
-    migrate.upgrade(engine)
-    engine.dispose()
+def served(migrated_database_url: str, tmp_path: Path) -> Iterator[tuple[str, Flask, list[str]]]:
     app = create_app(
-        {"MLA_INSTANCE_DIR": str(tmp_path / "instance"), "MLA_DATABASE_URL": fresh_database_url}
+        {"MLA_INSTANCE_DIR": str(tmp_path / "instance"), "MLA_DATABASE_URL": migrated_database_url}
     )
     with app.app_context():
         db = get_session()

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from mla import create_app, migrate
+from mla import create_app
 from mla.audit import chain
 from mla.audit.models import Event
 from mla.authorities import service as authorities
@@ -37,19 +37,16 @@ FIELDS = {
 
 
 @pytest.fixture
-def v1_requests(fresh_database_url, tmp_path):
+def v1_requests(migrated_database_url, tmp_path):
     """Three open requests opened while version 1 was the current one: one arrested, one in
     the consultation a "not extraditable" ruling led to, one in document review. (An app
     would no longer start with version 1 as the newest, for its dead ends: the requests are
     opened through engines of version 1 alone.)"""
     every = load_all(WORKFLOWS).workflows
     v1 = Engines(WorkflowSet({("extradition", 1): every[("extradition", 1)]}))
-    engine = make_engine(fresh_database_url)
-    migrate.upgrade(engine)
-    engine.dispose()
     app = create_app(
         {
-            "MLA_DATABASE_URL": fresh_database_url,
+            "MLA_DATABASE_URL": migrated_database_url,
             "MLA_INSTANCE_DIR": str(tmp_path / "instance"),
             "MLA_WORKFLOWS_DIR": str(WORKFLOWS),
         }
@@ -87,7 +84,7 @@ def v1_requests(fresh_database_url, tmp_path):
         session.close()
     app.extensions["mla.db"].engine.dispose()
     env = {
-        "MLA_DATABASE_URL": fresh_database_url,
+        "MLA_DATABASE_URL": migrated_database_url,
         "MLA_INSTANCE_DIR": str(tmp_path / "instance"),
         "MLA_WORKFLOWS_DIR": str(WORKFLOWS),
     }
@@ -95,7 +92,7 @@ def v1_requests(fresh_database_url, tmp_path):
     def mla(*args: str):
         return CliRunner().invoke(cli, list(args), env=env)
 
-    return out, mla, fresh_database_url
+    return out, mla, migrated_database_url
 
 
 def _rows(url: str) -> dict[str, tuple[int, str, str]]:
