@@ -26,7 +26,7 @@ from mla.authorities.treaties import target_overrides
 from mla.deadlines.calendar import Calendar
 from mla.deadlines.calendar import Duration as CalendarDuration
 from mla.deadlines.models import AuthorityClosure, Deadline, Outcome
-from mla.errors import N_, Conflict
+from mla.errors import N_, Conflict, Label
 from mla.requests.models import Request
 from mla.workflow.model import Deadline as DeadlineDef
 from mla.workflow.model import Duration, Workflow
@@ -360,12 +360,12 @@ class DeadlineService:
         deadline = next((d for d in self.open_deadlines(request) if d.name == name), None)
         if deadline is None:
             raise Conflict(
-                N_("the deadline %(name)s is not running"), {"name": name.replace("_", " ")}
+                N_("the deadline %(name)s is not running"), {"name": Label(definition.labels)}
             )
         if deadline.extended or definition.extension is None:
             raise Conflict(
                 N_("the deadline %(name)s can be extended only once"),
-                {"name": name.replace("_", " ")},
+                {"name": Label(definition.labels)},
             )
         authority = self.session.get_one(Authority, deadline.authority_id)
         cal = self.calendar(authority)
