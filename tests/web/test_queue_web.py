@@ -397,3 +397,20 @@ def test_the_other_sides_changes_say_when_there_are_more(
     html = client.get("/").get_data(as_text=True)
     assert "<strong>2+</strong> updated by the other side" in html
     assert "The 2 latest are shown; there are more." in html
+
+
+def test_which_rows_a_supervisor_may_assign_costs_no_query_per_row(
+    client, world, transmitted, login, statements
+):
+    def count() -> int:
+        statements.clear()
+        page = client.get("/requests").get_data(as_text=True)
+        assert 'id="bulk-assign"' in page
+        return len(statements)
+
+    transmitted()
+    login(world.mex_supervisor)
+    few = count()
+    for _ in range(6):
+        transmitted()
+    assert count() == few, "\n\n".join(statements)
