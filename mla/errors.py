@@ -23,13 +23,48 @@ def N_(message: str) -> str:
 
 def render(template: str, params: Mapping[str, Any], translate: Callable[[str], str]) -> str:
     """``template`` translated by ``translate`` and filled with ``params``; a parameter that
-    is itself a :class:`Message` (a guard's reason inside a refusal) is rendered the same way.
+    is itself a :class:`Message` (a guard's reason inside a refusal) or a :class:`Label` (a
+    step's name) is rendered the same way.
     """
     text = translate(template)
     if not params:
         return text
-    return text % {k: v.render(translate) if isinstance(v, Message) else v
+    return text % {k: v.render(translate) if isinstance(v, Message | Label) else v
                    for k, v in params.items()}  # fmt: skip
+
+
+class Label(str):
+    """A name the workflow definitions give in each language (a step's, a deadline's), as a
+    message's parameter: as a ``str`` its English, which the API's ``detail`` and the CLI
+    say; rendered in the reader's language by the boundary's translate function
+    (:func:`translator`) from the definition's own words, since the catalogue does not hold
+    them."""
+
+    labels: Mapping[str, str]
+
+    def __new__(cls, labels: Mapping[str, str]) -> Label:
+        obj = super().__new__(cls, labels["en"])
+        obj.labels = dict(labels)
+        return obj
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Label, (self.labels,))
+
+    def render(self, translate: Callable[[str], str]) -> str:
+        return translate(self)
+
+
+def translator(gettext: Callable[[str], str], lang: str) -> Callable[[str], str]:
+    """The translate function of a boundary that speaks ``lang``: a message id through
+    ``gettext`` (the empty id stays empty: gettext would answer the catalogue's header), a
+    :class:`Label` in ``lang`` from its own words (English when it has none in ``lang``)."""
+
+    def translate(text: str) -> str:
+        if isinstance(text, Label):
+            return text.labels.get(lang) or text.labels["en"]
+        return gettext(text) if text else text
+
+    return translate
 
 
 class Message(str):

@@ -28,7 +28,7 @@ from flask import request as http_request
 from flask_babel import force_locale, gettext
 from werkzeug.exceptions import HTTPException
 
-from mla.errors import FieldError, Invalid, MLAError, render
+from mla.errors import FieldError, Invalid, MLAError, render, translator
 
 # The languages the catalogue has besides English.
 LOCALIZED = ("es", "fr", "pt")
@@ -84,7 +84,7 @@ def _language() -> str | None:
 
 def _localize(template: str, params: Mapping[str, Any], language: str) -> str:
     with force_locale(language):
-        return render(template, params, lambda t: str(gettext(t)) if t else t)
+        return render(template, params, translator(lambda t: str(gettext(t)), language))
 
 
 def problem(

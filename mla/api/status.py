@@ -7,7 +7,7 @@ import hashlib
 import re
 from datetime import datetime
 
-from mla.api import schemas as s
+from mla.api import request_schemas as s
 from mla.api.catalog import choices
 from mla.audit.models import EventKind
 from mla.authorities.models import Authority

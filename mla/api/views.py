@@ -7,6 +7,7 @@ from flask import request as http_request
 from pydantic import BaseModel
 
 from mla.api import catalog, progress, status
+from mla.api import request_schemas as rs
 from mla.api import schemas as s
 from mla.api.cache import RecentReads, StatusCache
 from mla.api.examples import CREATE_REQUEST
@@ -162,9 +163,9 @@ def _status_response(
     summary="Submit a new request",
     tag="requests",
     scope=WRITE,
-    body=s.CreateRequest,
+    body=rs.CreateRequest,
     examples=CREATE_REQUEST,
-    responses={201: s.RequestStatus},
+    responses={201: rs.RequestStatus},
     response_headers={**ETAG, "Location": "the new request's URL"},
 )
 def create_request() -> Response:
@@ -185,7 +186,7 @@ def create_request() -> Response:
     API tokens): a deliberate delegation of the signature, recorded with every step the token
     takes. With a clerk token the call is 403 and nothing is created; the case system then
     drafts, and a supervisor signs in the web UI."""
-    given = json_body(s.CreateRequest).model_dump()
+    given = json_body(rs.CreateRequest).model_dump()
     svc = request_service()
     # All or nothing: a refused step raises, and the operation rolls the creation back too.
     create = svc.create_and_transmit if given.pop("transmit") else svc.create
@@ -202,13 +203,13 @@ def create_request() -> Response:
     summary="Requests the caller is party to",
     tag="requests",
     scope=READ,
-    query=s.RequestListQuery,
-    responses={200: s.RequestPage},
+    query=rs.RequestListQuery,
+    responses={200: rs.RequestPage},
 )
 def list_requests() -> Response:
     """Newest change first, keyset-paginated: pass ``next_cursor`` as ``cursor`` for the next
     page; it is null on the last."""
-    query = query_args(s.RequestListQuery)
+    query = query_args(rs.RequestListQuery)
     after = status.parse_cursor(query.cursor) if query.cursor else None
     svc = request_service()
     rows = svc.search(
@@ -222,7 +223,7 @@ def list_requests() -> Response:
     page = rows[: query.limit]
     more = len(rows) > query.limit
     return json_response(
-        s.RequestPage(
+        rs.RequestPage(
             items=[status.summary(svc, r, lang()) for r in page],
             next_cursor=status.cursor(page[-1]) if more else None,
         )
@@ -236,7 +237,7 @@ def list_requests() -> Response:
     summary="Where a request stands",
     tag="requests",
     scope=READ,
-    responses={200: s.RequestStatus, 304: None},
+    responses={200: rs.RequestStatus, 304: None},
     response_headers=ETAG,
     headers=(("If-None-Match", "an ETag from an earlier read: 304 if nothing changed"),),
 )
@@ -265,8 +266,8 @@ def get_request(reference: str) -> Response:
     summary="Fire an event",
     tag="requests",
     scope=WRITE,
-    body=s.FireEvent,
-    responses={200: s.RequestStatus},
+    body=rs.FireEvent,
+    responses={200: rs.RequestStatus},
     response_headers=ETAG,
     headers=(("If-Match", "the ETag (or version) read: 409 if the request changed since"),),
 )
@@ -277,7 +278,7 @@ def fire_event(reference: str) -> Response:
     missing or invalid inputs. Inputs naming an authority take its code."""
     svc = request_service()
     request = svc.get(actor(), reference)  # first: a non-party learns nothing from a 422
-    body = json_body(s.FireEvent)
+    body = json_body(rs.FireEvent)
     expected = status.expected_version(http_request.headers.get("If-Match"), request.reference)
     svc.fire(
         request,

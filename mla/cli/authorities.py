@@ -16,7 +16,7 @@ from mla.authorities.models import AuthorityKind, Role, SessionEnd
 from mla.cli.context import Group, with_app
 from mla.cli.output import table
 from mla.db import get_session, unit_of_work
-from mla.deadlines.service import add_closure, list_closures
+from mla.deadlines.closures import add_closure, list_closures
 
 # --- authorities ------------------------------------------------------------------------
 

@@ -1,14 +1,17 @@
-"""An authority's closure days: dates that are not business days for its deadlines."""
+"""An authority's closure days: dates that are not business days for its deadlines, as its admin
+adds and removes them and as the directory shows those coming up."""
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Collection
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mla.authorities.models import Authority
 from mla.deadlines.models import AuthorityClosure
+from mla.deadlines.service import DeadlineService
 from mla.errors import N_, Conflict, FieldError, Invalid, NotFound
 
 
@@ -59,3 +62,26 @@ def remove_closure(session: Session, authority: Authority, closure_id: int) -> A
     session.delete(closure)
     session.flush()
     return closure
+
+
+def upcoming_closures(
+    session: Session, authorities: Collection[Authority], now: datetime, limit: int = 10
+) -> dict[int, list[AuthorityClosure]]:
+    """Authority id → its closure days from today on its own calendar, in date order, the
+    first ``limit`` of each (the directory shows what is coming, not the whole year). One
+    query for all of ``authorities``."""
+    by_id = {a.id: a for a in authorities}
+    if not by_id:
+        return {}
+    earliest = min(DeadlineService.local_today(a, now) for a in by_id.values())
+    found: dict[int, list[AuthorityClosure]] = {}
+    for closure in session.scalars(
+        select(AuthorityClosure)
+        .where(AuthorityClosure.authority_id.in_(by_id), AuthorityClosure.day >= earliest)
+        .order_by(AuthorityClosure.authority_id, AuthorityClosure.day)
+    ):
+        days = found.setdefault(closure.authority_id, [])
+        today = DeadlineService.local_today(by_id[closure.authority_id], now)
+        if closure.day >= today and len(days) < limit:
+            days.append(closure)
+    return found

@@ -25,13 +25,8 @@ from mla.authorities.models import Authority, Treaty
 from mla.authorities.treaties import target_overrides
 from mla.deadlines.calendar import Calendar
 from mla.deadlines.calendar import Duration as CalendarDuration
-
-# Closure days live in their own module; callers reach them here too.
-from mla.deadlines.closures import add_closure as add_closure
-from mla.deadlines.closures import list_closures as list_closures
-from mla.deadlines.closures import remove_closure as remove_closure
 from mla.deadlines.models import AuthorityClosure, Deadline, Outcome
-from mla.errors import N_, Conflict
+from mla.errors import N_, Conflict, Label
 from mla.requests.models import Request
 from mla.workflow.model import Deadline as DeadlineDef
 from mla.workflow.model import Duration, Workflow
@@ -365,12 +360,12 @@ class DeadlineService:
         deadline = next((d for d in self.open_deadlines(request) if d.name == name), None)
         if deadline is None:
             raise Conflict(
-                N_("the deadline %(name)s is not running"), {"name": name.replace("_", " ")}
+                N_("the deadline %(name)s is not running"), {"name": Label(definition.labels)}
             )
         if deadline.extended or definition.extension is None:
             raise Conflict(
                 N_("the deadline %(name)s can be extended only once"),
-                {"name": name.replace("_", " ")},
+                {"name": Label(definition.labels)},
             )
         authority = self.session.get_one(Authority, deadline.authority_id)
         cal = self.calendar(authority)
@@ -381,26 +376,3 @@ class DeadlineService:
         self._next_step(deadline, definition, cal)
         self.session.flush()
         return deadline
-
-
-def upcoming_closures(
-    session: Session, authorities: Collection[Authority], now: datetime, limit: int = 10
-) -> dict[int, list[AuthorityClosure]]:
-    """Authority id → its closure days from today on its own calendar, in date order, the
-    first ``limit`` of each (the directory shows what is coming, not the whole year). One
-    query for all of ``authorities``."""
-    by_id = {a.id: a for a in authorities}
-    if not by_id:
-        return {}
-    earliest = min(DeadlineService.local_today(a, now) for a in by_id.values())
-    found: dict[int, list[AuthorityClosure]] = {}
-    for closure in session.scalars(
-        select(AuthorityClosure)
-        .where(AuthorityClosure.authority_id.in_(by_id), AuthorityClosure.day >= earliest)
-        .order_by(AuthorityClosure.authority_id, AuthorityClosure.day)
-    ):
-        days = found.setdefault(closure.authority_id, [])
-        today = DeadlineService.local_today(by_id[closure.authority_id], now)
-        if closure.day >= today and len(days) < limit:
-            days.append(closure)
-    return found

@@ -3,9 +3,9 @@
 A document is issued by one party's authority (the letter of request by the requesting
 authority, a refusal by the requested one, ...), in one of the four languages, from the
 request's data and, for documents a step issues, from that step's inputs as its history
-recorded them. It is signed with the issuing authority's key (:mod:`mla.documents.signing`)
-and kept as an evidence attachment of the request: encrypted, with its custody events, open
-to the counterpart as any evidence is.
+recorded them (:mod:`mla.documents.contents` reads what it says). It is signed with the
+issuing authority's key (:mod:`mla.documents.signing`) and kept as an evidence attachment of
+the request: encrypted, with its custody events, open to the counterpart as any evidence is.
 
 The PDF is built and signed in memory (a letter is a few dozen kilobytes) and handed to the
 evidence intake as a stream: no plaintext file is ever written.
@@ -17,50 +17,23 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from datetime import date, datetime
-from typing import Any
+from datetime import datetime
 
-from babel import Locale
-from babel.dates import format_date, format_datetime
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mla.audit import chain
 from mla.audit.models import Event, EventKind
-from mla.authorities.models import Authority, User
+from mla.authorities.models import Authority
 from mla.db import utcnow
 from mla.documents import catalog
 from mla.documents.catalog import DocumentKind
-from mla.documents.layout import Header, Party, layout
+from mla.documents.contents import DocumentContents, long_date, party
+from mla.documents.layout import Header, layout
 from mla.documents.signing import SigningKeys, sign
 from mla.errors import N_, FieldError, Invalid, NotAllowed, NotFound
 from mla.evidence.models import Attachment
 from mla.evidence.service import EvidenceService
 from mla.requests.models import Request
 from mla.requests.service import Actor, RequestService
-from mla.workflow.model import Workflow, label
-
-
-def _date(value: date | datetime | str | None, lang: str) -> str:
-    if value is None or value == "":
-        return ""
-    if isinstance(value, str):
-        try:
-            day = date.fromisoformat(value[:10])
-        except ValueError:
-            return value
-        return str(format_date(day, format="long", locale=lang))
-    return str(format_date(value, format="long", locale=lang))
-
-
-def party(authority: Authority, lang: str) -> Party:
-    """How ``authority`` appears on a letter in ``lang``: name, state, contact points."""
-    state = Locale.parse(lang).territories.get(authority.country, authority.country)
-    contacts = [
-        " · ".join(str(c[k]) for k in ("name", "email", "phone") if c.get(k))
-        for c in authority.contact_points or []
-    ]
-    return Party(authority.name, authority.code, state, [c for c in contacts if c])
 
 
 class DocumentService:
@@ -80,6 +53,7 @@ class DocumentService:
         self.keys = keys
         self.templates = templates
         self.clock = clock
+        self.contents = DocumentContents(session, requests, templates)
 
     # --- who may issue what ------------------------------------------------------------------
 
@@ -143,169 +117,6 @@ class DocumentService:
                 return event
         return None
 
-    def _fields(
-        self, wf: Workflow, request: Request, lang: str, w: dict[str, Any]
-    ) -> dict[str, str]:
-        out: dict[str, str] = {}
-        for f in wf.fields:
-            value = request.fields.get(f.name)
-            out[f.name] = self._value(wf, request, f.type, f.choices, value, lang, w)
-        return out
-
-    def _value(
-        self,
-        wf: Workflow,
-        request: Request,
-        type_: str,
-        choices: Any,
-        value: Any,
-        lang: str,
-        w: dict[str, Any],
-    ) -> str:
-        if value is None or value == "" or value == []:
-            return ""
-        names = {c.code: label(c.labels, lang) for c in choices}
-        if type_ == "choice":
-            return names.get(str(value), str(value))
-        if type_ == "multichoice" and isinstance(value, list):
-            return "\n".join(f"• {names.get(str(v), str(v))}" for v in value)
-        if type_ == "boolean":
-            return str(w["yes"] if value else w["no"])
-        if type_ == "date":
-            return _date(str(value), lang)
-        if type_ == "language":
-            return str(Locale.parse(lang).languages.get(str(value), value))
-        if type_ == "persons" and isinstance(value, list):
-            keys = w["person"]
-            lines = []
-            for person in value:
-                if isinstance(person, dict):
-                    parts = [f"{keys[k]}: {person[k]}" for k in keys if person.get(k)]
-                    lines.append("• " + "; ".join(parts))
-            return "\n".join(lines)
-        if type_ == "attachments" and isinstance(value, list):
-            rows = self.session.scalars(
-                select(Attachment).where(
-                    Attachment.request_id == request.id, Attachment.id.in_(value)
-                )
-            )
-            return "\n".join(f"• {a.filename} (SHA-256 {a.sha256})" for a in rows)
-        return str(value)
-
-    def _context(
-        self,
-        request: Request,
-        kind: DocumentKind,
-        issuer: Authority,
-        lang: str,
-        step: Event | None,
-        attachment: Attachment | None,
-    ) -> dict[str, Any]:
-        wf = self.requests.engine(request).workflow
-        w = catalog.words(lang, self.templates)
-        basis = wf.legal_bases.get(request.legal_basis)
-        executing = request.executing_authority
-        ctx: dict[str, Any] = {
-            "ref": request.reference,
-            "their_ref": request.their_reference or "",
-            "kind": label(wf.labels, lang),
-            "issuer": _shown(party(issuer, lang)),
-            "requesting": _shown(party(request.requesting_authority, lang)),
-            "requested": _shown(party(request.requested_authority, lang)),
-            "executing": _shown(party(executing, lang)) if executing else {},
-            "basis": label(basis.labels, lang) if basis else request.legal_basis,
-            "treaty": request.fields.get("treaty") or "",
-            "urgent": request.urgency == "urgent",
-            "needed_by": _date(request.needed_by, lang),
-            "needed_by_reason": request.needed_by_reason or "",
-            "confidential": request.confidential,
-            "fields": self._fields(wf, request, lang, w),
-            "undertaking": bool(request.fields.get("undertaking")),
-            "translations_attached": bool(request.fields.get("translations_attached")),
-            "formal_request_days": wf.figures(request.legal_basis).get("formal_request_days"),
-            "arrest_date": _date(request.fields.get("arrest_date"), lang),
-            "received_on": _date(request.transmitted_at, lang),
-        }
-        inputs: dict[str, str] = {}
-        raw = dict(step.data.get("inputs") or {}) if step is not None else {}
-        transition = None
-        if step is not None:
-            engine = self.requests.engine(request)
-            transition = next(
-                (
-                    t
-                    for t in engine.workflow.transitions_from(step.data.get("from", ""))
-                    if t.event == step.data.get("event")
-                ),
-                None,
-            )
-        grounds = wf.refusal_grounds(request.legal_basis)
-        for i in transition.inputs if transition else ():
-            choices = grounds if i.name == "grounds" else ()
-            inputs[i.name] = self._value(wf, request, i.type, choices, raw.get(i.name), lang, w)
-        ctx["inputs"] = _Blank(inputs)
-        ctx["grounds"] = inputs.get("grounds", "")
-        ctx["consulted"] = step is not None and "consultation" in str(step.data.get("from"))
-        ctx["documents"] = inputs.get("documents", "")
-        ctx["enclosures"] = self._enclosures(request) if kind.name == "results" else ""
-        if attachment is not None:
-            ctx.update(self._custody(request, attachment, lang, w))
-        ctx["fields"] = _Blank(ctx["fields"])
-        return ctx
-
-    def _enclosures(self, request: Request) -> str:
-        """The files the requested or executing side attached, other than its letters."""
-        rows = self.session.scalars(
-            select(Attachment)
-            .where(
-                Attachment.request_id == request.id,
-                Attachment.uploaded_by_authority_id != request.requesting_authority_id,
-            )
-            .order_by(Attachment.id)
-        )
-        return "\n".join(
-            f"• {a.filename} (SHA-256 {a.sha256})"
-            for a in rows
-            if not a.filename.startswith(f"{request.reference}-")
-        )
-
-    def _custody(
-        self, request: Request, attachment: Attachment, lang: str, w: dict[str, Any]
-    ) -> dict[str, Any]:
-        kinds = (
-            EventKind.EVIDENCE_UPLOADED,
-            EventKind.EVIDENCE_DOWNLOADED,
-            EventKind.EVIDENCE_VERIFIED,
-        )
-        lines = []
-        for event in self.requests.history(request):
-            if event.kind not in kinds or event.data.get("attachment") != attachment.id:
-                continue
-            who = []
-            if event.actor_user_id is not None:
-                who.append(self.session.get_one(User, event.actor_user_id).username)
-            elif event.data.get("token") is not None:
-                who.append(f"API {event.data['token']}")
-            if event.actor_authority_id is not None:
-                who.append(self.session.get_one(Authority, event.actor_authority_id).code)
-            what = w["custody"][event.kind]
-            if event.kind == EventKind.EVIDENCE_VERIFIED:
-                what += f" ({w['custody'].get(event.data.get('result'), '')})"
-            at = format_datetime(event.at, "yyyy-MM-dd HH:mm:ss", locale=lang)
-            lines.append(f"• {at} · {what} · {' / '.join(who) or '—'} · #{event.seq}")
-        broken = chain.verify_request(self.session, request)
-        return {
-            "attachment": {
-                "filename": attachment.filename,
-                "size": f"{attachment.size:,} {w['bytes']}".replace(",", " "),
-                "media_type": attachment.media_type,
-                "sha256": attachment.sha256,
-            },
-            "custody": "\n".join(lines),
-            "chain_intact": broken is None,
-            "chain_break": str(broken) if broken else "",
-        }
-
     def render(
         self,
         request: Request,
@@ -339,7 +150,7 @@ class DocumentService:
                     N_("no %(name)s has been issued on %(reference)s"),
                     {"name": kind.name, "reference": request.reference},
                 )
-        context = self._context(request, kind, issuer, lang, step, attachment)
+        context = self.contents.context(request, kind, issuer, lang, step, attachment)
         rendered = catalog.render(kind.name, lang, context, self.templates)
         now = self.clock()
         recipient = request.authority_of(kind.recipient) if kind.recipient else None
@@ -348,7 +159,7 @@ class DocumentService:
             recipient=party(recipient, lang) if recipient else None,
             reference=request.reference,
             their_reference=request.their_reference,
-            date=_date(now, lang),
+            date=long_date(now, lang),
             confidential=request.confidential,
             lang=lang,
             issued_at=now,
@@ -413,16 +224,3 @@ class DocumentService:
                 continue  # not the actor's own authority's letter to write
             stored.append(self.store(request, actor, kind.name, lang, step=step))
         return stored
-
-
-def _shown(p: Party) -> dict[str, str]:
-    """An authority for a template: its contact points one a line."""
-    return {"name": p.name, "code": p.code, "state": p.state, "contacts": "\n".join(p.contacts)}
-
-
-class _Blank(dict[str, str]):
-    """Values for a template: a name the request does not have reads as empty text, so an
-    authority's template may name any field of the workflow."""
-
-    def __missing__(self, key: str) -> str:
-        return ""

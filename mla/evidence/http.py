@@ -1,5 +1,5 @@
 """Evidence over HTTP, shared by the API and the web UI: reading an upload from the request's
-socket stream, and serving a :class:`~mla.evidence.service.Download`.
+socket stream, and serving a :class:`~mla.evidence.release.Download`.
 
 An upload is read by :func:`open_upload` straight from the WSGI input, never through
 ``request.files`` or ``request.form`` (which spool file parts to temporary files): with a
@@ -23,7 +23,8 @@ from flask import Request, Response
 
 from mla.errors import N_, FieldError, IntegrityError, Malformed
 from mla.evidence.multipart import MultipartFile
-from mla.evidence.service import Download, too_large
+from mla.evidence.release import Download
+from mla.evidence.service import too_large
 
 #: Room for the multipart framing and small form fields around a file of the largest size.
 ENVELOPE = 1 << 20

@@ -14,12 +14,10 @@ row nor blob, without callers doing anything.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import IO, Any, BinaryIO
+from typing import IO, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -39,10 +37,11 @@ from mla.errors import (
 )
 from mla.evidence.access import cleared_for_confidential
 from mla.evidence.blobs import track_blob
-from mla.evidence.crypto import SEGMENT_SIZE, Encryptor, decrypt_stream, read_exact
+from mla.evidence.crypto import SEGMENT_SIZE, Encryptor, read_exact
 from mla.evidence.intake import SNIFF_BYTES, sanitize_filename, sniff_media_type
 from mla.evidence.leftovers import LeftoverSweep
 from mla.evidence.models import Attachment
+from mla.evidence.release import Download, open_plaintext
 from mla.evidence.rotation import KeyRotation
 from mla.evidence.storage import EvidenceStore, new_storage_key
 from mla.keyring import Keyring
@@ -57,63 +56,6 @@ def too_large(max_bytes: int, field: str = "file") -> TooLarge:
     mib = f"{max_bytes / (1 << 20):g}"
     message = Message(N_("the file is larger than the %(mib)s MiB limit"), {"mib": mib})
     return TooLarge(FieldError(field, message), limit=max_bytes)
-
-
-# --- the service -------------------------------------------------------------------------
-
-
-class Plaintext:
-    """An iterator over verified plaintext of one blob that always closes the blob.
-
-    It closes on exhaustion, on error and on :meth:`close` (WSGI servers call ``close`` on a
-    response's iterable, also when the client goes away).
-    """
-
-    def __init__(self, segments: Iterator[bytes], blob: BinaryIO) -> None:
-        self._segments = segments
-        self._blob = blob
-
-    def __iter__(self) -> Plaintext:
-        return self
-
-    def __next__(self) -> bytes:
-        try:
-            return next(self._segments)
-        except BaseException:
-            self.close()
-            raise
-
-    def close(self) -> None:
-        close = getattr(self._segments, "close", None)
-        if close is not None:
-            close()
-        self._blob.close()
-
-
-@dataclass
-class Download:
-    """An attachment being released: its row and its verified plaintext.
-
-    ``chunks`` raises IntegrityError when the blob is damaged or its digest differs (after
-    releasing only verified segments); whoever consumes it must treat an error as a failed
-    download, never as a short file. Use as a context manager, or consume or close ``chunks``.
-    """
-
-    attachment: Attachment
-    chunks: Plaintext
-
-    @property
-    def sha256_base64(self) -> str:
-        return base64.b64encode(bytes.fromhex(self.attachment.sha256)).decode("ascii")
-
-    def close(self) -> None:
-        self.chunks.close()
-
-    def __enter__(self) -> Download:
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.close()
 
 
 class EvidenceService(KeyRotation, LeftoverSweep):
@@ -269,30 +211,8 @@ class EvidenceService(KeyRotation, LeftoverSweep):
             )
         return attachment
 
-    def _open(self, attachment: Attachment) -> Plaintext:
-        """Verified plaintext of ``attachment``; header and key are checked now."""
-        try:
-            blob = self.store.open(attachment.storage_key)
-        except NotFound:
-            raise IntegrityError(
-                N_("attachment %(id)s: its blob is missing from the evidence store"),
-                {"id": attachment.id},
-            ) from None
-        try:
-            # The row holds the current wrapping; the header's may predate a rotation.
-            segments = decrypt_stream(
-                blob,
-                lambda _k, _w: self.keyring.unwrap(attachment.key_id, attachment.wrapped_key),
-                attachment.storage_key.encode("ascii"),
-                expected_sha256=attachment.sha256,
-            )
-        except BaseException:
-            blob.close()
-            raise
-        return Plaintext(segments, blob)
-
     def download(self, request: Request, actor: Actor, attachment_id: int) -> Download:
-        """Release attachment ``attachment_id`` to ``actor``.
+        """Release attachment ``attachment_id`` to ``actor`` (:mod:`mla.evidence.release`).
 
         Raises as :meth:`get`; IntegrityError now if the blob is missing, its header is
         damaged or its key does not unwrap. Records the ``evidence_downloaded`` custody event
@@ -300,7 +220,7 @@ class EvidenceService(KeyRotation, LeftoverSweep):
         returned chunks raise IntegrityError midway on a damaged blob or digest mismatch.
         """
         attachment = self.get(request, actor, attachment_id)
-        plaintext = self._open(attachment)
+        plaintext = open_plaintext(self.store, self.keyring, attachment)
         try:
             self._record(
                 request,
@@ -323,7 +243,8 @@ class EvidenceService(KeyRotation, LeftoverSweep):
         error: IntegrityError | None = None
         try:
             self._check_upload_recorded(attachment)
-            with contextlib.closing(self._open(attachment)) as plaintext:
+            opened = open_plaintext(self.store, self.keyring, attachment)
+            with contextlib.closing(opened) as plaintext:
                 for _ in plaintext:
                     pass
         except IntegrityError as exc:

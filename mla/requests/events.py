@@ -3,7 +3,7 @@ holding it. Part of the request service (see :mod:`mla.requests.service`)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
@@ -243,14 +243,17 @@ class RequestEvents:
 
     def may_assign(self, request: Request, actor: Actor) -> bool:
         """Whether ``actor`` may (re)assign ``request`` within its own authority: a
-        supervisor (or admin) of an authority that is party to it and sees it. Each party
-        authority has its own assignee; none sees another's."""
+        supervisor (or admin) of an authority that is party to it and sees it, whoever
+        holds it now. Each party authority has its own assignee; none sees another's."""
         own = self.ctx.parties(request, actor)
-        return (
-            any(behalf is None for behalf in own.values())
-            and actor.role.includes(Role.SUPERVISOR)
-            and request.party_row(actor.authority.id) is not None
-        )
+        return any(behalf is None for behalf in own.values()) and _assigns(request, actor)
+
+    def assignable(self, actor: Actor, requests: Iterable[Request]) -> set[int]:
+        """The ids of those of ``requests`` that ``actor`` may assign, as :meth:`may_assign`
+        judges each, for a list of them: read from their party rows (the lists load them
+        with the requests), so it asks the database nothing. A stored party row is the
+        authority's seeing the request (:func:`mla.requests.scope.seeing`, written down)."""
+        return {r.id for r in requests if _assigns(r, actor)}
 
     def assign(self, request: Request, assignee_id: int | None, actor: Actor) -> Event:
         """Make the user ``assignee_id`` responsible for ``request`` within the actor's
@@ -286,6 +289,14 @@ class RequestEvents:
         # The history names the authority whose assignee it is: each party has its own.
         data = {"from": previous, "to": to, replay.ROW: {"assigned": {own.code: to}}}
         return ctx.record(request, EventKind.ASSIGNED, actor, data)
+
+
+def _assigns(request: Request, actor: Actor) -> bool:
+    """The actor is a supervisor (or admin) of an authority with its own party row, and so
+    its own assignee, on ``request``."""
+    return (
+        actor.role.includes(Role.SUPERVISOR) and request.party_row(actor.authority.id) is not None
+    )
 
 
 def _arrival_errors(

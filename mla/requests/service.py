@@ -91,6 +91,7 @@ class RequestService:
         self.available_events = events.available_events
         self.fire = events.fire
         self.may_assign = events.may_assign
+        self.assignable = events.assignable
         self.assign = events.assign
 
     # --- scope ----------------------------------------------------------------------------

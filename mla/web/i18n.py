@@ -27,7 +27,7 @@ from flask_babel import (
     gettext,
 )
 
-from mla.errors import FieldError, Message, MLAError
+from mla.errors import FieldError, Message, MLAError, translator
 from mla.workflow.model import LANGUAGES, label
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
@@ -55,9 +55,9 @@ def lang() -> str:
 
 
 def translate(template: str) -> str:
-    """``template`` (an ``N_`` message id) in the reader's language; the empty id stays empty
-    (gettext would answer the catalogue's header)."""
-    return str(gettext(template)) if template else template
+    """``template`` (an ``N_`` message id, or a workflow's :class:`~mla.errors.Label`) in the
+    reader's language (see :func:`mla.errors.translator`)."""
+    return translator(lambda t: str(gettext(t)), lang())(template)
 
 
 def localize(value: str | Message | FieldError | MLAError | None) -> str:
@@ -68,15 +68,6 @@ def localize(value: str | Message | FieldError | MLAError | None) -> str:
     if isinstance(value, Message | FieldError | MLAError):
         return value.render(translate)
     return str(value)
-
-
-def with_event(reason: str | Message | None, event_label: str) -> str | Message | None:
-    """``reason`` naming its step by ``event_label`` (the step's label in the reader's
-    language) where the service named it by its code ("request information needs the
-    supervisor role" reads "Pedir información requiere el rol supervisor")."""
-    if isinstance(reason, Message) and "event" in reason.params:
-        return Message(reason.template, {**reason.params, "event": event_label})
-    return reason
 
 
 def _pattern(fmt: str, locale: Locale) -> str:
@@ -188,7 +179,6 @@ def init_app(app: Flask) -> None:
         country_name=country_name,
         local_time=local_time,
         msg=localize,
-        with_event=with_event,
     )
     app.jinja_env.globals.update(
         lang=lang,

@@ -19,7 +19,16 @@ from typing import Any, cast
 
 from transitions import Machine
 
-from mla.errors import N_, Conflict, FieldError, Invalid, Message, NotAllowed, as_message
+from mla.errors import (
+    N_,
+    Conflict,
+    FieldError,
+    Invalid,
+    Label,
+    Message,
+    NotAllowed,
+    as_message,
+)
 from mla.workflow.definition import WorkflowSet
 from mla.workflow.model import ROLES, Transition, Workflow
 from mla.workflow.registry import (
@@ -138,18 +147,20 @@ class Engine:
         return self._route.get((state, event))
 
     def denied(self, t: Transition, parties: frozenset[str], role: str) -> str | None:
-        """Why the holder of ``role`` in ``parties`` may not fire ``t``, or None if they may."""
+        """Why the holder of ``role`` in ``parties`` may not fire ``t``, or None if they may;
+        the reason names the step by its label (a :class:`~mla.errors.Label`: in the reader's
+        language where shown, English in the API's ``detail``)."""
         if t.by not in parties:
             return Message(
                 N_("only the %(party)s may %(event)s"),
-                {"party": _PARTIES.get(t.by, t.by), "event": t.event.replace("_", " ")},
+                {"party": _PARTIES.get(t.by, t.by), "event": Label(t.labels)},
             )
         minimum = t.min_role
         if minimum is not None and _role_rank(role) < ROLES.index(minimum):
             # The role by the word the UI uses for it (a Message: translated where shown).
             return Message(
                 N_("%(event)s needs the %(minimum)s role"),
-                {"event": t.event.replace("_", " "), "minimum": Message(minimum)},
+                {"event": Label(t.labels), "minimum": Message(minimum)},
             )
         return None
 
@@ -219,7 +230,9 @@ class Engine:
             raise Conflict(refused, code="blocked")
         if not self.machine.events[event].trigger(model, ctx):
             if not ctx.blocked:
-                raise Conflict(N_("%(event)s did not happen"), {"event": event}, code="blocked")
+                raise Conflict(
+                    N_("%(event)s did not happen"), {"event": Label(t.labels)}, code="blocked"
+                )
             raise Conflict(Message.joined([as_message(r) for _, r in ctx.blocked]), code="blocked")
         return t
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from mla.errors import N_, FieldError, Message
+from mla.errors import N_, FieldError, Label, Message
 from mla.workflow.model import Field, Transition, Workflow
 from mla.workflow.values import as_date, field_errors, is_blank, is_required
 
@@ -137,10 +137,18 @@ def _text(ctx: GuardContext, name: str) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
+def _deadline_label(ctx: GuardContext, deadline: str) -> str:
+    """The deadline ``deadline`` by its label (the code, spaced, if the workflow has none)."""
+    try:
+        return Label(ctx.workflow.deadline(deadline)[1].labels)
+    except KeyError:
+        return deadline.replace("_", " ")
+
+
 def _fallen_due(ctx: GuardContext, deadline: str) -> str | None:
     """None once the running deadline ``deadline`` has fallen due, as the deadline service
     counts it (the owning authority's calendar and time zone, to the end of the last day)."""
-    what = deadline.replace("_", " ")
+    what = _deadline_label(ctx, deadline)
     running = ctx.due(deadline) if ctx.due is not None else None
     if running is None:
         return Message(N_("the deadline %(what)s is not running"), {"what": what})
@@ -155,7 +163,7 @@ def _fallen_due(ctx: GuardContext, deadline: str) -> str | None:
 def extension_refused(ctx: GuardContext, deadline: str) -> str | None:
     """Why the deadline ``deadline`` cannot be extended now (not running, or its one
     extension already used), or None. The engine asks it of every ``extends`` event."""
-    what = deadline.replace("_", " ")
+    what = _deadline_label(ctx, deadline)
     running = ctx.due(deadline) if ctx.due is not None else None
     if running is None:
         return Message(N_("the deadline %(what)s is not running"), {"what": what})

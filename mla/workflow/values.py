@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
-from mla.errors import N_, FieldError, Message
+from mla.errors import N_, FieldError, Label, Message
 from mla.workflow.model import PERSON_KEYS, Choice, Field, Input, Transition, Workflow
 
 _AUTHORITY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
@@ -212,7 +212,7 @@ def input_errors(
     ``today``: refuse ``past`` dates after it."""
     declared = {i.name: i for i in t.inputs}
     errors = [
-        FieldError(f"inputs.{name}", N_("is not an input of %(event)s"), {"event": t.event})
+        FieldError(f"inputs.{name}", N_("is not an input of %(event)s"), {"event": Label(t.labels)})
         for name in inputs
         if name not in declared
     ]

@@ -59,3 +59,12 @@ def test_accept_language_adds_the_message_in_that_language(api, drafted):
         response = api.arg.post(path, json={"event": "transmit"}, headers={"Accept-Language": lang})
         body = _problem(response, 409)
         assert "localized_detail" not in body and "Content-Language" not in response.headers
+
+
+def test_a_refused_step_is_named_by_its_label_in_each_language(api, drafted):
+    api.arg.fire(drafted, "submit_for_review")
+    path = f"/requests/{drafted}/events"
+    asks = {"Accept-Language": "es"}
+    body = _problem(api.arg.post(path, json={"event": "sign"}, headers=asks), 403)
+    assert body["detail"] == "Sign needs the supervisor role"  # English, by its English label
+    assert body["localized_detail"] == "Firmar requiere el rol supervisor"

@@ -4,7 +4,7 @@ import pytest
 
 from mla.authorities import service as authorities
 from mla.authorities.models import Role, SessionEnd
-from mla.deadlines import service as deadlines
+from mla.deadlines import closures
 from mla.errors import Invalid, NotAllowed, NotFound
 
 
@@ -84,13 +84,13 @@ def test_an_admin_cannot_demote_or_deactivate_themself(session, world, make_user
 def test_closure_days_are_removed_only_by_their_authority(session, world):
     from datetime import date
 
-    closure = deadlines.add_closure(session, world.mex, date(2026, 12, 24), "Nochebuena")
+    closure = closures.add_closure(session, world.mex, date(2026, 12, 24), "Nochebuena")
     with pytest.raises(NotFound):
-        deadlines.remove_closure(session, world.arg, closure.id)
-    deadlines.remove_closure(session, world.mex, closure.id)
-    assert deadlines.list_closures(session, world.mex) == []
+        closures.remove_closure(session, world.arg, closure.id)
+    closures.remove_closure(session, world.mex, closure.id)
+    assert closures.list_closures(session, world.mex) == []
     with pytest.raises(NotFound):
-        deadlines.remove_closure(session, world.mex, closure.id)
+        closures.remove_closure(session, world.mex, closure.id)
 
 
 def test_a_central_authoritys_admin_manages_its_executing_authorities_users_only(

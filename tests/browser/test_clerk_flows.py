@@ -214,7 +214,7 @@ def _admin_rows(live: Any) -> None:
     from mla.authorities.models import Role
     from mla.authorities.service import get_authority
     from mla.db import get_session, utcnow
-    from mla.deadlines.service import add_closure
+    from mla.deadlines.closures import add_closure
     from mla.keyring import app_keyring
     from mla.notify.models import Channel, Notification, Status
     from mla.notify.subscriptions import SubscriptionService

@@ -18,7 +18,7 @@ import pytest
 
 from mla.authorities import service as authorities
 from mla.db import get_session
-from mla.deadlines import service as deadlines
+from mla.deadlines import closures
 from mla.requests.service import Actor, RequestService
 from tests.browser.conftest import Live, screenshot, sign_in, sign_out
 from tests.browser.test_clerk_flows import axe_violations
@@ -209,8 +209,8 @@ def _furnish_directory(live: Live) -> None:
             languages=["es", "en"],
             contact_points=[{"name": "Mesa de entradas", "email": "mesa@dajin.example.ar"}],
         )
-        deadlines.add_closure(db, arg, date.today() + timedelta(days=10), "Feriado puente")
-        deadlines.add_closure(db, arg, date.today() - timedelta(days=10), "Ya pasó")
+        closures.add_closure(db, arg, date.today() + timedelta(days=10), "Feriado puente")
+        closures.add_closure(db, arg, date.today() - timedelta(days=10), "Ya pasó")
         db.commit()
 
 

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from mla.cli import cli
 from mla.db import make_engine
 from mla.deadlines.calendar import Calendar
+from mla.deadlines.closures import add_closure, list_closures
 from mla.deadlines.models import Deadline
-from mla.deadlines.service import add_closure, list_closures
 from mla.errors import Conflict, Invalid
 from mla.notify.models import Channel, Escalation, Notification
 from mla.notify.sweeper import sweep

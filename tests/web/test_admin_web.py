@@ -7,7 +7,7 @@ import pytest
 
 from mla.authorities.models import Role
 from mla.db import utcnow
-from mla.deadlines import service as deadlines
+from mla.deadlines import closures
 from mla.keyring import app_keyring
 from mla.notify.models import Channel, Notification, Status, WebhookSubscription
 from mla.notify.subscriptions import SubscriptionService
@@ -206,7 +206,7 @@ def test_closure_days_are_added_listed_and_removed(client, world, login, admin, 
         "/admin/closures", data={"csrf_token": token, "day": "2026-12-24", "reason": "Nochebuena"}
     )
     assert response.status_code == 303
-    [closure] = deadlines.list_closures(session, world.mex)
+    [closure] = closures.list_closures(session, world.mex)
     assert closure.day == date(2026, 12, 24)
     assert "Nochebuena" in client.get("/admin/closures").get_data(as_text=True)
     # The same day again is named at the field.
@@ -214,14 +214,14 @@ def test_closure_days_are_added_listed_and_removed(client, world, login, admin, 
         "/admin/closures", data={"csrf_token": token, "day": "2026-12-24", "reason": "Otra"}
     )
     assert response.status_code == 422 and "already closed" in response.get_data(as_text=True)
-    theirs = deadlines.add_closure(session, world.arg, date(2026, 12, 24), "Nochebuena")
+    theirs = closures.add_closure(session, world.arg, date(2026, 12, 24), "Nochebuena")
     response = client.post(f"/admin/closures/{theirs.id}/delete", data={"csrf_token": token})
     assert response.status_code == 404
     assert client.post(f"/admin/closures/{closure.id}/delete").status_code == 400
     response = client.post(f"/admin/closures/{closure.id}/delete", data={"csrf_token": token})
     assert response.status_code == 303
-    assert deadlines.list_closures(session, world.mex) == []
-    assert deadlines.list_closures(session, world.arg) == [theirs]
+    assert closures.list_closures(session, world.mex) == []
+    assert closures.list_closures(session, world.arg) == [theirs]
 
 
 def test_deactivated_users_are_signed_out(client, world, login, admin, session):

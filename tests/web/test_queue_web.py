@@ -194,6 +194,29 @@ def test_bulk_assign_refuses_another_authoritys_request_and_assigns_none(
     assert sent.assignee_id_for(world.mex_clerk.authority_id) is None
 
 
+def _ticks(page):
+    """The references the list's bulk assignment lets one tick."""
+    return set(re.findall(r'name="reference" value="([^"]+)"', page))
+
+
+def test_the_list_offers_to_tick_exactly_what_the_supervisor_may_assign(
+    client, world, transmitted, new_mla, login, service
+):
+    draft = new_mla()  # ARG-DAJIN holds it
+    sent = transmitted()  # MEX-FGR holds it; ARG-DAJIN assigns its own staff on it all the same
+    token = login(world.arg_supervisor)
+    page = client.get("/requests").get_data(as_text=True)
+    supervisor = world.actor(world.arg_supervisor)
+    assert _ticks(page) == {draft.reference, sent.reference}
+    assert service.may_assign(draft, supervisor) and service.may_assign(sent, supervisor)
+    client.post("/logout", data={"csrf_token": token})
+    # The requested side sees only what was sent to it, and may assign that.
+    login(world.mex_supervisor)
+    page = client.get("/requests").get_data(as_text=True)
+    assert draft.reference not in page and _ticks(page) == {sent.reference}
+    assert service.may_assign(sent, world.actor(world.mex_supervisor))
+
+
 def test_a_clerk_neither_sees_nor_may_use_bulk_assign(client, world, transmitted, login, session):
     request = transmitted()
     token = login(world.mex_clerk)
@@ -374,3 +397,20 @@ def test_the_other_sides_changes_say_when_there_are_more(
     html = client.get("/").get_data(as_text=True)
     assert "<strong>2+</strong> updated by the other side" in html
     assert "The 2 latest are shown; there are more." in html
+
+
+def test_which_rows_a_supervisor_may_assign_costs_no_query_per_row(
+    client, world, transmitted, login, statements
+):
+    def count() -> int:
+        statements.clear()
+        page = client.get("/requests").get_data(as_text=True)
+        assert 'id="bulk-assign"' in page
+        return len(statements)
+
+    transmitted()
+    login(world.mex_supervisor)
+    few = count()
+    for _ in range(6):
+        transmitted()
+    assert count() == few, "\n\n".join(statements)

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from mla.authorities import service as authorities
 from mla.authorities.models import Role
 from mla.db import get_session
-from mla.deadlines import service as deadlines
+from mla.deadlines import closures
 from mla.errors import N_, FieldError, Invalid
 from mla.requests.service import Actor
 from mla.web import boundary, forms
@@ -57,7 +57,7 @@ def _closures_page(
 ) -> ResponseReturnValue:
     return render_template(
         "admin/closures.html",
-        closures=deadlines.list_closures(get_session(), actor.authority),
+        closures=closures.list_closures(get_session(), actor.authority),
         errors=errors,
         values=values,
     )
@@ -75,7 +75,7 @@ def admin_closures(actor: Actor) -> ResponseReturnValue:
         day = date.fromisoformat(values["day"])
     except ValueError:
         raise Invalid(FieldError("day", N_("must be a date (YYYY-MM-DD)"))) from None
-    deadlines.add_closure(get_session(), actor.authority, day, values["reason"])
+    closures.add_closure(get_session(), actor.authority, day, values["reason"])
     flash(_("Closure day added."), "success")
     return redirect(url_for("web.admin_closures"), 303)
 
@@ -84,6 +84,6 @@ def admin_closures(actor: Actor) -> ResponseReturnValue:
 @login_required(role=Role.ADMIN)
 def delete_closure(actor: Actor, closure_id: int) -> ResponseReturnValue:
     # NotFound (another authority's, or none) becomes the 404 page.
-    deadlines.remove_closure(get_session(), actor.authority, closure_id)
+    closures.remove_closure(get_session(), actor.authority, closure_id)
     flash(_("Closure day removed."), "success")
     return redirect(url_for("web.admin_closures"), 303)

@@ -7,7 +7,7 @@ from flask import render_template
 from flask.typing import ResponseReturnValue
 
 from mla.db import get_session, utcnow
-from mla.deadlines import service as deadlines
+from mla.deadlines import closures
 from mla.requests.queries import RequestQueries
 from mla.requests.service import Actor
 from mla.web.blueprint import bp
@@ -24,5 +24,5 @@ def directory(actor: Actor) -> ResponseReturnValue:
         "directory.html",
         now=now,
         authorities=authorities,
-        closures=deadlines.upcoming_closures(session, authorities, now),
+        closures=closures.upcoming_closures(session, authorities, now),
     )

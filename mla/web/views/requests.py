@@ -14,7 +14,7 @@ from mla.app_services import request_service
 from mla.assets import service as assets
 from mla.assets.moves import KIND
 from mla.audit.models import EventKind
-from mla.authorities.models import Authority, Role
+from mla.authorities.models import Authority
 from mla.db import get_session, utcnow
 from mla.errors import N_, FieldError, Incomplete, Invalid, MLAError
 from mla.requests.header import CHANNELS
@@ -75,9 +75,10 @@ def request_list(actor: Actor) -> ResponseReturnValue:
     cursor = args.get("cursor") or None
     number = args.get("page", type=int) or 1
     q = RequestQueries(get_session(), utcnow())
-    can_assign = actor.role.includes(Role.SUPERVISOR)
 
     def page(found: Page | None, errors: dict[str, list[str]]) -> ResponseReturnValue:
+        # The rows the actor may assign, by the service's rule: the form shows when any is.
+        assignable = request_service().assignable(actor, found.rows) if found else set()
         return render_template(
             "requests/list.html",
             flt=flt,
@@ -92,8 +93,9 @@ def request_list(actor: Actor) -> ResponseReturnValue:
             if found and found.rows and cursor
             else None,
             counterparts=q.counterparts(actor),
-            colleagues=colleagues if can_assign else [],
-            can_assign=can_assign,
+            colleagues=colleagues if assignable else [],
+            can_assign=bool(assignable),
+            assignable=assignable,
             wf=workflow_labels(),
             args={k: v for k, v in args.items() if k not in PAGING},
         )
