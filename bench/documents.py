@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 import pypdf
 
 from mla.documents import catalog
+from mla.documents.contents import _Blank
 from mla.documents.layout import Header, Party, layout
-from mla.documents.service import _Blank
 from mla.documents.signing import SigningKeys, sign, verify
 
 keys = SigningKeys(tempfile.mkdtemp() + "/signing")
