@@ -1,6 +1,7 @@
 """What every change to a request goes through: the caller's parties, the lock and version
 check, the flush, one entry in the hash-chained history, and with it the request's party
-rows and search words (:func:`record_change`, the one place they are written).
+rows, search words and statistics' stage runs (:func:`record_change`, the one place they are
+written).
 
 :class:`RequestContext` is shared by the parts of the request service (creation, drafts,
 events); :class:`~mla.requests.service.RequestService` composes them over one context.
@@ -29,6 +30,7 @@ from mla.notify.service import NotificationService
 from mla.requests import scope, search
 from mla.requests.models import Request, RequestParty
 from mla.requests.scope import Actor
+from mla.statistics import runs as stage_runs
 from mla.workflow.engine import Engine, Engines
 
 
@@ -89,7 +91,8 @@ def record_change(
     """Append a change of ``request`` (flushed) to its history
     (:func:`mla.audit.chain.append`; ``locked``: the request's row was locked in this
     transaction, so the chain's head in memory is current) and write its party rows and
-    search words with it (:func:`sync_parties`): every change to a request ends here."""
+    search words with it (:func:`sync_parties`), and after a move its statistics' stage runs
+    (:func:`mla.statistics.runs.sync`): every change to a request ends here."""
     sync_parties(session, request)
     entry = chain.append(
         session,
@@ -103,6 +106,9 @@ def record_change(
         locked=locked,
     )
     search.write(session, request.id, search.document(request))
+    if kind in (EventKind.TRANSITION, EventKind.WORKFLOW_MIGRATED):
+        # The deadlines it closed and the request's columns are flushed with the entry.
+        stage_runs.sync(session, request)
     return entry
 
 

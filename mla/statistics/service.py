@@ -34,13 +34,13 @@ from mla.statistics.report import (
     DIMENSIONS,
     DIRECTIONS,
     STAGE_NAMES,
-    STAGES,
     Period,
     Report,
     Table,
     check_dimension,
     parse_period,
 )
+from mla.statistics.runs import STAGES
 from mla.statistics.scope import Scope
 
 __all__ = [

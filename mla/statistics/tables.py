@@ -1,19 +1,20 @@
 """The tables of activity in the period: counts, turnaround per stage, deadline compliance
-and outcomes. Each is a few aggregate queries; percentiles are nearest-rank over window
-functions, so SQLite and PostgreSQL give the same figures."""
+and outcomes. Each is a few aggregate queries; percentiles are nearest-rank (PostgreSQL's
+``percentile_disc``, window functions on SQLite), so both give the same figures."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, literal, or_, select, true, union_all
+from sqlalchemy import Select, and_, case, func, or_, select, true
 
 from mla.audit.models import Event, EventKind
 from mla.deadlines.models import Deadline
 from mla.deadlines.models import Outcome as DeadlineOutcome
-from mla.statistics.report import DIRECTIONS, STAGE_NAMES, STAGES, Table
+from mla.statistics.models import StageRun
+from mla.statistics.report import DIRECTIONS, STAGE_NAMES, Table
 from mla.statistics.scope import Scope
-from mla.statistics.sql import days_between, unindexed
+from mla.statistics.sql import days_between
 
 
 def _label(value: Any, codes: dict[int, str], dimension: str) -> str:
@@ -28,20 +29,31 @@ def _round(value: float | int | None) -> float | int | None:
     return round(float(value), 1)
 
 
-def _percentiles(inner: Any, keys: list[Any], value: Any, business: Any | None) -> Select[Any]:
+def _percentiles(
+    dialect: str, inner: Any, keys: list[str], value: str, business: str | None
+) -> Select[Any]:
     """Per group of ``keys``: count, P50 and P90 of ``value`` (and of ``business``), by
-    nearest rank over window functions."""
-    partition = [inner.c[k] for k in keys]
+    nearest rank (the value at rank ceil(p * n)). PostgreSQL: ``percentile_disc``, which is
+    that definition (the two of one column share one sort); SQLite, which has no such
+    aggregate: window functions numbering the rows."""
+    groups = [inner.c[k] for k in keys]
+    if dialect == "postgresql":
+        cols = [*groups, func.count()]
+        for column in [value] if business is None else [value, business]:
+            # ceil(0.9 * n) in floating point is the exact rank for every n below 2**21,
+            # far more runs than one group has in a period.
+            cols += [func.percentile_disc(p).within_group(inner.c[column]) for p in (0.5, 0.9)]
+        return select(*cols).group_by(*groups)
     ranked_cols = [
-        *partition,
+        *groups,
         inner.c[value],
-        func.row_number().over(partition_by=partition, order_by=inner.c[value]).label("rn"),
-        func.count().over(partition_by=partition).label("n"),
+        func.row_number().over(partition_by=groups, order_by=inner.c[value]).label("rn"),
+        func.count().over(partition_by=groups).label("n"),
     ]
     if business is not None:
         ranked_cols += [
             inner.c[business],
-            func.row_number().over(partition_by=partition, order_by=inner.c[business]).label("brn"),
+            func.row_number().over(partition_by=groups, order_by=inner.c[business]).label("brn"),
         ]
     ranked = select(*ranked_cols).subquery()
     n = ranked.c.n
@@ -88,51 +100,26 @@ def counts(scope: Scope, dimension: str, codes: dict[int, str]) -> Table:
 
 
 def turnaround(scope: Scope, dimension: str, codes: dict[int, str]) -> Table:
-    rows: list[tuple[Any, ...]] = []
-    for direction in DIRECTIONS:
-        r = scope.requests(direction)
-        started = scope.started(direction, r)
-        # One pass over the deadlines for every stage, one over the requests for the whole.
-        stage_of = case(
-            *[(Deadline.name.in_(names), stage) for stage, names in STAGES.items()],
-        )
-        query, group = scope.grouped(
-            select(r).join(Deadline, Deadline.request_id == r.id),
-            dimension,
-            direction,
-            r,
-        )
-        query, bdays = scope.with_business_days(query, Deadline.started_at, Deadline.closed_at)
-        stages = query.with_only_columns(
-            stage_of.label("stage"),
+    """Stages that ended in the period, from the authority's stage runs (one range of
+    ``ix_stage_run_report``, both directions in one pass): their durations were counted when
+    each was written (:mod:`mla.statistics.runs`)."""
+    query, group = scope.grouped_runs(select(StageRun), dimension)
+    runs = (
+        query.with_only_columns(
+            StageRun.direction.label("direction"),
+            StageRun.stage.label("stage"),
             group.label("grp"),
-            days_between(Deadline.started_at, Deadline.closed_at).label("days"),
-            bdays.label("bdays"),
+            StageRun.days.label("days"),
+            StageRun.business_days.label("bdays"),
             maintain_column_froms=True,
-        ).where(
-            # From the authority's requests to their deadlines (ix_deadline_request_open
-            # holds what is read), not from every authority's deadlines of the period to
-            # their request rows: SQLite must not pick the name or closure index here.
-            unindexed(Deadline.name).in_([n for names in STAGES.values() for n in names]),
-            scope.in_period(unindexed(Deadline.closed_at)),
-            Deadline.outcome.in_([DeadlineOutcome.MET, DeadlineOutcome.MISSED]),
         )
-        r = scope.requests(direction)
-        started = scope.started(direction, r)
-        query, group = scope.grouped(select(r), dimension, direction, r)
-        query, bdays = scope.with_business_days(query, started, r.closed_at)
-        whole = query.with_only_columns(
-            literal("whole").label("stage"),
-            group.label("grp"),
-            days_between(started, r.closed_at).label("days"),
-            bdays.label("bdays"),
-            maintain_column_froms=True,
-        ).where(scope.in_period(r.closed_at))
-        parts = [stages, whole]
-        inner = union_all(*parts).subquery()
-        stmt = _percentiles(inner, ["stage", "grp"], "days", "bdays")
-        order = {s: i for i, s in enumerate(STAGE_NAMES)}
-        found = [
+        .where(StageRun.authority_id == scope.authority.id, scope.in_period(StageRun.ended_at))
+        .subquery()
+    )
+    stmt = _percentiles(scope.dialect, runs, ["direction", "stage", "grp"], "days", "bdays")
+    order = {s: i for i, s in enumerate(STAGE_NAMES)}
+    rows = sorted(
+        (
             (
                 direction,
                 _label(g, codes, dimension),
@@ -143,9 +130,10 @@ def turnaround(scope: Scope, dimension: str, codes: dict[int, str]) -> Table:
                 int(bm),
                 int(bp),
             )
-            for stage, g, n, m, p, bm, bp in scope.session.execute(stmt)
-        ]
-        rows += sorted(found, key=lambda r: (r[1], order[r[2]]))
+            for direction, stage, g, n, m, p, bm, bp in scope.session.execute(stmt)
+        ),
+        key=lambda r: (DIRECTIONS.index(r[0]), r[1], order[r[2]]),
+    )
     return Table(
         "turnaround",
         (
@@ -187,7 +175,9 @@ def compliance(scope: Scope) -> Table:
     )
     lateness = {
         name: (m, p)
-        for name, _n, m, p in scope.session.execute(_percentiles(late, ["name"], "late", None))
+        for name, _n, m, p in scope.session.execute(
+            _percentiles(scope.dialect, late, ["name"], "late", None)
+        )
     }
     latest: dict[str, float] = {
         name: value
