@@ -112,7 +112,12 @@ def _create_table() -> None:
         ),
         sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("ended_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("days", sa.Float(), nullable=False, comment="ended_at - started_at, in days"),
+        sa.Column(
+            "days",
+            sa.Float(),
+            nullable=False,
+            comment="ended_at - started_at, in days to the tenth",
+        ),
         sa.Column(
             "business_days",
             sa.Integer(),
@@ -265,9 +270,11 @@ def _fill(bind: sa.Connection) -> None:
         return f"CAST(FLOOR(EXTRACT(EPOCH FROM {moment})) AS BIGINT)"
 
     def days(start: str, end: str) -> str:
+        # To the tenth, as mla.statistics.runs rounds them (the database's ROUND, which may
+        # round a run of exactly k.k5 days up where Python rounds it to even).
         if sqlite:
-            return f"(julianday({end}) - julianday({start}))"
-        return f"(EXTRACT(EPOCH FROM ({end} - {start})) / 86400.0)"
+            return f"ROUND(julianday({end}) - julianday({start}), 1)"
+        return f"CAST(ROUND(EXTRACT(EPOCH FROM ({end} - {start})) / 86400.0, 1) AS FLOAT)"
 
     stages = ", ".join(f"'{n}'" for n in STAGE_DEADLINES)
     counted = ", ".join(f"'{o}'" for o in COUNTED)
@@ -287,7 +294,7 @@ def _fill(bind: sa.Connection) -> None:
             ),
             (
                 "'whole'",
-                "NULL",
+                "CAST(NULL AS INTEGER)",
                 since,
                 "r.closed_at",
                 "FROM request r WHERE r.closed_at IS NOT NULL",

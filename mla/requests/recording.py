@@ -87,12 +87,15 @@ def record_change(
     data: dict[str, Any] | None = None,
     at: datetime | None = None,
     locked: bool = False,
+    stages: bool = False,
+    deadlines: DeadlineService | None = None,
 ) -> Event:
     """Append a change of ``request`` (flushed) to its history
     (:func:`mla.audit.chain.append`; ``locked``: the request's row was locked in this
     transaction, so the chain's head in memory is current) and write its party rows and
-    search words with it (:func:`sync_parties`), and after a move its statistics' stage runs
-    (:func:`mla.statistics.runs.sync`): every change to a request ends here."""
+    search words with it (:func:`sync_parties`), and its statistics' stage runs when
+    ``stages`` says the change may have moved them (:func:`mla.statistics.runs.sync`,
+    counting on the calendars of ``deadlines``): every change to a request ends here."""
     sync_parties(session, request)
     entry = chain.append(
         session,
@@ -106,9 +109,9 @@ def record_change(
         locked=locked,
     )
     search.write(session, request.id, search.document(request))
-    if kind in (EventKind.TRANSITION, EventKind.WORKFLOW_MIGRATED):
+    if stages:
         # The deadlines it closed and the request's columns are flushed with the entry.
-        stage_runs.sync(session, request)
+        stage_runs.sync(session, request, deadlines)
     return entry
 
 
@@ -252,12 +255,15 @@ class RequestContext:
         on_behalf_of: int | None = None,
         at: datetime | None = None,
         locked: bool = False,
+        stages: bool = False,
+        deadlines: DeadlineService | None = None,
     ) -> Event:
         """Append to ``request``'s history that ``actor`` (its user, or its authority's API
         client) did ``kind``, with ``data``; ``on_behalf_of``: the external authority whose
         step it recorded; ``at``: when (default: now); ``locked``: :meth:`lock` was called
-        on ``request`` in this transaction (the chain's head is then not read again).
-        Flushes the entry with the request's pending changes; see
+        on ``request`` in this transaction (the chain's head is then not read again);
+        ``stages``: the change may have moved the request's stage runs (see
+        :func:`record_change`). Flushes the entry with the request's pending changes; see
         :func:`record_change`. Raises Conflict when another transaction changed
         the request first."""
         reference = request.reference  # still readable after a failed flush expires the row
@@ -272,6 +278,8 @@ class RequestContext:
                 data=data,
                 at=self.clock() if at is None else at,
                 locked=locked,
+                stages=stages,
+                deadlines=deadlines,
             )
         except (StaleDataError, OperationalError) as exc:
             raise Conflict(

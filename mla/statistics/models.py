@@ -1,7 +1,8 @@
 """The statistics' own rows: one per completed stage of a request, per authority it counts for.
 
-Written by :func:`mla.statistics.runs.sync` with every transition of a request, in the same
-transaction, so the turnaround table is one range of one covering index: no probe of the
+Written by :func:`mla.statistics.runs.sync` with each step that ends a stage (or closes, opens
+again, transmits a request or changes its executing authority), in the same transaction, so
+the turnaround table is one range of one covering index: no probe of the
 deadlines per request, no business-day count per row at report time.
 """
 
@@ -68,7 +69,9 @@ class StageRun(Base):
     )
     started_at: Mapped[datetime]
     ended_at: Mapped[datetime]
-    days: Mapped[float] = mapped_column(Float, comment="ended_at - started_at, in days")
+    days: Mapped[float] = mapped_column(
+        Float, comment="ended_at - started_at, in days to the tenth"
+    )
     business_days: Mapped[int] = mapped_column(
         Integer,
         comment="business days after the start's local date up to and including the end's, "

@@ -1,14 +1,18 @@
 """The statistics' stage runs (:class:`~mla.statistics.models.StageRun`), kept in line with
 each request as it moves: the one place they are written.
 
-:func:`sync` runs with every transition, in its transaction (called by
-:func:`mla.requests.recording.record_change`, below which this module sits), so the report
-reads what the requests and their deadlines say without reading them. Business days are
-counted here, once per run, on the party authority's calendar.
+:func:`sync` runs with every transition that closes a stage's deadline, closes or opens the
+request again, transmits it or changes its executing authority, and with a workflow migration
+that closes it, in its transaction (called
+by :func:`mla.requests.recording.record_change`, below which this module sits): nothing else
+changes a run (a request's group columns change only while it is a draft, which has none),
+so the report reads what the requests and their deadlines say without reading them. Business
+days are counted here, once per run, on the party authority's calendar.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -37,6 +41,14 @@ COUNTED = (Outcome.MET, Outcome.MISSED)
 GROUPS = ("counterpart_id", "kind", "legal_basis", "urgency", "outcome", "offence_categories")
 
 Key = tuple[int, str, str, int | None]  # authority, direction, stage, deadline
+
+
+def ended(deadlines: Sequence[Deadline]) -> bool:
+    """Whether any of ``deadlines`` is a stage's that has ended, met or missed: a move that
+    closed it must :func:`sync` the request's runs."""
+    return any(
+        d.closed_at is not None and d.outcome in COUNTED and d.name in STAGE_OF for d in deadlines
+    )
 
 
 def parties(request: Request) -> list[tuple[int, str, Any]]:
@@ -133,5 +145,7 @@ def sync(session: Session, request: Request, deadlines: DeadlineService | None =
                 if deadlines is None:
                     deadlines = DeadlineService(session)
                 calendar = deadlines.calendar(session.get_one(Authority, row.authority_id))
-                row.days = (row.ended_at - row.started_at).total_seconds() / 86400
+                # Tenths of a day, as the report shows them: a percentile of the rounded
+                # values is the rounded percentile, and a group holds few distinct ones.
+                row.days = round((row.ended_at - row.started_at).total_seconds() / 86400, 1)
                 row.business_days = calendar.business_days_between(row.started_at, row.ended_at)

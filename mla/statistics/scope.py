@@ -13,6 +13,7 @@ from sqlalchemy import (
     and_,
     func,
     select,
+    text,
     true,
     union_all,
 )
@@ -57,6 +58,13 @@ class Scope:
         self.start = self.calendar.start_of_day(period.start)
         self.end = self.calendar.start_of_day(period.end)
         self.dialect = session.get_bind().dialect.name
+        if self.dialect == "postgresql":
+            # The report's queries read a few hundred thousand index entries at most; the
+            # planner, which takes every JSON list for a hundred elements, would compile
+            # them to machine code for estimated millions, which costs more than it saves
+            # (offence categories at 100k requests: 1.0 s with it, 0.35 s without). For
+            # this transaction only.
+            session.execute(text("SET LOCAL jit = off"))
 
     # -- directions --------------------------------------------------------------------
 

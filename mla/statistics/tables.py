@@ -1,12 +1,12 @@
 """The tables of activity in the period: counts, turnaround per stage, deadline compliance
-and outcomes. Each is a few aggregate queries; percentiles are nearest-rank (PostgreSQL's
-``percentile_disc``, window functions on SQLite), so both give the same figures."""
+and outcomes. Each is a few aggregate queries; percentiles are nearest-rank, from running sums
+over the count of each distinct value, so both databases give the same figures."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, or_, select, true
+from sqlalchemy import BigInteger, and_, case, cast, func, literal, or_, select, true, union_all
 
 from mla.audit.models import Event, EventKind
 from mla.deadlines.models import Deadline
@@ -29,47 +29,54 @@ def _round(value: float | int | None) -> float | int | None:
     return round(float(value), 1)
 
 
-def _percentiles(
-    dialect: str, inner: Any, keys: list[str], value: str, business: str | None
-) -> Select[Any]:
-    """Per group of ``keys``: count, P50 and P90 of ``value`` (and of ``business``), by
-    nearest rank (the value at rank ceil(p * n)). PostgreSQL: ``percentile_disc``, which is
-    that definition (the two of one column share one sort); SQLite, which has no such
-    aggregate: window functions numbering the rows."""
+def _percentiles(inner: Any, keys: list[str], values: list[str]) -> Any:
+    """Per group of ``keys`` and each column of ``values`` (its index in ``values`` as column
+    ``measure``): count, P50 and P90 by nearest rank (the value at rank ceil(p * n)), and
+    the maximum.
+
+    The rows are counted per distinct value first (a histogram: stage durations are tenths
+    of a day or whole business days, so a group has few distinct values however many runs
+    it holds, and calendar and business days go together), and the ranks are running sums
+    over those counts: no window function
+    numbers every row, and no sort of every row on PostgreSQL, which hashes the counting
+    (its ``percentile_disc``, the same definition, sorted each group: 1.8 s where this
+    takes 0.3 s at a million requests)."""
     groups = [inner.c[k] for k in keys]
-    if dialect == "postgresql":
-        cols = [*groups, func.count()]
-        for column in [value] if business is None else [value, business]:
-            # ceil(0.9 * n) in floating point is the exact rank for every n below 2**21,
-            # far more runs than one group has in a period.
-            cols += [func.percentile_disc(p).within_group(inner.c[column]) for p in (0.5, 0.9)]
-        return select(*cols).group_by(*groups)
-    ranked_cols = [
-        *groups,
-        inner.c[value],
-        func.row_number().over(partition_by=groups, order_by=inner.c[value]).label("rn"),
-        func.count().over(partition_by=groups).label("n"),
-    ]
-    if business is not None:
-        ranked_cols += [
-            inner.c[business],
-            func.row_number().over(partition_by=groups, order_by=inner.c[business]).label("brn"),
+    # One pass counts each distinct combination of the values (one sort on SQLite); each
+    # value's histogram then sums those few rows.
+    combined = (
+        select(*groups, *[inner.c[v] for v in values], func.count().label("c"))
+        .group_by(*groups, *[inner.c[v] for v in values])
+        .cte("combined")
+    )
+    counted = union_all(
+        *[
+            select(
+                *[combined.c[k] for k in keys],
+                literal(k).label("measure"),
+                combined.c[v].label("v"),
+                func.sum(combined.c.c).label("c"),
+            ).group_by(*[combined.c[k] for k in keys], combined.c[v])
+            for k, v in enumerate(values)
         ]
-    ranked = select(*ranked_cols).subquery()
-    n = ranked.c.n
-    p50, p90 = (n + 1) // 2, (n * 9 + 9) // 10
-    cols = [
+    ).subquery()
+    part = [*[counted.c[k] for k in keys], counted.c.measure]
+    ranked = select(
+        *part,
+        counted.c.v,
+        func.sum(counted.c.c).over(partition_by=part, order_by=counted.c.v).label("upto"),
+        # An integer, so that (n + 1) // 2 divides as integers (PostgreSQL sums to numeric).
+        cast(func.sum(counted.c.c).over(partition_by=part), BigInteger).label("n"),
+    ).subquery()
+    n, upto = ranked.c.n, ranked.c.upto
+    return select(
         *[ranked.c[k] for k in keys],
+        ranked.c.measure,
         func.max(n),
-        func.max(case((ranked.c.rn == p50, ranked.c[value]))),
-        func.max(case((ranked.c.rn == p90, ranked.c[value]))),
-    ]
-    if business is not None:
-        cols += [
-            func.max(case((ranked.c.brn == p50, ranked.c[business]))),
-            func.max(case((ranked.c.brn == p90, ranked.c[business]))),
-        ]
-    return select(*cols).group_by(*[ranked.c[k] for k in keys])
+        func.min(case((upto >= (n + 1) // 2, ranked.c.v))),
+        func.min(case((upto >= (n * 9 + 9) // 10, ranked.c.v))),
+        func.max(ranked.c.v),
+    ).group_by(*[ranked.c[k] for k in keys], ranked.c.measure)
 
 
 def counts(scope: Scope, dimension: str, codes: dict[int, str]) -> Table:
@@ -116,7 +123,11 @@ def turnaround(scope: Scope, dimension: str, codes: dict[int, str]) -> Table:
         .where(StageRun.authority_id == scope.authority.id, scope.in_period(StageRun.ended_at))
         .subquery()
     )
-    stmt = _percentiles(scope.dialect, runs, ["direction", "stage", "grp"], "days", "bdays")
+    stmt = _percentiles(runs, ["direction", "stage", "grp"], ["days", "bdays"])
+    found: dict[tuple[Any, ...], list[Any]] = {}
+    for direction, stage, g, measure, n, p50, p90, _max in scope.session.execute(stmt):
+        row = found.setdefault((direction, stage, g), [int(n), None, None, None, None])
+        row[1 + 2 * measure : 3 + 2 * measure] = [p50, p90]
     order = {s: i for i, s in enumerate(STAGE_NAMES)}
     rows = sorted(
         (
@@ -124,13 +135,13 @@ def turnaround(scope: Scope, dimension: str, codes: dict[int, str]) -> Table:
                 direction,
                 _label(g, codes, dimension),
                 stage,
-                int(n),
+                n,
                 _round(m),
                 _round(p),
                 int(bm),
                 int(bp),
             )
-            for direction, stage, g, n, m, p, bm, bp in scope.session.execute(stmt)
+            for (direction, stage, g), (n, m, p, bm, bp) in found.items()
         ),
         key=lambda r: (DIRECTIONS.index(r[0]), r[1], order[r[2]]),
     )
@@ -174,15 +185,9 @@ def compliance(scope: Scope) -> Table:
         .subquery()
     )
     lateness = {
-        name: (m, p)
-        for name, _n, m, p in scope.session.execute(
-            _percentiles(scope.dialect, late, ["name"], "late", None)
-        )
-    }
-    latest: dict[str, float] = {
-        name: value
-        for name, value in scope.session.execute(
-            select(late.c.name, func.max(late.c.late)).group_by(late.c.name)
+        name: (p50, p90, most)
+        for name, _k, _n, p50, p90, most in scope.session.execute(
+            _percentiles(late, ["name"], ["late"])
         )
     }
     rows = [
@@ -190,9 +195,7 @@ def compliance(scope: Scope) -> Table:
             name,
             int(met or 0),
             int(missed or 0),
-            _round(lateness.get(name, (None, None))[0]),
-            _round(lateness.get(name, (None, None))[1]),
-            _round(latest.get(name)),
+            *[_round(v) for v in lateness.get(name, (None, None, None))],
         )
         for name, met, missed in sorted(counts)
     ]
