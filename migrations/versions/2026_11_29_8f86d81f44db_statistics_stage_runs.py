@@ -5,7 +5,9 @@ deadline index per request) and counted business days per row at report time. Fr
 ``stage_run`` holds each completed stage (an acknowledgement, decision or execution
 deadline met or missed, or the whole request from creation or transmission to closure) once
 per authority it counts for, with the request's group columns and its durations counted when
-it ended; mla.statistics.runs writes it with every transition.
+it ended (and, for the whole request, the grounds given on its way into its final state, which
+the outcomes table read from the history); mla.statistics.runs writes it with each step that
+moves it.
 
 This revision fills it for the existing history in set-based SQL. Business days are those
 after the start's local date up to and including the end's on the party authority's
@@ -51,6 +53,7 @@ REPORT_INDEX = [
     "urgency",
     "outcome",
     "offence_categories",
+    "grounds",
 ]
 # (direction, the party's authority, the counterpart, when the request began for it, which
 # requests count for it), as mla.statistics.runs.parties says.
@@ -139,6 +142,12 @@ def _create_table() -> None:
             "offence_categories",
             sa.JSON().with_variant(postgresql.JSONB(), "postgresql"),
             nullable=False,
+        ),
+        sa.Column(
+            "grounds",
+            sa.JSON().with_variant(postgresql.JSONB(), "postgresql"),
+            nullable=False,
+            comment="of the whole request: the grounds given on a transition into its final state",
         ),
         sa.ForeignKeyConstraint(
             ["authority_id"],
@@ -276,6 +285,25 @@ def _fill(bind: sa.Connection) -> None:
             return f"ROUND(julianday({end}) - julianday({start}), 1)"
         return f"CAST(ROUND(EXTRACT(EPOCH FROM ({end} - {start})) / 86400.0, 1) AS FLOAT)"
 
+    # The grounds given on the transitions of a closed request into its final state (a
+    # refusal's), each once: what mla.statistics.runs reads from the history as it closes.
+    if sqlite:
+        none = "'[]'"
+        grounds = (
+            "(SELECT json_group_array(g) FROM (SELECT DISTINCT j.value AS g FROM event e, "
+            "json_each(e.data, '$.inputs.grounds') j WHERE e.request_id = r.id "
+            "AND e.kind = 'transition' AND json_extract(e.data, '$.to') = r.outcome "
+            "ORDER BY 1) AS x)"
+        )
+    else:
+        none = "CAST('[]' AS jsonb)"
+        grounds = (
+            "(SELECT COALESCE(jsonb_agg(g ORDER BY g), CAST('[]' AS jsonb)) FROM ("
+            "SELECT DISTINCT jsonb_array_elements_text(e.data -> 'inputs' -> 'grounds') AS g "
+            "FROM event e WHERE e.request_id = r.id AND e.kind = 'transition' "
+            "AND e.data ->> 'to' = r.outcome "
+            "AND jsonb_typeof(e.data -> 'inputs' -> 'grounds') = 'array') AS x)"
+        )
     stages = ", ".join(f"'{n}'" for n in STAGE_DEADLINES)
     counted = ", ".join(f"'{o}'" for o in COUNTED)
     for direction, authority, counterpart, since, counts in PARTIES:
@@ -284,6 +312,7 @@ def _fill(bind: sa.Connection) -> None:
             # untransmitted open request has no run: mla.statistics.runs skips it).
             (
                 "d.name",
+                none,
                 "d.id",
                 "d.started_at",
                 "d.closed_at",
@@ -294,27 +323,28 @@ def _fill(bind: sa.Connection) -> None:
             ),
             (
                 "'whole'",
+                grounds,
                 "CAST(NULL AS INTEGER)",
                 since,
                 "r.closed_at",
                 "FROM request r WHERE r.closed_at IS NOT NULL",
             ),
         ]
-        for stage, deadline_id, started, ended, source in sources:
+        for stage, given, deadline_id, started, ended, source in sources:
             # Built from this module's constants only.
             op.execute(
                 "INSERT INTO stage_run (request_id, authority_id, direction, stage, "  # noqa: S608
                 "deadline_id, started_at, ended_at, days, business_days, counterpart_id, kind, "
-                "legal_basis, urgency, outcome, offence_categories) "
+                "legal_basis, urgency, outcome, offence_categories, grounds) "
                 "SELECT s.request_id, s.authority_id, s.direction, s.stage, s.deadline_id, "
                 "s.started_at, s.ended_at, s.days, de.ordinal - ds.ordinal, s.counterpart_id, "
-                "s.kind, s.legal_basis, s.urgency, s.outcome, s.offence_categories FROM ("
+                "s.kind, s.legal_basis, s.urgency, s.outcome, s.offence_categories, s.grounds FROM ("
                 f"SELECT r.id AS request_id, {authority} AS authority_id, "
                 f"'{direction}' AS direction, {stage} AS stage, {deadline_id} AS deadline_id, "
                 f"{started} AS started_at, {ended} AS ended_at, {days(started, ended)} AS days, "
                 f"{seconds(started)} AS start_s, {seconds(ended)} AS end_s, "
                 f"{counterpart} AS counterpart_id, r.kind, r.legal_basis, r.urgency, r.outcome, "
-                f"r.offence_categories {source} AND {counts}) AS s "
+                f"r.offence_categories, {given} AS grounds {source} AND {counts}) AS s "
                 "JOIN stage_run_zone zs ON zs.authority_id = s.authority_id "
                 "AND s.start_s >= zs.since AND s.start_s < zs.until "
                 "JOIN stage_run_zone ze ON ze.authority_id = s.authority_id "

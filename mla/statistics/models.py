@@ -47,6 +47,7 @@ class StageRun(Base):
             "urgency",
             "outcome",
             "offence_categories",
+            "grounds",
         ),
     )
 
@@ -85,3 +86,8 @@ class StageRun(Base):
     urgency: Mapped[str] = mapped_column(String(32))
     outcome: Mapped[str | None] = mapped_column(String(32), comment="None while open")
     offence_categories: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    grounds: Mapped[list[str]] = mapped_column(
+        JSONType,
+        default=list,
+        comment="of the whole request: the grounds given on a transition into its final state",
+    )

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mla.audit.models import Event, EventKind
 from mla.authorities.models import Authority
 from mla.deadlines.models import Deadline, Outcome
 from mla.deadlines.service import DeadlineService
@@ -78,12 +79,30 @@ def parties(request: Request) -> list[tuple[int, str, Any]]:
     return found
 
 
+def _grounds(session: Session, request: Request) -> list[str]:
+    """The grounds given on the transitions of closed ``request`` into its final state (a
+    refusal's ``grounds`` input), each once, in order: read from its history as it closes."""
+    found: dict[str, None] = {}
+    for data in session.scalars(
+        select(Event.data).where(
+            Event.request_id == request.id, Event.kind == EventKind.TRANSITION.value
+        )
+    ):
+        given = (
+            (data.get("inputs") or {}).get("grounds") if data.get("to") == request.outcome else None
+        )
+        if isinstance(given, list):
+            found.update(dict.fromkeys(str(g) for g in given))
+    return sorted(found)
+
+
 def sync(session: Session, request: Request, deadlines: DeadlineService | None = None) -> None:
     """Bring ``request``'s stage runs in line with the request and its deadlines as flushed:
     a row per party authority (:func:`parties`) for each deadline of :data:`STAGES` closed
-    met or missed, and for the whole request once closed; the group columns as the request
-    has them now. Rows whose times are unchanged keep their durations; business days are
-    counted only for new or moved runs (``deadlines``: whose calendars to count on, one is
+    met or missed, and for the whole request once closed (with the grounds of its closing,
+    read from its history); the group columns as the request has them now. Rows whose
+    times are unchanged keep their durations; business days are counted only for new or
+    moved runs (``deadlines``: whose calendars to count on, one is
     made when None). Does not flush: the rows go out with the transaction's next flush.
 
     Reads one range of the deadline index and the request's runs. A request neither
@@ -103,6 +122,7 @@ def sync(session: Session, request: Request, deadlines: DeadlineService | None =
                 )
             )
         ]
+        grounds = _grounds(session, request) if request.closed_at is not None else []
         wanted: dict[Key, dict[str, Any]] = {}
         for authority_id, direction, groups in parties(request):
             whole = []
@@ -114,6 +134,7 @@ def sync(session: Session, request: Request, deadlines: DeadlineService | None =
                 wanted[(authority_id, direction, stage, deadline_id)] = {
                     "started_at": started,
                     "ended_at": ended,
+                    "grounds": grounds if stage == WHOLE else [],
                     **groups,
                 }
         have = {

@@ -114,7 +114,7 @@ class Scope:
         if dimension == "counterpart":
             return query, unindexed(self.counterpart(direction, r))
         if dimension == "offence_category":
-            return self._each_category(query, r.offence_categories)
+            return self.each_element(query, r.offence_categories)
         column = {
             "kind": r.kind,
             "legal_basis": r.legal_basis,
@@ -128,7 +128,7 @@ class Scope:
         to its FROM, and that column: the copies of the request's columns the run carries,
         offence categories unnested as in :meth:`grouped`."""
         if dimension == "offence_category":
-            return self._each_category(query, StageRun.offence_categories)
+            return self.each_element(query, StageRun.offence_categories)
         column = {
             "counterpart": StageRun.counterpart_id,
             "kind": StageRun.kind,
@@ -138,10 +138,10 @@ class Scope:
         }[dimension]
         return query, column
 
-    def _each_category(self, query: Select[Any], categories: Any) -> tuple[Select[Any], Any]:
-        """``query`` joined to each element of the JSON list ``categories``, and the element."""
+    def each_element(self, query: Select[Any], values: Any) -> tuple[Select[Any], Any]:
+        """``query`` joined to each element of the JSON list ``values``, and the element."""
         if self.dialect == "postgresql":
-            each = func.jsonb_array_elements_text(categories).table_valued("value").lateral()
+            each = func.jsonb_array_elements_text(values).table_valued("value").lateral()
         else:
-            each = func.json_each(categories).table_valued("value")
+            each = func.json_each(values).table_valued("value")
         return query.join(each, true()), each.c.value

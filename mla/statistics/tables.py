@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import BigInteger, and_, case, cast, func, literal, or_, select, true, union_all
+from sqlalchemy import BigInteger, and_, case, cast, func, literal, or_, select, union_all
 
-from mla.audit.models import Event, EventKind
 from mla.deadlines.models import Deadline
 from mla.deadlines.models import Outcome as DeadlineOutcome
 from mla.statistics.models import StageRun
 from mla.statistics.report import DIRECTIONS, STAGE_NAMES, Table
+from mla.statistics.runs import WHOLE
 from mla.statistics.scope import Scope
 from mla.statistics.sql import days_between
 
@@ -211,34 +211,30 @@ def outcomes(scope: Scope) -> Table:
     withdrawn, lapsed: the workflow's final states), and by each ground given on the
     transition into that state (a refusal's ``grounds`` input): a request refused on two
     grounds counts once under each, so the ground rows need not add up to the refusals.
+    Read from the authority's whole-request stage runs ended in the period (one each per
+    request and direction, carrying the grounds), not from the history.
     Asset amounts per currency (issue 15's register) would be a table beside this one."""
-    rows: list[tuple[Any, ...]] = []
-    for direction in DIRECTIONS:
-        r = scope.requests(direction)
-        closed = scope.in_period(r.closed_at)
-        found: list[tuple[Any, ...]] = [
-            (direction, outcome, "", int(n))
-            for outcome, n in scope.session.execute(
-                select(r.outcome, func.count()).where(closed).group_by(r.outcome)
-            )
-        ]
-        grounds_of = Event.data["inputs"]["grounds"]
-        if scope.dialect == "postgresql":
-            each = func.jsonb_array_elements_text(grounds_of).table_valued("value").lateral()
-        else:
-            each = func.json_each(Event.data, "$.inputs.grounds").table_valued("value")
-        stmt = (
-            select(r.outcome, each.c.value, func.count(r.id.distinct()))
-            .select_from(r)
-            .join(Event, Event.request_id == r.id)
-            .join(each, true())
-            .where(
-                closed,
-                Event.kind == EventKind.TRANSITION.value,
-                Event.data["to"].as_string() == r.outcome,
-            )
-            .group_by(r.outcome, each.c.value)
+    closed = (
+        StageRun.authority_id == scope.authority.id,
+        scope.in_period(StageRun.ended_at),
+        StageRun.stage == WHOLE,
+    )
+    found: list[tuple[Any, ...]] = [
+        (direction, outcome, "", int(n))
+        for direction, outcome, n in scope.session.execute(
+            select(StageRun.direction, StageRun.outcome, func.count())
+            .where(*closed)
+            .group_by(StageRun.direction, StageRun.outcome)
         )
-        found += [(direction, o, str(g), int(n)) for o, g, n in scope.session.execute(stmt)]
-        rows += sorted(found)
+    ]
+    query, ground = scope.each_element(select(StageRun), StageRun.grounds)
+    stmt = (
+        query.with_only_columns(
+            StageRun.direction, StageRun.outcome, ground, func.count(), maintain_column_froms=True
+        )
+        .where(*closed)
+        .group_by(StageRun.direction, StageRun.outcome, ground)
+    )
+    found += [(d, o, str(g), int(n)) for d, o, g, n in scope.session.execute(stmt)]
+    rows = sorted(found, key=lambda r: (DIRECTIONS.index(r[0]), r[1:]))
     return Table("outcomes", ("direction", "outcome", "ground", "requests"), rows)

@@ -135,6 +135,16 @@ def test_the_migration_fills_the_runs_of_an_existing_history(fresh_database_url)
                     due_at=t2, closed_at=closed, outcome=outcome, extended=False, level=0,
                 )
             )  # fmt: skip
+        # The closing step of request 1, with grounds (as a refusal gives them), and an
+        # earlier step with grounds that did not lead to its final state.
+        for seq, to, grounds in [(1, "consultation", ["x"]), (2, "closed", ["b", "a", "b"])]:
+            conn.execute(
+                insert(t["event"]).values(
+                    request_id=1, seq=seq, at=t2, kind="transition",
+                    data={"to": to, "inputs": {"grounds": grounds}},
+                    prev_hash="0" * 64, hash="0" * 64,
+                )
+            )  # fmt: skip
     migrate.upgrade(engine)
     with engine.connect() as conn:
         found = {
@@ -164,4 +174,6 @@ def test_the_migration_fills_the_runs_of_an_existing_history(fresh_database_url)
     assert (outgoing.counterpart_id, whole.counterpart_id) == (2, 1)
     assert (whole.urgency, whole.outcome, whole.deadline_id) == ("urgent", "closed", None)
     assert list(whole.offence_categories) == ["corruption"]
+    assert list(whole.grounds) == list(outgoing.grounds) == ["a", "b"]
+    assert list(ack.grounds) == []
     engine.dispose()
