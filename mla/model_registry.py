@@ -9,5 +9,6 @@ from mla.evidence import models as _evidence  # noqa: F401
 from mla.notify import models as _notify  # noqa: F401
 from mla.requests import models as _requests  # noqa: F401
 from mla.requests import progress as _progress  # noqa: F401
+from mla.statistics import models as _statistics  # noqa: F401
 
 metadata = Base.metadata

@@ -28,6 +28,8 @@ LAYERS: list[tuple[str, ...]] = [
     ("mla.assets", "mla.documents", "mla.statistics"),
     ("mla.evidence",),
     ("mla.requests",),
+    # the statistics' stage runs, written with every move of a request
+    ("mla.statistics.runs",),
     ("mla.assets.moves",),
     ("mla.notify",),
     ("mla.deadlines",),

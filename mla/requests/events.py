@@ -20,6 +20,7 @@ from mla.requests.header import CHANNELS
 from mla.requests.models import Request
 from mla.requests.recording import RequestContext
 from mla.requests.scope import Actor
+from mla.statistics import runs as stage_runs
 from mla.workflow.engine import Availability, Engine
 from mla.workflow.values import input_errors
 
@@ -96,6 +97,8 @@ class RequestEvents:
             raise Invalid(arrival + given)
         # Read once, before anything changes: what the guards ask and what the move updates.
         running = deadlines.open_deadlines(request)
+        # What the statistics' stage runs follow, besides the deadlines the move closes.
+        counted = self._counted(request)
         t = engine.fire(
             request,
             event,
@@ -118,7 +121,7 @@ class RequestEvents:
             for name, value in fields.items()
             if t.dest is None and name in request.fields and request.fields[name] != value
         }
-        counted = deadlines.counted_dues(request, engine.workflow) if corrected else {}
+        dues = deadlines.counted_dues(request, engine.workflow) if corrected else {}
         if fields != request.fields:
             request.fields = fields
         # Ids set with the relationships: the history records them before the flush.
@@ -143,7 +146,7 @@ class RequestEvents:
         # chain's new head), its deadlines and the history entry.
         deadlines.on_transition(request, wf, t.dest, t.by, now, running)
         if corrected:
-            deadlines.on_edit(request, wf, corrected, counted, now)
+            deadlines.on_edit(request, wf, corrected, dues, now)
         if t.extends:
             deadlines.extend(request, wf, t.extends, now)
         data: dict[str, Any] = {"event": event, "from": source, "to": dest, "by": t.by}
@@ -175,6 +178,8 @@ class RequestEvents:
             on_behalf_of=parties.get(t.by),
             at=now,
             locked=True,
+            stages=stage_runs.ended(running) or counted != self._counted(request),
+            deadlines=deadlines,
         )
         ctx.notifications().on_status_change(request, moved)
         # An assets request's register moves with its steps, in the same transaction.
@@ -182,6 +187,12 @@ class RequestEvents:
         for hook in ctx.after_step:
             hook(request, moved, actor)
         return moved
+
+    @staticmethod
+    def _counted(request: Request) -> tuple[Any, ...]:
+        """What a request's stage runs follow of it besides its deadlines: its closure (and
+        outcome with it), its transmission and its executing authority."""
+        return (request.closed_at, request.transmitted_at, request.executing_authority_id)
 
     def _resolve_authority_inputs(
         self, request: Request, engine: Engine, event: str, inputs: dict[str, Any], actor: Actor

@@ -186,4 +186,8 @@ def apply(
                 ),
             },
             at=now,
+            # Mapped into a final state, it closed: its whole run starts to count (the
+            # deadlines it ends are cancelled, which count for nothing).
+            stages=after.states[move.dest].final,
+            deadlines=deadlines,
         )

@@ -1,6 +1,7 @@
 """What every change to a request goes through: the caller's parties, the lock and version
 check, the flush, one entry in the hash-chained history, and with it the request's party
-rows and search words (:func:`record_change`, the one place they are written).
+rows, search words and statistics' stage runs (:func:`record_change`, the one place they are
+written).
 
 :class:`RequestContext` is shared by the parts of the request service (creation, drafts,
 events); :class:`~mla.requests.service.RequestService` composes them over one context.
@@ -29,6 +30,7 @@ from mla.notify.service import NotificationService
 from mla.requests import scope, search
 from mla.requests.models import Request, RequestParty
 from mla.requests.scope import Actor
+from mla.statistics import runs as stage_runs
 from mla.workflow.engine import Engine, Engines
 
 
@@ -85,11 +87,15 @@ def record_change(
     data: dict[str, Any] | None = None,
     at: datetime | None = None,
     locked: bool = False,
+    stages: bool = False,
+    deadlines: DeadlineService | None = None,
 ) -> Event:
     """Append a change of ``request`` (flushed) to its history
     (:func:`mla.audit.chain.append`; ``locked``: the request's row was locked in this
     transaction, so the chain's head in memory is current) and write its party rows and
-    search words with it (:func:`sync_parties`): every change to a request ends here."""
+    search words with it (:func:`sync_parties`), and its statistics' stage runs when
+    ``stages`` says the change may have moved them (:func:`mla.statistics.runs.sync`,
+    counting on the calendars of ``deadlines``): every change to a request ends here."""
     sync_parties(session, request)
     entry = chain.append(
         session,
@@ -103,6 +109,9 @@ def record_change(
         locked=locked,
     )
     search.write(session, request.id, search.document(request))
+    if stages:
+        # The deadlines it closed and the request's columns are flushed with the entry.
+        stage_runs.sync(session, request, deadlines)
     return entry
 
 
@@ -246,12 +255,15 @@ class RequestContext:
         on_behalf_of: int | None = None,
         at: datetime | None = None,
         locked: bool = False,
+        stages: bool = False,
+        deadlines: DeadlineService | None = None,
     ) -> Event:
         """Append to ``request``'s history that ``actor`` (its user, or its authority's API
         client) did ``kind``, with ``data``; ``on_behalf_of``: the external authority whose
         step it recorded; ``at``: when (default: now); ``locked``: :meth:`lock` was called
-        on ``request`` in this transaction (the chain's head is then not read again).
-        Flushes the entry with the request's pending changes; see
+        on ``request`` in this transaction (the chain's head is then not read again);
+        ``stages``: the change may have moved the request's stage runs (see
+        :func:`record_change`). Flushes the entry with the request's pending changes; see
         :func:`record_change`. Raises Conflict when another transaction changed
         the request first."""
         reference = request.reference  # still readable after a failed flush expires the row
@@ -266,6 +278,8 @@ class RequestContext:
                 data=data,
                 at=self.clock() if at is None else at,
                 locked=locked,
+                stages=stages,
+                deadlines=deadlines,
             )
         except (StaleDataError, OperationalError) as exc:
             raise Conflict(

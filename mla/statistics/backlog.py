@@ -3,7 +3,7 @@ requests now by holder and age band (the ageing)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import case, func, literal, select
@@ -11,7 +11,7 @@ from sqlalchemy import case, func, literal, select
 from mla.requests.models import Request
 from mla.statistics.report import AGE_BANDS, DIRECTIONS, Table, add_months
 from mla.statistics.scope import Scope
-from mla.statistics.sql import days_between, unindexed
+from mla.statistics.sql import unindexed
 
 
 def month_ends(scope: Scope) -> list[tuple[str, datetime]]:
@@ -64,9 +64,17 @@ def trend(scope: Scope) -> Table:
 def ageing(scope: Scope, codes: dict[int, str]) -> Table:
     r = scope.requests(*DIRECTIONS)
     since = func.coalesce(r.transmitted_at, r.created_at)
-    age = days_between(since, literal(scope.now, type_=Request.created_at.type))
+    # Younger than ``upper`` days: begun after now - upper days. Instants compared with the
+    # column as stored, not days computed per row.
     band = case(
-        *[((age < upper), label) for label, _lower, upper in AGE_BANDS if upper is not None],
+        *[
+            (
+                since > literal(scope.now - timedelta(days=upper), type_=Request.created_at.type),
+                label,
+            )
+            for label, _lower, upper in AGE_BANDS
+            if upper is not None
+        ],
         else_=AGE_BANDS[-1][0],
     )
     own = scope.authority.id

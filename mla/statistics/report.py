@@ -9,17 +9,12 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from mla.errors import N_, FieldError, Invalid
+from mla.statistics.runs import STAGES, WHOLE
 
 DIMENSIONS = ("counterpart", "kind", "legal_basis", "urgency", "offence_category", "outcome")
 DIRECTIONS = ("incoming", "outgoing")
-# Stage -> the workflow deadlines whose run measures it (from entering the state that starts
-# it to leaving the states it runs through); "whole" is transmission (or creation) to closure.
-STAGES: dict[str, tuple[str, ...]] = {
-    "acknowledgement": ("acknowledgement",),
-    "decision": ("decision",),
-    "execution": ("execution",),
-}
-STAGE_NAMES = (*STAGES, "whole")
+# The stages of the turnaround table (mla.statistics.runs says which deadline measures each).
+STAGE_NAMES = (*STAGES, WHOLE)
 # Age bands of open requests, in days since transmission (or creation): (label, from, to).
 AGE_BANDS: tuple[tuple[str, int, int | None], ...] = (
     ("0-30", 0, 31),
@@ -28,7 +23,6 @@ AGE_BANDS: tuple[tuple[str, int, int | None], ...] = (
     ("181-365", 181, 366),
     ("366+", 366, None),
 )
-# How far before the period a stage may have started and still count its holidays exactly.
 
 
 @dataclass(frozen=True)

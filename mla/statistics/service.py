@@ -2,14 +2,12 @@
 stage, deadline compliance, the trend of open requests and the ageing of the backlog.
 
 Every figure is an aggregate computed by the database over covering indexes (the
-authority's requests by party, their deadlines: see :meth:`Scope.requests`); Python only
-shapes the few aggregated rows. Percentiles are nearest-rank (the value at rank
-ceil(p * n) in ascending order), found with window functions, so SQLite and PostgreSQL give
-the same figures. Business days use the authority's calendar (weekend, public holidays,
-closures) through a day -> business-day-number list sent with the query: the business days
-between two instants are the difference of their days' numbers; the local date is taken
-at the authority's UTC offset at the end of the period (a daylight-saving shift within the
-period may move an instant near midnight to the neighbouring day).
+authority's requests by party, their deadlines, and the statistics' own stage runs: see
+:meth:`Scope.requests` and :mod:`.runs`); Python only shapes the few aggregated rows.
+Percentiles are nearest-rank (the value at rank ceil(p * n) in ascending order), found from
+running sums over the count of each distinct value, so SQLite and PostgreSQL give the same
+figures. Business days were counted when each stage run was written, on the authority's
+calendar (weekend, public holidays, closures) between the local dates of its start and end.
 
 Scope: outgoing requests are those the authority made (requesting); incoming those
 transmitted to it as requested or executing authority. Nothing here names a request,
@@ -17,7 +15,8 @@ a person or a fact: the report holds counts and durations only.
 
 Modules: :mod:`.report` (periods, dimensions, tables), :mod:`.scope` (the SQL every query
 shares), :mod:`.tables` (counts, turnaround, compliance, outcomes), :mod:`.backlog` (trend,
-ageing); this one runs them.
+ageing), :mod:`.runs` and :mod:`.models` (the stage runs, written as requests move); this
+one runs them.
 """
 
 from __future__ import annotations
@@ -34,13 +33,13 @@ from mla.statistics.report import (
     DIMENSIONS,
     DIRECTIONS,
     STAGE_NAMES,
-    STAGES,
     Period,
     Report,
     Table,
     check_dimension,
     parse_period,
 )
+from mla.statistics.runs import STAGES
 from mla.statistics.scope import Scope
 
 __all__ = [
