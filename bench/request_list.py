@@ -483,8 +483,8 @@ def measure(
             elif label == "dashboard":
                 layer = timed(
                     lambda: (
-                        queries.worklist(actor), queries.overdue(actor), queries.due_soon(actor),
-                        queries.recent_from_others(actor),
+                        queries.worklist(actor), queries.awaiting_others(actor),
+                        queries.deadlines_due(actor), queries.recent_from_others(actor),
                     ),
                     repeat,
                 )  # fmt: skip
