@@ -41,8 +41,16 @@ class DeadlinesDue:
 
 
 def party_of_deadline(authority_id: int) -> ColumnElement[bool]:
-    """The deadline's request is one ``authority_id`` is party to and sees."""
-    return exists().where(P.request_id == Deadline.request_id, own_rows(authority_id))
+    """The deadline's request is one ``authority_id`` is party to and sees: a probe of the
+    party rows' key per deadline. Written as a scalar subquery, not EXISTS, which
+    PostgreSQL would turn into a join hashing every party row the authority has."""
+    found = (
+        select(P.request_id)
+        .where(P.request_id == Deadline.request_id, own_rows(authority_id))
+        .limit(1)
+        .scalar_subquery()
+    )
+    return found.is_not(None)
 
 
 class DashboardQueries(RequestQueries):
@@ -168,36 +176,54 @@ class DashboardQueries(RequestQueries):
         (see :meth:`due_soon` for the deadlines an authority watches), the nearest first,
         those with no clock last, then the longest untouched; the page at ``offset`` and
         how many there are in all. Read from the authority's open party rows it holds (its
-        open work, whatever the archive holds): one query and its rows' parties, and one
-        count only for a page past the end."""
+        open work, whatever the archive holds), each with a probe of its request's running
+        deadlines; only the page's rows are read whole. One query and its rows' parties, and
+        one count only for a page past the end."""
         own = actor.authority.id
-        nearest = (
-            select(Deadline.id)
-            .where(
-                Deadline.request_id == P.request_id,
-                or_(
-                    Deadline.authority_id == own,
-                    Deadline.authority_id == Request.requested_authority_id,
-                ),
-                Deadline.closed_at.is_(None),
-                Deadline.paused_at.is_(None),
-            )
-            .order_by(Deadline.due_at, Deadline.id)
-            .limit(1)
-            .correlate(P, Request)
+        requested = (
+            select(Request.requested_authority_id)
+            .where(Request.id == P.request_id)
+            .correlate(P)
             .scalar_subquery()
         )
+
+        def nearest(column: Any) -> Any:
+            return (
+                select(column)
+                .where(
+                    Deadline.request_id == P.request_id,
+                    or_(Deadline.authority_id == own, Deadline.authority_id == requested),
+                    Deadline.closed_at.is_(None),
+                    Deadline.paused_at.is_(None),
+                )
+                .order_by(Deadline.due_at, Deadline.id)
+                .limit(1)
+                .correlate(P)
+                .scalar_subquery()
+            )
+
         held = (own_rows(own), P.closed.is_(False), P.held.is_(True))
-        query = (
-            select(Request, Deadline, func.count().over())
-            .select_from(P)
-            .join(Request, Request.id == P.request_id)
-            .outerjoin(Deadline, Deadline.id == nearest)
+        due = nearest(Deadline.due_at)
+        page = (
+            select(
+                P.request_id,
+                P.updated_at,
+                due.label("due_at"),
+                nearest(Deadline.id).label("deadline_id"),
+                func.count().over().label("total"),
+            )
             .where(*held)
-            .options(WITH_PARTIES)
-            .order_by(Deadline.due_at.is_(None), Deadline.due_at, P.updated_at, P.request_id)
+            .order_by(due.asc().nulls_last(), P.updated_at, P.request_id)
             .offset(offset)
             .limit(limit)
+            .subquery()
+        )
+        query = (
+            select(Request, Deadline, page.c.total)
+            .join(page, page.c.request_id == Request.id)
+            .outerjoin(Deadline, Deadline.id == page.c.deadline_id)
+            .options(WITH_PARTIES)
+            .order_by(page.c.due_at.asc().nulls_last(), page.c.updated_at, page.c.request_id)
         )
         found = self.session.execute(query).all()
         rows = [QueueRow(r, d) for r, d, _n in found]
@@ -228,14 +254,21 @@ class DashboardQueries(RequestQueries):
             Deadline.paused_at.is_(None),
             Deadline.due_at < self.now,
         )
-        page = (
-            select(Deadline, Request, func.count().over())
-            .join(Request, Request.id == Deadline.request_id)
+        # The page's ids first, from the indexes alone; then its rows whole.
+        ids = (
+            select(Deadline.id, func.count().over().label("total"))
             .where(*conditions)
-            .options(WITH_PARTIES)
             .order_by(Deadline.due_at, Deadline.id)
             .offset(offset)
             .limit(limit)
+            .subquery()
+        )
+        page = (
+            select(Deadline, Request, ids.c.total)
+            .join(ids, ids.c.id == Deadline.id)
+            .join(Request, Request.id == Deadline.request_id)
+            .options(WITH_PARTIES)
+            .order_by(Deadline.due_at, Deadline.id)
         )
         found = self.session.execute(page).all()
         rows = [DeadlineRow(d, r) for d, r, _n in found]
