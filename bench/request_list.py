@@ -368,11 +368,12 @@ def floors(db: Any, mex: int, clerk: int, cursor: tuple[Any, int], name: str) ->
     dash = [
         (f"SELECT p.request_id, (SELECT min(d.due_at) FROM deadline d WHERE "
          f"d.request_id = p.request_id AND {running}) AS due FROM request_party p "
-         "WHERE p.authority_id = :a AND NOT p.closed AND p.held "
-         "ORDER BY due IS NULL, due, p.updated_at, p.request_id LIMIT 50", {}),
-        ("SELECT count(*) FROM request_party WHERE authority_id = :a AND NOT closed AND held", {}),
+         "WHERE p.authority_id = :a AND p.closed = false AND p.held = true "
+         "ORDER BY due NULLS LAST, p.updated_at, p.request_id LIMIT 50", {}),
+        ("SELECT count(*) FROM request_party WHERE authority_id = :a AND closed = false "
+         "AND held = true", {}),
         ("SELECT d.id FROM request_party p JOIN deadline d ON d.request_id = p.request_id "
-         f"WHERE p.authority_id = :a AND NOT p.closed AND NOT p.held AND {running} "
+         f"WHERE p.authority_id = :a AND p.closed = false AND p.held = false AND {running} "
          "AND d.authority_id != :a AND d.due_at < :now ORDER BY d.due_at LIMIT 20", {"now": now}),
         (f"SELECT d.id FROM deadline d WHERE d.authority_id = :a AND {running} "
          "AND d.due_at < :now ORDER BY d.due_at LIMIT 20", {"now": now}),
