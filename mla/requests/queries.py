@@ -48,6 +48,9 @@ SORTS: dict[str, tuple[Any, bool]] = {
     "reference": (P.reference, False),
     "-reference": (P.reference, True),
 }
+# Up to how many requests matching a search's words are read by id before the page (see
+# :meth:`RequestQueries.list`); past it the page walks the authority's rows in its order.
+_FEW_MATCHES = 500
 # What a search looks for as the start of a reference (MLA-ARG-2026-00042).
 _REFERENCE_START = re.compile(r"^[A-Z0-9][A-Z0-9-]*$")
 
@@ -173,7 +176,15 @@ class RequestQueries(Lookups):
                 branches.append([P.reference >= start, P.reference < start + "\uffff"])
             matching = search.matching(self.session, q)
             if matching is not None:
-                branches.append([P.request_id.in_(matching)])
+                # A few matches (a name, a case number) are read first and named: the
+                # planner then reads just their party rows. PostgreSQL cannot tell a few from
+                # many from its statistics of the words (a prefix least of all), and would
+                # walk the authority's every row in the page's order looking for them.
+                few = self.session.scalars(matching.limit(_FEW_MATCHES + 1)).all()
+                if len(few) <= _FEW_MATCHES:
+                    branches.append([P.request_id.in_(few)])
+                else:
+                    branches.append([P.request_id.in_(matching)])
         keyed: dict[int, tuple[Any, int]] = {}
         for branch in branches:
             query = self._branch(select(P.request_id, column), flt, *conditions, *branch)

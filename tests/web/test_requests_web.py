@@ -185,6 +185,25 @@ def test_dashboard_shows_overdue_deadlines_unmistakably(client, world, received,
     assert "Nothing is overdue." in client.get("/").get_data(as_text=True)
 
 
+def test_a_search_finds_the_same_requests_however_many_match(
+    client, world, new_mla, login, monkeypatch
+):
+    """A few matches are read first and their rows by id; many, through the page's order."""
+    from mla.requests import queries
+
+    made = [new_mla(their_reference=f"SAME-{n}") for n in range(3)]
+    login(world.arg_clerk)
+
+    def found() -> list[str]:
+        html = client.get("/requests?q=same").get_data(as_text=True)
+        return re.findall(r">(MLA-ARG-2026-\d+)</a>", html)
+
+    few = found()
+    assert sorted(few) == sorted(r.reference for r in made)
+    monkeypatch.setattr(queries, "_FEW_MATCHES", 1)
+    assert found() == few
+
+
 def test_list_filters_search_and_pages(client, world, new_mla, received, login):
     for n in range(4):
         new_mla(their_reference=f"CASE-{n}")

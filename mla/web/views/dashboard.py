@@ -43,8 +43,7 @@ def dashboard(actor: Actor) -> ResponseReturnValue:
     waiting, waiting_count = q.awaiting_others(
         actor, (waiting_page - 1) * WAITING_PAGE, WAITING_PAGE
     )
-    overdue, overdue_count = q.overdue(actor)
-    due_soon, due_count = q.due_soon(actor)
+    due = q.deadlines_due(actor)
     recent = q.recent_from_others(actor, limit=RECENT + 1)  # one more: are there more?
     return render_template(
         "dashboard.html",
@@ -58,10 +57,10 @@ def dashboard(actor: Actor) -> ResponseReturnValue:
         waiting_count=waiting_count,
         waiting_page=waiting_page,
         waiting_size=WAITING_PAGE,
-        overdue=overdue,
-        overdue_count=overdue_count,
-        due_soon=due_soon,
-        due_count=due_count,
+        overdue=due.overdue,
+        overdue_count=due.overdue_count,
+        due_soon=due.due_soon,
+        due_count=due.due_soon_count,
         recent=recent[:RECENT],
         recent_more=len(recent) > RECENT,
         wf=workflow_labels(),
