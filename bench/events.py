@@ -187,9 +187,7 @@ def run(name: str, url: str, engines: Engines, n: int, args: argparse.Namespace)
         profiler.enable()
         events(factory, engines, actors, reference, n)
         profiler.disable()
-        pstats.Stats(profiler).sort_stats(os.environ.get("SORT", "cumulative")).print_stats(
-            int(os.environ.get("TOP", "35"))
-        )
+        pstats.Stats(profiler).sort_stats(args.sort).print_stats(35)
     engine.dispose()
 
 
