@@ -25,7 +25,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from mla.audit.models import Event, EventKind
@@ -46,6 +46,26 @@ __all__ = ["NotificationService", "SubscriptionService"]
 
 _ROLE_OF = {"clerks": Role.CLERK, "supervisors": Role.SUPERVISOR, "admins": Role.ADMIN}
 _ROLES = [Role.CLERK, Role.SUPERVISOR, Role.ADMIN]
+
+
+# Read at every step that moves a request: built once.
+_USERS = (
+    select(User)
+    .where(
+        User.authority_id == bindparam("authority_id"),
+        User.role == bindparam("role"),
+        User.active.is_(True),
+    )
+    .order_by(User.id)
+)
+_SUBSCRIPTIONS = (
+    select(WebhookSubscription)
+    .where(
+        WebhookSubscription.authority_id.in_(bindparam("ids", expanding=True)),
+        WebhookSubscription.active.is_(True),
+    )
+    .order_by(WebhookSubscription.id)
+)
 
 
 def request_link(base_url: str, reference: str) -> str:
@@ -85,15 +105,7 @@ class NotificationService:
         at = _ROLES.index(role)
         for candidate in _ROLES[at:] + _ROLES[:at][::-1]:
             users = list(
-                self.session.scalars(
-                    select(User)
-                    .where(
-                        User.authority_id == authority_id,
-                        User.role == candidate,
-                        User.active.is_(True),
-                    )
-                    .order_by(User.id)
-                )
+                self.session.scalars(_USERS, {"authority_id": authority_id, "role": candidate})
             )
             if users:
                 return users
@@ -103,11 +115,7 @@ class NotificationService:
         ids = sorted(set(authority_ids))
         if not ids:
             return []
-        rows = self.session.scalars(
-            select(WebhookSubscription)
-            .where(WebhookSubscription.authority_id.in_(ids), WebhookSubscription.active.is_(True))
-            .order_by(WebhookSubscription.id)
-        )
+        rows = self.session.scalars(_SUBSCRIPTIONS, {"ids": ids})
         return [s for s in rows if s.wants(event)]
 
     @staticmethod
