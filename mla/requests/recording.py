@@ -113,8 +113,10 @@ def record_change(
         search.write(session, request.id, search.document(request))
         search.written(request)
     if stages:
-        # The deadlines it closed and the request's columns are flushed with the entry.
+        # The deadlines it closed and the request's columns are flushed with the entry; the
+        # runs are flushed here, since a step's notifications no longer flush after it.
         stage_runs.sync(session, request, deadlines)
+        session.flush()
     return entry
 
 
