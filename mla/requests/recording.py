@@ -109,7 +109,7 @@ def record_change(
         at=at,
         locked=locked,
     )
-    if search.stale(request):  # an event that leaves the words alone writes none
+    if kind == EventKind.CREATED or search.stale(request):  # else the words are as written
         search.write(session, request.id, search.document(request))
         search.written(request)
     if stages:

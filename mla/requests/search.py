@@ -102,9 +102,8 @@ def _new(target: Request, _args: Any, _kwargs: Any) -> None:
 
 @event.listens_for(Request.fields, "set")
 @event.listens_for(Request.their_reference, "set")
-def _set(target: Request, value: Any, _old: Any, _initiator: Any) -> Any:
+def _set(target: Request, _value: Any, _old: Any, _initiator: Any) -> None:
     inspect(target).info[_STALE] = True
-    return value
 
 
 @event.listens_for(Request.fields, "modified")
