@@ -1,10 +1,12 @@
 """Events per second through the request service, beside a bare version-checked UPDATE commit.
 
     .venv/bin/python bench/events.py [--events 400] [--postgres URL] [--log] [--profile]
+        [--sort tottime] [--only sqlite|postgres]
 
 Each event is one unit of work as the API's boundary runs it: a fresh session, begun as a
-writer (:func:`mla.db.begin_write`), the request read through the service (scoped to the
-caller), ``RequestService.fire``, one commit. The loop is formal review <-> information
+writer (:func:`mla.db.begin_write`), the request read through the service for the change
+(scoped to the caller, locked, ``get(..., for_change=True)`` as the API and web step views
+read it), ``RequestService.fire``, one commit. The loop is formal review <-> information
 requested (request_information, provide_information): each step changes the holder, pauses
 or resumes a deadline, queues notifications and appends to the hash chain.
 
@@ -127,7 +129,7 @@ def events(factory: sessionmaker[Session], engines: Engines, actors: dict[str, A
                 statements.on = True
             begin_write(session)
             service = RequestService(session, engines)
-            request = service.get(actors[party], reference)
+            request = service.get(actors[party], reference, for_change=True)
             service.fire(request, name, actors[party], inputs)
             session.commit()
             if statements is not None:
@@ -185,7 +187,7 @@ def run(name: str, url: str, engines: Engines, n: int, args: argparse.Namespace)
         profiler.enable()
         events(factory, engines, actors, reference, n)
         profiler.disable()
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(35)
+        pstats.Stats(profiler).sort_stats(args.sort).print_stats(35)
     engine.dispose()
 
 
@@ -210,6 +212,7 @@ def main() -> None:
     parser.add_argument("--postgres", default=os.environ.get("MLA_TEST_POSTGRES_URL"))
     parser.add_argument("--log", action="store_true", help="print one event's statements")
     parser.add_argument("--profile", action="store_true", help="cProfile the event loop")
+    parser.add_argument("--sort", default="cumulative", help="the profile's order (pstats)")
     parser.add_argument("--only", choices=("sqlite", "postgres"))
     args = parser.parse_args()
     engines = Engines(load_all(PROJECT_ROOT / "workflows"))

@@ -277,7 +277,8 @@ def fire_event(reference: str) -> Response:
     since the If-Match version; 403 when the caller's party or role may not; 422 for
     missing or invalid inputs. Inputs naming an authority take its code."""
     svc = request_service()
-    request = svc.get(actor(), reference)  # first: a non-party learns nothing from a 422
+    # First: a non-party learns nothing from a 422. Read for the change: locked once.
+    request = svc.get(actor(), reference, for_change=True)
     body = json_body(rs.FireEvent)
     expected = status.expected_version(http_request.headers.get("If-Match"), request.reference)
     svc.fire(

@@ -18,7 +18,7 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from mla.authorities.models import Authority, Treaty
@@ -32,6 +32,16 @@ from mla.workflow.model import Deadline as DeadlineDef
 from mla.workflow.model import Duration, Workflow
 from mla.workflow.registry import DueLookup, RunningDeadline
 from mla.workflow.values import as_date
+
+# Read at every step: built once.
+_OPEN = (
+    select(Deadline)
+    .where(Deadline.request_id == bindparam("request_id"), Deadline.closed_at.is_(None))
+    .order_by(Deadline.id)
+)
+_CLOSURES = select(AuthorityClosure.day).where(
+    AuthorityClosure.authority_id == bindparam("authority_id")
+)
 
 
 def _span(duration: Duration, figures: Mapping[str, int]) -> CalendarDuration:
@@ -83,23 +93,13 @@ class DeadlineService:
                 authority.country,
                 subdivision=authority.holiday_subdivision,
                 timezone=authority.timezone,
-                closures=self.session.scalars(
-                    select(AuthorityClosure.day).where(
-                        AuthorityClosure.authority_id == authority.id
-                    )
-                ),
+                closures=self.session.scalars(_CLOSURES, {"authority_id": authority.id}),
             )
             self._calendars[authority.id] = cal
         return cal
 
     def open_deadlines(self, request: Request) -> list[Deadline]:
-        return list(
-            self.session.scalars(
-                select(Deadline)
-                .where(Deadline.request_id == request.id, Deadline.closed_at.is_(None))
-                .order_by(Deadline.id)
-            )
-        )
+        return list(self.session.scalars(_OPEN, {"request_id": request.id}))
 
     def _next_step(self, deadline: Deadline, definition: DeadlineDef, cal: Calendar) -> None:
         steps = definition.escalation[deadline.level :]

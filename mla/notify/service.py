@@ -25,7 +25,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from mla.audit.models import Event, EventKind
@@ -46,6 +46,26 @@ __all__ = ["NotificationService", "SubscriptionService"]
 
 _ROLE_OF = {"clerks": Role.CLERK, "supervisors": Role.SUPERVISOR, "admins": Role.ADMIN}
 _ROLES = [Role.CLERK, Role.SUPERVISOR, Role.ADMIN]
+
+
+# Read at every step that moves a request: built once.
+_USERS = (
+    select(User)
+    .where(
+        User.authority_id == bindparam("authority_id"),
+        User.role == bindparam("role"),
+        User.active.is_(True),
+    )
+    .order_by(User.id)
+)
+_SUBSCRIPTIONS = (
+    select(WebhookSubscription)
+    .where(
+        WebhookSubscription.authority_id.in_(bindparam("ids", expanding=True)),
+        WebhookSubscription.active.is_(True),
+    )
+    .order_by(WebhookSubscription.id)
+)
 
 
 def request_link(base_url: str, reference: str) -> str:
@@ -85,15 +105,7 @@ class NotificationService:
         at = _ROLES.index(role)
         for candidate in _ROLES[at:] + _ROLES[:at][::-1]:
             users = list(
-                self.session.scalars(
-                    select(User)
-                    .where(
-                        User.authority_id == authority_id,
-                        User.role == candidate,
-                        User.active.is_(True),
-                    )
-                    .order_by(User.id)
-                )
+                self.session.scalars(_USERS, {"authority_id": authority_id, "role": candidate})
             )
             if users:
                 return users
@@ -103,11 +115,7 @@ class NotificationService:
         ids = sorted(set(authority_ids))
         if not ids:
             return []
-        rows = self.session.scalars(
-            select(WebhookSubscription)
-            .where(WebhookSubscription.authority_id.in_(ids), WebhookSubscription.active.is_(True))
-            .order_by(WebhookSubscription.id)
-        )
+        rows = self.session.scalars(_SUBSCRIPTIONS, {"ids": ids})
         return [s for s in rows if s.wants(event)]
 
     @staticmethod
@@ -192,13 +200,52 @@ class NotificationService:
     def on_status_change(self, request: Request, event: Event) -> list[Notification]:
         """Queue what a creation or transition (``event``, just appended to the history) tells
         the parties. Other history events queue nothing. Flushes; returns the new rows."""
-        if event.kind == EventKind.CREATED:
+        if event.kind not in (EventKind.CREATED, EventKind.TRANSITION):
+            return []
+        rows = self.queue_status_change(
+            request,
+            EventKind(event.kind),
+            at=event.at,
+            source=(event.data or {}).get("from"),
+            actor_user_id=event.actor_user_id,
+        )
+        self.session.flush()
+        return rows
+
+    def queue_status_change(
+        self,
+        request: Request,
+        kind: EventKind,
+        *,
+        at: datetime,
+        source: str | None,
+        actor_user_id: int | None,
+    ) -> list[Notification]:
+        """What :meth:`on_status_change` queues, for a history event of ``kind`` about to be
+        appended (``source``: the state a transition left; ``actor_user_id``: who takes it,
+        told nothing), with ``request`` as the event leaves it. Adds the rows to the session
+        without flushing, for a caller whose next flush writes them with their cause (the
+        step, :meth:`mla.requests.events.RequestEvents.fire`); reads without flushing what
+        is pending. Returns the new rows."""
+        with self.session.no_autoflush:
+            rows = self._status_rows(request, kind, at, source, actor_user_id)
+        self.session.add_all(rows)
+        return rows
+
+    def _status_rows(
+        self,
+        request: Request,
+        event_kind: EventKind,
+        at: datetime,
+        source_state: str | None,
+        actor_user_id: int | None,
+    ) -> list[Notification]:
+        if event_kind == EventKind.CREATED:
             kind = "request.created"
-        elif event.kind == EventKind.TRANSITION:
+        elif event_kind == EventKind.TRANSITION:
             kind = "request.state_changed"
         else:
             return []
-        at = event.at
         cause = {"request_id": request.id}
         # Until transmitted, a request is the requesting authority's own business: no
         # webhook may tell the other side it exists.
@@ -211,7 +258,7 @@ class NotificationService:
             for s in self._subscriptions([p for p in parties if p is not None], kind)
         ]
         wf = self._workflow(request)
-        source = str((event.data or {}).get("from"))
+        source = str(source_state)
         moved = (
             kind == "request.state_changed"
             and source in wf.states
@@ -235,11 +282,9 @@ class NotificationService:
                 for lang in LANGUAGES
             }
             for user in users.values():
-                if user.id == event.actor_user_id:
+                if user.id == actor_user_id:
                     continue
                 rows.append(self._in_app(user, kind, texts, link, at, **cause))
-        self.session.add_all(rows)
-        self.session.flush()
         return rows
 
     def escalate(

@@ -143,7 +143,7 @@ class RequestEvents:
             request.closed_at = None
             request.outcome = None
         # One flush for the whole step, in record() below: the request's row (with the
-        # chain's new head), its deadlines and the history entry.
+        # chain's new head), its deadlines, party rows, notifications and the history entry.
         deadlines.on_transition(request, wf, t.dest, t.by, now, running)
         if corrected:
             deadlines.on_edit(request, wf, corrected, dues, now)
@@ -170,6 +170,11 @@ class RequestEvents:
                 i.to_field: inputs[i.name] for i in t.inputs if i.to_field and i.name in inputs
             },
         )
+        # What the step tells the parties, queued now so that one flush (the history
+        # entry's, below) writes it with the step.
+        ctx.notifications().queue_status_change(
+            request, EventKind.TRANSITION, at=now, source=source, actor_user_id=actor.user_id
+        )
         moved = ctx.record(
             request,
             EventKind.TRANSITION,
@@ -181,7 +186,6 @@ class RequestEvents:
             stages=stage_runs.ended(running) or counted != self._counted(request),
             deadlines=deadlines,
         )
-        ctx.notifications().on_status_change(request, moved)
         # An assets request's register moves with its steps, in the same transaction.
         moves.on_transition(ctx.session, request, moved)
         for hook in ctx.after_step:

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -92,10 +92,11 @@ def record_change(
 ) -> Event:
     """Append a change of ``request`` (flushed) to its history
     (:func:`mla.audit.chain.append`; ``locked``: the request's row was locked in this
-    transaction, so the chain's head in memory is current) and write its party rows and
-    search words with it (:func:`sync_parties`), and its statistics' stage runs when
-    ``stages`` says the change may have moved them (:func:`mla.statistics.runs.sync`,
-    counting on the calendars of ``deadlines``): every change to a request ends here."""
+    transaction, so the chain's head in memory is current) and write its party rows
+    (:func:`sync_parties`), when its contents may have changed them its search words
+    (:func:`mla.requests.search.stale`), and its statistics' stage runs when ``stages``
+    says the change may have moved them (:func:`mla.statistics.runs.sync`, counting on the
+    calendars of ``deadlines``) with it: every change to a request ends here."""
     sync_parties(session, request)
     entry = chain.append(
         session,
@@ -108,10 +109,14 @@ def record_change(
         at=at,
         locked=locked,
     )
-    search.write(session, request.id, search.document(request))
+    if kind == EventKind.CREATED or search.stale(request):  # else the words are as written
+        search.write(session, request.id, search.document(request))
+        search.written(request)
     if stages:
-        # The deadlines it closed and the request's columns are flushed with the entry.
+        # The deadlines it closed and the request's columns are flushed with the entry; the
+        # runs are flushed here, since a step's notifications no longer flush after it.
         stage_runs.sync(session, request, deadlines)
+        session.flush()
     return entry
 
 
@@ -136,6 +141,16 @@ class RequestContext:
         self.clock = clock
         self.base_url = base_url
         self.after_step = after_step
+        # Requests read locked for a change (RequestService.get with for_change), by id: the
+        # transaction that holds the lock. Another transaction of the session holds none.
+        self._read_locked: dict[int, SessionTransaction] = {}
+
+    def read_locked(self, request: Request) -> None:
+        """Note that ``request`` was just read locked, as committed now, in the session's
+        current transaction (see :meth:`lock`)."""
+        transaction = self.session.get_transaction()
+        if transaction is not None:
+            self._read_locked[request.id] = transaction
 
     def engine(self, request: Request) -> Engine:
         """The engine of the workflow version ``request`` was opened (or migrated) under."""
@@ -207,11 +222,24 @@ class RequestContext:
         head (see :func:`mla.audit.chain.append`): when the version locked is the one loaded,
         only the head is taken from the lock's narrow read, and the rest of the row is
         re-read only when it is not. Afterwards ``request.chain_head`` and ``event_count``
-        are the locked row's, for :meth:`record` with ``locked=True``. Raises Conflict naming
-        who changed it and when.
+        are the locked row's, for :meth:`record` with ``locked=True``. A request read for a
+        change (``RequestService.get(..., for_change=True)``) in this transaction and not
+        changed since is read no further. Raises Conflict naming who changed it and when.
         """
         reference = request.reference
         seen = request.version_id if expected_version is None else expected_version
+        held = self._read_locked.get(request.id)
+        if (
+            held is not None
+            and held is self.session.get_transaction()
+            and held.is_active
+            and not self.session.is_modified(request)
+        ):
+            # Read locked in this transaction and not changed since: the row in memory is
+            # the committed one, chain head included, and nobody else can move it now.
+            if request.version_id != seen:
+                raise self._conflict(request)
+            return
         try:
             with self.session.no_autoflush:
                 row = self.session.execute(

@@ -10,7 +10,12 @@ language; PostgreSQL's ``simple`` configuration would do the same, but the accen
 off here so that no ``unaccent`` extension is needed). A query's words must all appear;
 the last one may be the beginning of a word (three letters or more), as the clerk types.
 
-Written only with the request's party rows (:func:`mla.requests.recording.sync_parties`).
+Written only with the request's party rows (:func:`mla.requests.recording.record_change`),
+and only when the words may have changed: a new request, or one whose ``fields`` or
+``their_reference`` were set (or flagged modified) since its words were last written
+(:func:`stale`). Every change to those columns goes through the ORM attribute (the JSON
+column tracks no change made inside it), so no change of the words is missed, and an event
+that leaves them alone writes nothing here.
 """
 
 from __future__ import annotations
@@ -20,7 +25,18 @@ import unicodedata
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import Text, cast, delete, func, insert, literal, literal_column, select
+from sqlalchemy import (
+    Text,
+    cast,
+    delete,
+    event,
+    func,
+    insert,
+    inspect,
+    literal,
+    literal_column,
+    select,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
@@ -74,6 +90,37 @@ def write(session: Session, request_id: int, found: list[str]) -> None:
         # FTS5 has no upsert: the row goes and comes back.
         session.execute(delete(_search).where(_search.c.rowid == request_id))
         session.execute(insert(_search).values(rowid=request_id, document=" ".join(found)))
+
+
+_STALE = "mla_search_stale"  # in the request's InstanceState.info
+
+
+@event.listens_for(Request, "init")
+def _new(target: Request, _args: Any, _kwargs: Any) -> None:
+    inspect(target).info[_STALE] = True
+
+
+@event.listens_for(Request.fields, "set")
+@event.listens_for(Request.their_reference, "set")
+def _set(target: Request, _value: Any, _old: Any, _initiator: Any) -> None:
+    inspect(target).info[_STALE] = True
+
+
+@event.listens_for(Request.fields, "modified")
+def _modified(target: Request, _initiator: Any) -> None:
+    inspect(target).info[_STALE] = True
+
+
+def stale(request: Request) -> bool:
+    """Whether ``request``'s words may differ from those written for it: it is new, or its
+    ``fields`` or ``their_reference`` were set since :func:`written` was last called for it
+    in this session."""
+    return bool(inspect(request).info.get(_STALE))
+
+
+def written(request: Request) -> None:
+    """Note that ``request``'s words were just written (see :func:`stale`)."""
+    inspect(request).info.pop(_STALE, None)
 
 
 def query_words(q: str) -> list[str]:

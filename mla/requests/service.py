@@ -15,7 +15,7 @@ from datetime import datetime
 from functools import partial
 
 from sqlalchemy import Select, and_, bindparam, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from mla.audit.models import Event, EventKind
 from mla.config import SETTINGS
@@ -36,6 +36,16 @@ P = RequestParty
 _VERSION_OF = select(Request.id, Request.version_id).where(
     scope.party_of(bindparam("authority_id")), Request.reference == bindparam("reference")
 )
+# Every page and step reads its request so: built once too.
+_BY_REFERENCE = select(Request).where(
+    scope.party_of(bindparam("authority_id")), Request.reference == bindparam("reference")
+)
+# Read for a change: locked, as committed now. On SQLite the unit of work holds the write
+# lock before this read, so the party rows come with it; on PostgreSQL the lock may be
+# waited for, after which the request's row is the one committed meanwhile but rows joined
+# to it are still those of the statement's start: the party rows are read after it.
+_FOR_CHANGE = _BY_REFERENCE.with_for_update(of=Request).execution_options(populate_existing=True)
+_FOR_CHANGE_WITH_PARTIES = _FOR_CHANGE.options(joinedload(Request.parties))
 
 
 # The most requests one supervisor's action assigns: the longest page of the list.
@@ -100,18 +110,31 @@ class RequestService:
         """Every query about requests starts here: only those the actor's authority is party to."""
         return select(Request).where(scope.party_of(actor.authority.id))
 
-    def get(self, actor: Actor, reference: str) -> Request:
+    def get(self, actor: Actor, reference: str, *, for_change: bool = False) -> Request:
         """The request ``reference`` if the actor's authority is party to it.
+
+        ``for_change``: the caller is about to change it in this unit of work (fire a step,
+        assign it, edit it), which must have been begun as one that may write. The row is
+        then read locked (``FOR UPDATE`` on PostgreSQL; on SQLite the unit of work holds the
+        write lock already, and the party rows are read with it), as committed now even if
+        the session held it already; the change's own lock (:meth:`RequestContext.lock`) then reads
+        nothing again in this transaction.
 
         Raises NotFound otherwise, whether or not it exists: existence must not leak.
         """
         if has_nul(reference):
             raise NotFound(N_("no request %(reference)r"), {"reference": reference})
-        request = self.session.scalar(
-            self.scoped(actor).where(Request.reference == reference.strip().upper())
-        )
+        params = {"authority_id": actor.authority.id, "reference": reference.strip().upper()}
+        if for_change:
+            sqlite = self.session.get_bind().dialect.name == "sqlite"
+            query = _FOR_CHANGE_WITH_PARTIES if sqlite else _FOR_CHANGE
+            request = self.session.execute(query, params).unique().scalar_one_or_none()
+        else:
+            request = self.session.scalar(_BY_REFERENCE, params)
         if request is None:
             raise NotFound(N_("no request %(reference)s"), {"reference": reference})
+        if for_change:
+            self.context.read_locked(request)
         return request
 
     def version_of(self, actor: Actor, reference: str) -> tuple[int, int]:
@@ -214,4 +237,6 @@ class RequestService:
                     {"limit": ASSIGN_AT_ONCE},
                 )
             )
-        return [self.assign(self.get(actor, ref), assignee_id, actor) for ref in wanted]
+        return [
+            self.assign(self.get(actor, ref, for_change=True), assignee_id, actor) for ref in wanted
+        ]

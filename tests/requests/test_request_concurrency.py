@@ -7,16 +7,19 @@ CLI command or worker job; the web and API boundaries do the same per request).
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from mla.audit import chain
 from mla.authorities import service as authorities
 from mla.db import make_engine, unit_of_work
 from mla.errors import Conflict
+from mla.requests.models import RequestParty
 from mla.requests.service import Actor, RequestService
 from tests.factories import MLA_FIELDS, Seeder
 
@@ -141,3 +144,58 @@ def test_references_are_unique_under_concurrency(db, engines):
     assert len(references) == len(set(references)) == 12
     numbers = sorted(int(r.rsplit("-", 1)[1]) for r in references)
     assert numbers == list(range(1, len(numbers) + 1))
+
+
+def test_steps_read_for_change_at_once_queue_up_and_keep_the_copies(db, engines):
+    """Each side reads the request for its step (locked) while the other's step may hold it:
+    the one that waited acts on what was committed meanwhile, so the chain holds and the
+    party rows (the lists' copies: state, who holds it) say what the request says."""
+    with db() as session:
+        service = RequestService(session, engines)
+        request = service.create(
+            _user(session, "arg_clerk"), kind="mla", requested_authority="MEX-FGR",
+            legal_basis="untoc-18", fields=dict(MLA_FIELDS),
+        )  # fmt: skip
+        for name, who in [("submit_for_review", "arg_clerk"), ("sign", "arg_supervisor"),
+                          ("transmit", "arg_clerk"), ("acknowledge", "mex_clerk")]:  # fmt: skip
+            service.fire(request, name, _user(session, who))
+        reference = request.reference
+        session.commit()
+    steps = [
+        ("mex_clerk", "formal_review", "request_information", {"questions": "¿Cuenta?"}),
+        ("arg_clerk", "information_requested", "provide_information", {"answer": "0123"}),
+    ]
+
+    def act(i: int) -> int:
+        username, when, event, inputs = steps[i]
+        taken = 0
+        for _ in range(8):
+            with db() as session, unit_of_work(session):
+                service = RequestService(session, engines)
+                actor = _user(session, username)
+                loaded = service.get(actor, reference, for_change=True)
+                time.sleep(0.02)  # holding the lock: the other side's read waits for it
+                if loaded.state == when:
+                    service.fire(loaded, event, actor, inputs)
+                    taken += 1
+                    # What this step wrote to the copies, as the database holds them now.
+                    copies = session.execute(
+                        select(
+                            RequestParty.state, RequestParty.held, RequestParty.authority_id
+                        ).where(RequestParty.request_id == loaded.id)
+                    ).all()
+                    assert copies and all(
+                        (state, held) == (loaded.state, authority == loaded.holder_authority_id)
+                        for state, held, authority in copies
+                    ), (copies, loaded.state)
+        return taken
+
+    results = _in_threads(2, act)
+    assert all(isinstance(r, int) for r in results), results
+    with db() as session:
+        request = RequestService(session, engines).get(_user(session, "mex_clerk"), reference)
+        assert request.event_count == 5 + sum(results)
+        assert chain.verify_request(session, request) is None
+        for party in request.parties:
+            assert (party.state, party.updated_at) == (request.state, request.updated_at)
+            assert party.held == (party.authority_id == request.holder_authority_id)

@@ -20,7 +20,7 @@ from mla.web.boundary import login_required
 @login_required(role=Role.SUPERVISOR, back="web.request_page")
 def assign(actor: Actor, reference: str) -> ResponseReturnValue:
     svc = request_service()
-    req = svc.get(actor, reference)
+    req = svc.get(actor, reference, for_change=True)
     raw = request.form.get("assignee", "")
     assignee_id = parse_id(raw)
     if raw and assignee_id is None:

@@ -26,7 +26,8 @@ from mla.workflow.model import Workflow
 @login_required(back="web.request_page")
 def edit_request(actor: Actor, reference: str) -> ResponseReturnValue:
     svc = request_service()
-    req = svc.get(actor, reference)  # NotFound for another authority's: the 404 page
+    # NotFound for another authority's: the 404 page. A POST changes it: read it locked.
+    req = svc.get(actor, reference, for_change=request.method == "POST")
     page = url_for("web.request_page", reference=req.reference)
     reason = svc.editable_reason(req, actor)
     if reason is not None:

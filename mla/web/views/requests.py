@@ -296,7 +296,7 @@ def event_form(actor: Actor, reference: str, event: str) -> ResponseReturnValue:
 @login_required(back="web.request_page")
 def fire_event(actor: Actor, reference: str, event: str) -> ResponseReturnValue:
     svc = request_service()
-    req = svc.get(actor, reference)
+    req = svc.get(actor, reference, for_change=True)
     # An event no longer open from the current state still goes to the service, which
     # reports the change that overtook the form (who and when) before anything else.
     t = svc.engine(req).transition(req.state, event)
