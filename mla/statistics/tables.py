@@ -5,9 +5,11 @@ over the count of each distinct value, so both databases give the same figures."
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, timedelta
 from typing import Any
 
 from sqlalchemy import BigInteger, and_, case, cast, func, literal, or_, select, union_all
+from sqlalchemy.orm import aliased
 
 from mla.deadlines.models import Deadline
 from mla.deadlines.models import Outcome as DeadlineOutcome
@@ -33,7 +35,13 @@ def _round(value: float | int | None) -> float | int | None:
     return round(float(value), 1)
 
 
-def _percentiles(inner: Any, keys: list[str], values: list[str], each: Each | None = None) -> Any:
+def _percentiles(
+    inner: Any,
+    keys: list[str],
+    values: list[str],
+    each: Each | None = None,
+    weight: str | None = None,
+) -> Any:
     """Per group of ``keys`` and each column of ``values`` (its index in ``values`` as column
     ``measure``): count, P50 and P90 by nearest rank (the value at rank ceil(p * n)), and
     the maximum.
@@ -48,12 +56,17 @@ def _percentiles(inner: Any, keys: list[str], values: list[str], each: Each | No
 
     ``each``: the last key is a JSON list (offence categories) whose elements are the groups,
     unnested by ``each`` (:meth:`Scope.each_element`) once the rows are counted per distinct
-    list, rather than row by row before (which doubled the rows SQLite sorts)."""
+    list, rather than row by row before (which doubled the rows SQLite sorts).
+    ``weight``: a column of ``inner`` that counts the rows each of its rows stands for."""
     groups = [inner.c[k] for k in keys]
     # One pass counts each distinct combination of the values (one sort on SQLite); each
     # value's histogram then sums those few rows.
     combined: Any = (
-        select(*groups, *[inner.c[v] for v in values], func.count().label("c"))
+        select(
+            *groups,
+            *[inner.c[v] for v in values],
+            (func.count() if weight is None else func.sum(inner.c[weight])).label("c"),
+        )
         .group_by(*groups, *[inner.c[v] for v in values])
         .cte("combined")
     )
@@ -149,27 +162,72 @@ def counts(scope: Scope, dimension: str, codes: dict[int, str]) -> Table:
     return Table("counts", ("direction", "group", "opened", "closed", "open_at_end"), rows)
 
 
+# The columns of a stage run the turnaround groups by, in the order of ix_stage_run_histogram.
+_HISTOGRAM = (
+    StageRun.direction,
+    StageRun.stage,
+    StageRun.days,
+    StageRun.business_days,
+    StageRun.counterpart_id,
+    StageRun.kind,
+    StageRun.legal_basis,
+    StageRun.urgency,
+    StageRun.outcome,
+    StageRun.offence_categories,
+)
+
+
+def _runs_by_year(scope: Scope) -> Any:
+    """The authority's runs ended in the period, counted (column ``n``) per distinct
+    combination of :data:`_HISTOGRAM`: one branch per UTC year the period touches, each one
+    range of ``ix_stage_run_histogram`` (authority and year) read in the grouping's order,
+    ``ended_at`` filtered in the scan."""
+    first = scope.start.astimezone(UTC).year
+    last = (scope.end - timedelta(microseconds=1)).astimezone(UTC).year
+    branches = [
+        select(*_HISTOGRAM, func.count().label("n"))
+        .where(
+            StageRun.authority_id == scope.authority.id,
+            StageRun.ended_year == year,
+            scope.in_period(StageRun.ended_at),
+        )
+        .group_by(*_HISTOGRAM)
+        for year in range(first, last + 1)
+    ]
+    return (branches[0] if len(branches) == 1 else union_all(*branches)).subquery("by_year")
+
+
 def turnaround(scope: Scope, dimension: str, codes: dict[int, str]) -> Table:
     """Stages that ended in the period, from the authority's stage runs (one range of
     ``ix_stage_run_report``, both directions in one pass): their durations were counted when
     each was written (:mod:`mla.statistics.runs`)."""
     # Offence categories: counted per distinct list, unnested after (see _percentiles).
     listed = dimension == "offence_category"
+    run: Any = StageRun
+    where = [StageRun.authority_id == scope.authority.id, scope.in_period(StageRun.ended_at)]
+    weight = None
+    if scope.dialect == "sqlite":
+        # SQLite sorts what it groups (no hash aggregation): the runs of each year the period
+        # touches are counted per distinct combination as ix_stage_run_histogram gives them
+        # in that order (no sort of the period's runs), and those few rows then grouped.
+        by_year = _runs_by_year(scope)
+        run, weight, where = aliased(StageRun, by_year, name="runs"), "n", []
     query, group = (
-        (select(StageRun), StageRun.offence_categories)
+        (select(run), run.offence_categories)
         if listed
-        else scope.grouped_runs(select(StageRun), dimension)
+        else scope.grouped_runs(select(run), dimension, run)
     )
     runs = (
         query.with_only_columns(
-            StageRun.direction.label("direction"),
-            StageRun.stage.label("stage"),
+            run.direction.label("direction"),
+            run.stage.label("stage"),
             group.label("grp"),
-            StageRun.days.label("days"),
-            StageRun.business_days.label("bdays"),
+            run.days.label("days"),
+            run.business_days.label("bdays"),
+            *([] if weight is None else [by_year.c[weight]]),
             maintain_column_froms=True,
         )
-        .where(StageRun.authority_id == scope.authority.id, scope.in_period(StageRun.ended_at))
+        .where(*where)
         .subquery()
     )
     stmt = _percentiles(
@@ -177,6 +235,7 @@ def turnaround(scope: Scope, dimension: str, codes: dict[int, str]) -> Table:
         ["direction", "stage", "grp"],
         ["days", "bdays"],
         each=scope.each_element if listed else None,
+        weight=weight,
     )
     found: dict[tuple[Any, ...], list[Any]] = {}
     for direction, stage, g, measure, n, p50, p90, _max in scope.session.execute(stmt):

@@ -42,6 +42,7 @@ def test_transitions_write_a_run_per_stage_and_party(history, session, world):
         MEXICO.business_days_between(r.started_at, r.ended_at) for r in whole
     ]
     assert {r.outcome for r in whole} == {"closed"}
+    assert all(r.ended_year == r.ended_at.astimezone(UTC).year for r in [*acks, *whole])
     # The requesting side counts the same runs as outgoing, on its own calendar.
     outgoing = _runs(session, world.arg, "acknowledgement")
     assert len(outgoing) == 6 and {r.direction for r in outgoing} == {"outgoing"}
@@ -174,6 +175,9 @@ def test_the_migration_fills_the_runs_of_an_existing_history(fresh_database_url)
     assert (outgoing.counterpart_id, whole.counterpart_id) == (2, 1)
     assert (whole.urgency, whole.outcome, whole.deadline_id) == ("urgent", "closed", None)
     assert list(whole.offence_categories) == ["corruption"]
+    # The year the histogram index leads with, as the application writes it.
+    assert {r.ended_year for r in found.values()} == {t1.astimezone(UTC).year}
+    assert all(r.ended_year == r.ended_at.astimezone(UTC).year for r in found.values())
     assert list(whole.grounds) == list(outgoing.grounds) == ["a", "b"]
     assert list(ack.grounds) == []
     engine.dispose()
