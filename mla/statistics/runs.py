@@ -13,7 +13,7 @@ days are counted here, once per run, on the party authority's calendar.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -158,6 +158,7 @@ def sync(session: Session, request: Request, deadlines: DeadlineService | None =
                     deadline_id=deadline_id,
                 )
                 session.add(row)
+            values["ended_year"] = values["ended_at"].astimezone(UTC).year
             moved = row.started_at != values["started_at"] or row.ended_at != values["ended_at"]
             for name, value in values.items():
                 if getattr(row, name) != value:

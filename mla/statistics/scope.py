@@ -123,18 +123,21 @@ class Scope:
         }[dimension]
         return query, unindexed(column)
 
-    def grouped_runs(self, query: Select[Any], dimension: str) -> tuple[Select[Any], Any]:
-        """``query`` (over :class:`StageRun`) with the dimension's group column of a run added
-        to its FROM, and that column: the copies of the request's columns the run carries,
-        offence categories unnested as in :meth:`grouped`."""
+    def grouped_runs(
+        self, query: Select[Any], dimension: str, run: Any = StageRun
+    ) -> tuple[Select[Any], Any]:
+        """``query`` (over :class:`StageRun`, or ``run``, an alias of it) with the
+        dimension's group column of a run added to its FROM, and that column: the copies of
+        the request's columns the run carries, offence categories unnested as in
+        :meth:`grouped`."""
         if dimension == "offence_category":
-            return self.each_element(query, StageRun.offence_categories)
+            return self.each_element(query, run.offence_categories)
         column = {
-            "counterpart": StageRun.counterpart_id,
-            "kind": StageRun.kind,
-            "legal_basis": StageRun.legal_basis,
-            "urgency": StageRun.urgency,
-            "outcome": func.coalesce(StageRun.outcome, "open"),
+            "counterpart": run.counterpart_id,
+            "kind": run.kind,
+            "legal_basis": run.legal_basis,
+            "urgency": run.urgency,
+            "outcome": func.coalesce(run.outcome, "open"),
         }[dimension]
         return query, column
 

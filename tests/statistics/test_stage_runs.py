@@ -11,6 +11,7 @@ from sqlalchemy import MetaData, insert, select
 from mla import migrate
 from mla.db import make_engine
 from mla.deadlines.calendar import Calendar
+from mla.statistics import service as stats
 from mla.statistics.models import StageRun
 from tests.statistics import test_statistics
 from tests.statistics.test_statistics import ACK, AFTER, T0
@@ -42,6 +43,7 @@ def test_transitions_write_a_run_per_stage_and_party(history, session, world):
         MEXICO.business_days_between(r.started_at, r.ended_at) for r in whole
     ]
     assert {r.outcome for r in whole} == {"closed"}
+    assert all(r.ended_year == r.ended_at.astimezone(UTC).year for r in [*acks, *whole])
     # The requesting side counts the same runs as outgoing, on its own calendar.
     outgoing = _runs(session, world.arg, "acknowledgement")
     assert len(outgoing) == 6 and {r.direction for r in outgoing} == {"outgoing"}
@@ -75,6 +77,25 @@ def test_a_request_opened_again_after_closure_moves_its_whole_run(
         "execution",
         "whole",
     }
+
+
+def test_a_period_counts_the_runs_of_each_utc_year_it_touches(history, session, world, clock):
+    # Mexico's 2026 runs until 2027-01-01 06:00 UTC: a run ended at 03:00 UTC that day is in
+    # it (read from the 2027 range of the histogram index on SQLite), one at 07:00 is not.
+    def whole_requests() -> int:
+        report = stats.statistics(session, world.mex, stats.parse_period("2026"), "kind", now)
+        return sum(r[3] for r in report.tables["turnaround"].rows if r[2] == "whole")
+
+    now = clock.now
+    assert whole_requests() == 5
+    run = _runs(session, world.mex, "whole")[0]
+    for at, counted in (
+        (datetime(2027, 1, 1, 3, tzinfo=UTC), 5),
+        (datetime(2027, 1, 1, 7, tzinfo=UTC), 4),
+    ):
+        run.ended_at, run.ended_year = at, 2027
+        session.flush()
+        assert whole_requests() == counted
 
 
 def test_the_migration_fills_the_runs_of_an_existing_history(fresh_database_url):
@@ -174,6 +195,9 @@ def test_the_migration_fills_the_runs_of_an_existing_history(fresh_database_url)
     assert (outgoing.counterpart_id, whole.counterpart_id) == (2, 1)
     assert (whole.urgency, whole.outcome, whole.deadline_id) == ("urgent", "closed", None)
     assert list(whole.offence_categories) == ["corruption"]
+    # The year the histogram index leads with, as the application writes it.
+    assert {r.ended_year for r in found.values()} == {t1.astimezone(UTC).year}
+    assert all(r.ended_year == r.ended_at.astimezone(UTC).year for r in found.values())
     assert list(whole.grounds) == list(outgoing.grounds) == ["a", "b"]
     assert list(ack.grounds) == []
     engine.dispose()

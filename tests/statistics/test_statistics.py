@@ -141,6 +141,22 @@ def test_outgoing_side_and_offence_categories(history, session, world, clock):
     assert empty.tables["counts"].rows == [] and empty.tables["turnaround"].rows == []
 
 
+def test_turnaround_by_offence_category(history, session, world, clock):
+    # A run counts once under each category of its request (counted per distinct list of
+    # categories, then unnested): request 0 (both categories) acknowledged in 1 day and
+    # closed in 11, request 1 (drug trafficking) in 2 and 22; none for the uncategorised.
+    report = stats.statistics(
+        session, world.arg, stats.parse_period("2026"), "offence_category", clock.now
+    )
+    rows = {(r[1], r[2]): r[3:] for r in report.tables["turnaround"].rows}
+    assert {r[0] for r in report.tables["turnaround"].rows} == {"outgoing"}
+    assert rows[("drug_trafficking", "acknowledgement")] == (2, 1.0, 2.0, 1, 2)
+    assert rows[("drug_trafficking", "whole")] == (2, 11.0, 22.0, 9, 14)
+    assert rows[("money_laundering", "acknowledgement")] == (1, 1.0, 1.0, 1, 1)
+    assert rows[("money_laundering", "whole")] == (1, 11.0, 11.0, 9, 9)
+    assert {group for group, _stage in rows} == {"drug_trafficking", "money_laundering"}
+
+
 def test_completion_estimates(history, session, world, clock):
     in_review, unacknowledged = history[5], history[6]
     found = estimate(session, in_review)
