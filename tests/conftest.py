@@ -22,6 +22,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Connection, Engine, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.security import generate_password_hash
 
 from mla import create_app, migrate
 from mla.api.cache import RecentReads, StatusCache
@@ -77,13 +78,16 @@ def _create_database(
 
 @pytest.fixture(autouse=True, scope="session")
 def _fast_password_hashing() -> Iterator[None]:
-    """scrypt is slow on purpose; tests hash the same few passwords again and again."""
+    """scrypt is slow on purpose (about 0.1 s per hash and per check at its default cost);
+    tests sign in thousands of times, so their users' hashes are scrypt at a low cost, each
+    password hashed once. A hash names its cost, so checking one costs what making it did.
+    tests/authorities/test_service.py checks the cost real users get."""
     real = authorities.hash_password
     cache: dict[str, str] = {}
 
     def cached(password: str) -> str:
         if password not in cache:
-            cache[password] = real(password)
+            cache[password] = generate_password_hash(password, method="scrypt:1024:8:1")
         return cache[password]
 
     authorities.hash_password = cached  # type: ignore[assignment]

@@ -2,6 +2,9 @@ import pytest
 
 from mla.authorities import service
 from mla.authorities.models import AuthorityKind, Role
+
+# Bound when this module is collected, before tests/conftest.py lowers the cost for the suite.
+from mla.authorities.service import hash_password as users_hash
 from mla.errors import Conflict, Invalid, NotFound
 
 
@@ -38,6 +41,10 @@ def test_executing_authority_needs_a_known_parent(session, make_authority):
         parent_code=central.code,
     )
     assert court.code == "EXEC-1" and court.parent is central
+
+
+def test_real_users_get_scrypt_at_its_full_cost():
+    assert users_hash("correct-horse-42").startswith("scrypt:32768:8:1$")
 
 
 def test_duplicate_authority_code_conflicts(session, make_authority):
