@@ -115,20 +115,6 @@ class DashboardQueries(RequestQueries):
             due_soon_count=len(coming),
         )
 
-    def due_soon(
-        self, actor: Actor, within: timedelta = timedelta(days=7), limit: int = 20
-    ) -> tuple[list[DeadlineRow], int]:
-        """Running deadlines the actor's authority must meet or watches falling due within
-        ``within``, soonest first (:meth:`deadlines_due`)."""
-        due = self.deadlines_due(actor, within, limit)
-        return due.due_soon, due.due_soon_count
-
-    def overdue(self, actor: Actor, limit: int = 20) -> tuple[list[DeadlineRow], int]:
-        """Running deadlines the actor's authority must meet or watches already past due,
-        most overdue first (:meth:`deadlines_due`)."""
-        due = self.deadlines_due(actor, timedelta(0), limit)
-        return due.overdue, due.overdue_count
-
     def recent_from_others(
         self, actor: Actor, since: timedelta = timedelta(days=7), limit: int = 20
     ) -> list[tuple[Request, Event]]:
