@@ -141,7 +141,7 @@ def test_admin_resets_a_password_of_its_executing_authority_and_the_user_must_ch
     page.get_by_label("Initial password").fill("Another-pass-2026")
     page.get_by_label("Authority").select_option("MEX-FEMDO")
     page.get_by_role("button", name="Add the user").click()
-    assert "User femdo_clerk2 added." in page.content()
+    page.get_by_text("User femdo_clerk2 added.").wait_for()  # the page after the POST, loaded
     assert "MEX-FEMDO" in page.locator("tr", has_text="femdo_clerk2").inner_text()
     sign_out(page)
 
