@@ -94,7 +94,9 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
+def page(browser: Any, live: Live) -> Iterator[Any]:
+    """A new browser context's page, closed before ``live`` stops: the server's stop waits
+    (10 s) for the keep-alive connections of a browser still open."""
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
     page = context.new_page()
     page.set_default_timeout(15_000)

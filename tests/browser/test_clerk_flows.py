@@ -124,7 +124,6 @@ def test_a_request_from_draft_to_executing_authority(page, live, tmp_path):
     with page.expect_download() as info:
         link.click()
     assert info.value.path().read_bytes() == sample.read_bytes()
-    page.wait_for_timeout(500)  # let the diagram draw before the picture
     screenshot(page, "04-request-page")
     page.goto(f"{live.url}/workload")
     screenshot(page, "05-workload")
@@ -260,7 +259,6 @@ def test_main_pages_have_no_serious_accessibility_violations(page, live):
     found = {}
     for name, path in pages.items():
         page.goto(f"{live.url}{path}")
-        page.wait_for_load_state("networkidle")
         screenshot(page, f"20-{name}")
         violations = axe_violations(page)
         if violations:

@@ -64,5 +64,4 @@ def test_a_clerk_records_a_request_received_by_diplomatic_note_in_spanish(page, 
     page.set_input_files("#evidence-file", str(note))
     page.get_by_role("button", name="Subir").click()
     page.get_by_role("link", name="nota-diplomatica-118.pdf").wait_for()
-    page.wait_for_timeout(500)  # let the diagram draw before the picture
     screenshot(page, "31-received-request-es")

@@ -263,7 +263,7 @@ def test_an_irreversible_step_asks_first(page, live):
 
 
 @pytest.fixture
-def phone(browser: Any) -> Any:
+def phone(browser: Any, live: Live) -> Any:
     context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-US")
     page = context.new_page()
     page.set_default_timeout(15_000)

@@ -40,7 +40,6 @@ def _shoot(page: Any, live: Any, name: str, path: str, lang: str) -> dict[str, A
         page.set_viewport_size({"width": width, "height": height})
         response = page.goto(f"{live.url}{path}")
         assert response is not None and response.status == 200, (path, response)
-        page.wait_for_load_state("networkidle")
         if page.locator("#workflow-graph").count():
             page.locator("#workflow-graph summary").click()  # the whole graph, drawn on demand
             page.locator("pre.mermaid svg").wait_for()  # the diagram drawn before the picture
