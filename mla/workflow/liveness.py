@@ -74,8 +74,24 @@ def _sets_authority(t: Transition, *, only_if_required: bool) -> bool:
     )
 
 
-def _blocked(wf: Workflow, t: Transition, basis: str, facts: Facts) -> list[str]:
-    """Why ``t`` can never fire for a request with ``facts`` on ``basis``; empty if it can."""
+class _Required:
+    """The fields the guards of a transition (or one of its guards) require on one basis of
+    a request that holds no values yet: the same at every node, so worked out once each."""
+
+    def __init__(self, wf: Workflow, basis: str) -> None:
+        self.wf, self.basis = wf, basis
+        self._known: dict[tuple[int, tuple[str, ...] | None], list[str]] = {}
+
+    def __call__(self, t: Transition, guards: tuple[str, ...] | None = None) -> list[str]:
+        key = (id(t), guards)
+        if key not in self._known:
+            self._known[key] = required_fields(self.wf, t, self.basis, {}, guards=guards)
+        return self._known[key]
+
+
+def _blocked(t: Transition, required: _Required, facts: Facts) -> list[str]:
+    """Why ``t`` can never fire for a request with ``facts`` on ``required``'s basis; empty if
+    it can."""
     why = []
     if t.by == "executing" and not facts.authority:
         why.append("by the executing party, and no event on the way names an executing authority")
@@ -99,11 +115,7 @@ def _blocked(wf: Workflow, t: Transition, basis: str, facts: Facts) -> list[str]
     if not facts.editable:
         given = supplied(t)
         for g in t.guards:
-            lacking = [
-                f
-                for f in required_fields(wf, t, basis, {}, guards=(g,))
-                if f not in facts.held and f not in given
-            ]
+            lacking = [f for f in required(t, (g,)) if f not in facts.held and f not in given]
             if lacking:
                 why.append(
                     f"guard {g!r} requires {', '.join(lacking)}: the request may lack them, and "
@@ -112,9 +124,9 @@ def _blocked(wf: Workflow, t: Transition, basis: str, facts: Facts) -> list[str]
     return why
 
 
-def _after(wf: Workflow, t: Transition, basis: str, facts: Facts, dest: str) -> Facts:
+def _after(wf: Workflow, t: Transition, required: _Required, facts: Facts, dest: str) -> Facts:
     """The facts of a request with ``facts`` once ``t`` has fired into ``dest``."""
-    held = set(facts.held) | set(required_fields(wf, t, basis, {}))
+    held = set(facts.held) | set(required(t))
     held |= {i.to_field for i in t.inputs if i.to_field is not None and i.required}
     return Facts(
         held=frozenset(held),
@@ -150,20 +162,21 @@ def explore(wf: Workflow, basis: str) -> _Graph:
     )
     graph = _Graph({start: None}, {}, {}, {})
     escape = _escapes(wf)
+    required = _Required(wf, basis)
     queue = deque([start])
     while queue:
         node = queue.popleft()
         state, facts = node
         graph.edges[node], graph.stopped[node], graph.escaping[node] = [], [], []
         for t in wf.transitions_from(state):
-            why = _blocked(wf, t, basis, facts)
+            why = _blocked(t, required, facts)
             escaping = id(t) in escape
             if why:
                 if not escaping:
                     graph.stopped[node].append((t, why))
                 continue
             dest = t.target(state)
-            nxt = (dest, _after(wf, t, basis, facts, dest))
+            nxt = (dest, _after(wf, t, required, facts, dest))
             if escaping:
                 graph.escaping[node].append((t.event, nxt))
             else:
