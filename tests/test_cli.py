@@ -1,15 +1,16 @@
 """The mla command: one clear line, and a non-zero exit on bad input."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
 from mla import demo
 from mla.cli import cli
 from mla.db import make_engine, utcnow
+from mla.requests.models import Request
 
 
 @pytest.fixture
@@ -174,6 +175,14 @@ def test_demo_is_idempotent_and_prints_logins(mla):
         assert code in listing
     seeded = len(demo.data().requests)
     assert f"{seeded} request histories verified" in mla("audit", "verify").output
+
+
+def test_demo_seeds_at_any_hour(session, engines):
+    # 02:00 UTC is the evening before in the Americas: a date read off UTC would be tomorrow
+    # on the demo's authorities' calendars, and refused as in the future.
+    demo.seed(session, engines, now=datetime(2026, 11, 30, 2, 0, tzinfo=UTC))
+    seeded = session.scalar(select(func.count()).select_from(Request))
+    assert seeded == len(demo.data().requests)
 
 
 def test_demo_requests_span_the_workflows_and_some_are_overdue(mla, fresh_database_url):

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from mla.assets import service as assets
 from mla.authorities import service as authorities
 from mla.authorities.models import Authority, AuthorityKind, Role, User
+from mla.deadlines.service import DeadlineService
 from mla.requests.models import Request
 from mla.requests.scope import RECORDED_BY, Actor
 from mla.requests.service import RequestService
@@ -183,8 +184,9 @@ def _ensure_requests(session: Session, engines: Engines, now: datetime) -> None:
         # An external requesting authority's request is recorded as received by the requested
         # one, on the day it arrived.
         external = authorities.get_authority(session, r.requesting).external
+        requested = authorities.get_authority(session, r.requested)
         request = service.create(
-            _user_of(authorities.get_authority(session, r.requested if external else r.requesting)),
+            _user_of(requested if external else authorities.get_authority(session, r.requesting)),
             kind=r.kind,
             requested_authority=r.requested,
             requesting_authority=r.requesting,
@@ -192,7 +194,8 @@ def _ensure_requests(session: Session, engines: Engines, now: datetime) -> None:
             fields={**data().defaults.get(r.kind, {}), **r.fields},
             their_reference=r.their_reference,
             urgency=r.urgency,
-            received_on=clock.at.date() if external else None,
+            # The day it arrived on the requested side's calendar, as its clerk records it.
+            received_on=DeadlineService.local_today(requested, clock.at) if external else None,
             channel=r.channel if external else None,
         )
         for item in r.assets:
@@ -205,7 +208,8 @@ def _ensure_requests(session: Session, engines: Engines, now: datetime) -> None:
             t = engine.transition(request.state, step.event)
             assert t is not None, f"demo: {step.event} is not open from {request.state}"
             actor = _actor_for(request, t.by, Role(t.min_role or "clerk"))
-            service.fire(request, step.event, actor, step.values(clock.at.date()))
+            today = DeadlineService.local_today(actor.authority, clock.at)
+            service.fire(request, step.event, actor, step.values(today))
 
 
 def _actor_for(request: Request, party: str, role: Role) -> Actor:

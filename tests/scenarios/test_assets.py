@@ -6,6 +6,7 @@ party to both ends; the 24-hour clock and the renewal reminders driven by `mla w
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -175,9 +176,12 @@ def test_confiscated_and_returned_with_the_difference_until_settled(api):
     assert too_much.status_code == 422 and too_much.json["errors"][0]["field"] == "percent"
     ok(api.mex.post(f"/requests/{ref}/assets/shares",
                     json={**share, "currency": "MXN", "amount": "3000000"}), 201)  # fmt: skip
-    paid = {"recipient": "ARG-DAJIN", "currency": "USD", "transferred_on": date.today().isoformat()}
+    # Mexico's clerk records a transfer made today on Mexico's calendar (UTC is a day ahead
+    # in the evening there).
+    today = datetime.now(ZoneInfo("America/Mexico_City")).date()
+    paid = {"recipient": "ARG-DAJIN", "currency": "USD", "transferred_on": today.isoformat()}
     ok(api.mex.post(f"/requests/{ref}/assets/transfers", json={**paid, "amount": "200000"}), 201)
-    future = (date.today() + timedelta(days=3)).isoformat()
+    future = (today + timedelta(days=3)).isoformat()
     early = api.mex.post(f"/requests/{ref}/assets/transfers",
                          json={**paid, "amount": 1, "transferred_on": future})  # fmt: skip
     assert early.status_code == 422 and early.json["errors"][0]["field"] == "transferred_on"
