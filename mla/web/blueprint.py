@@ -37,11 +37,13 @@ bp.add_url_rule("/favicon.ico", "static", static_file, defaults={"filename": "fa
 @bp.record_once
 def _setup(state: BlueprintSetupState) -> None:
     from mla.web import i18n, security
+    from mla.web.views.common import party_label
 
     app = cast(Flask, state.app)  # a Flask app registers this blueprint, never a bare App
     security.configure_cookies(app)
     i18n.init_app(app)
     app.jinja_env.globals["csrf_token"] = security.csrf_token
+    app.jinja_env.globals["party_label"] = party_label
 
 
 @bp.get("/healthz")

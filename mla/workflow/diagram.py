@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from mla.workflow.model import PARTIES, Workflow, label
 
 # One colour per owner party, so a reader sees where the request changes hands.
@@ -19,16 +21,24 @@ def _text(value: str) -> str:
 
 
 def mermaid(
-    workflow: Workflow, current: str | None = None, lang: str = "en", *, people: bool = False
+    workflow: Workflow,
+    current: str | None = None,
+    lang: str = "en",
+    *,
+    people: bool = False,
+    parties: Mapping[str, str] | None = None,
 ) -> str:
-    """The diagram source. Every state appears with its label and owner party; ``current``
-    (if given and known) carries the ``current`` class instead of its party's class.
-    ``people``: for a reader rather than the definition's author, arrows carry the events'
-    labels in ``lang`` and events open from every state (withdraw) are left out (an arrow
-    from each state would hide the rest; the request page lists them once)."""
+    """The diagram source. Every state appears with its label and owner party (named as in
+    ``parties``, else by its code); ``current`` (if given and known) carries the ``current``
+    class instead of its party's class. ``people``: for a reader rather than the
+    definition's author, arrows carry the events' labels in ``lang`` and events open from
+    every state (withdraw) are left out (an arrow from each state would hide the rest; the
+    request page lists them once)."""
     lines = ["stateDiagram-v2"]
+    owners = parties or {}
     for state in workflow.states.values():
-        text = _text(f"{label(state.labels, lang)} ({state.owner})")
+        owner = owners.get(state.owner, state.owner)
+        text = _text(f"{label(state.labels, lang)} ({owner})")
         lines.append(f'    state "{text}" as {state.name}')
     lines.append(f"    [*] --> {workflow.initial}")
     for t in workflow.transitions:

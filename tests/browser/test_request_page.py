@@ -78,6 +78,7 @@ def test_the_path_in_spanish_and_the_whole_graph_only_when_opened(page, live):
     graph.locator("svg").first.wait_for()
     drawn = graph.locator("svg").first.text_content() or ""
     assert "Acusar recibo" in drawn and "acknowledge" not in drawn
+    assert "Recibida (autoridad requerida)" in drawn and "(requested)" not in drawn
     assert "Retirar la solicitud" not in drawn
     screenshot(page, "40-request-page-graph-es")
 

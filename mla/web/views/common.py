@@ -74,6 +74,16 @@ def channel_label(channel: str | None) -> str:
     return labels.get(channel or "", channel or "")
 
 
+def party_label(party: str) -> str:
+    """A request's party (the owner of a state, who takes a step) in the reader's language."""
+    labels: dict[str, str] = {
+        "requesting": _("requesting authority"),
+        "requested": _("requested authority"),
+        "executing": _("executing authority"),
+    }
+    return labels.get(party, party)
+
+
 def workflow_labels() -> WorkflowLabels:
     """The labels (states, events, deadlines) of the current app's loaded workflows."""
     return WorkflowLabels(current_app.extensions["mla.engines"])

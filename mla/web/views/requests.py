@@ -27,11 +27,11 @@ from mla.web.blueprint import bp
 from mla.web.boundary import login_required
 from mla.web.i18n import lang
 from mla.web.views import documents, evidence, history
-from mla.web.views.common import channel_label, timeline, workflow_labels
+from mla.web.views.common import channel_label, party_label, timeline, workflow_labels
 from mla.web.views.path import request_path
 from mla.workflow.diagram import mermaid
 from mla.workflow.engine import Availability
-from mla.workflow.model import Workflow, label
+from mla.workflow.model import PARTIES, Workflow, label
 from mla.workflow.values import input_choices
 
 PAGE_SIZE = 50
@@ -259,7 +259,13 @@ def render_request(
         colleagues=q.colleagues(actor) if can_assign else [],
         can_assign=can_assign,
         editable=svc.editable_reason(req, actor) is None,
-        diagram=mermaid(wf, current=req.state, lang=lang(), people=True),
+        diagram=mermaid(
+            wf,
+            current=req.state,
+            lang=lang(),
+            people=True,
+            parties={p: party_label(p) for p in PARTIES},
+        ),
         evidence=evidence.listing(req, actor),
         documents=documents.panel(req, actor),
         action_errors=action_errors or {},
