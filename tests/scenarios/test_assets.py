@@ -6,7 +6,6 @@ party to both ends; the 24-hour clock and the renewal reminders driven by `mla w
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -178,7 +177,7 @@ def test_confiscated_and_returned_with_the_difference_until_settled(api):
                     json={**share, "currency": "MXN", "amount": "3000000"}), 201)  # fmt: skip
     # Mexico's clerk records a transfer made today on Mexico's calendar (UTC is a day ahead
     # in the evening there).
-    today = datetime.now(ZoneInfo("America/Mexico_City")).date()
+    today = test_extradition.today()
     paid = {"recipient": "ARG-DAJIN", "currency": "USD", "transferred_on": today.isoformat()}
     ok(api.mex.post(f"/requests/{ref}/assets/transfers", json={**paid, "amount": "200000"}), 201)
     future = (today + timedelta(days=3)).isoformat()
