@@ -74,6 +74,13 @@ def _info(code: str, cert: x509.Certificate) -> CertificateInfo:
     )
 
 
+def _upper_bound(name: str) -> str:
+    """``name`` cut to X.509's upper bound for a common or organisation name, 64, counted
+    (as cryptography counts it) in UTF-8 bytes, never inside a character: an accented
+    name of 64 characters is longer than that."""
+    return name.encode()[:64].decode(errors="ignore")
+
+
 class SigningKeys:
     """The folder of signing keys. Opening it creates the folder (0700) if missing."""
 
@@ -153,8 +160,8 @@ class SigningKeys:
         key = ec.generate_private_key(ec.SECP256R1())
         subject = x509.Name(
             [
-                x509.NameAttribute(NameOID.COMMON_NAME, name[:64]),
-                x509.NameAttribute(NameOID.ORGANIZATION_NAME, name[:64]),
+                x509.NameAttribute(NameOID.COMMON_NAME, _upper_bound(name)),
+                x509.NameAttribute(NameOID.ORGANIZATION_NAME, _upper_bound(name)),
                 x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, code.upper()),
                 x509.NameAttribute(NameOID.COUNTRY_NAME, country.upper()),
             ]

@@ -121,3 +121,18 @@ def test_import_a_pkcs12_from_the_state_pki(mla, tmp_path):
     assert pem.startswith(b"-----BEGIN PRIVATE KEY-----")
     unknown = mla("keys", "signing", "create", "NOPE")
     assert unknown.exit_code == 1
+
+
+def test_a_long_accented_authority_name_fits_its_certificate(tmp_path):
+    # The demo's Argentine authority: 121 characters, accents past the 64th byte. Cut at
+    # 64 characters it was 66 bytes, which X.509 refuses, and every transmission failed.
+    name = (
+        "Dirección de Asistencia Jurídica Internacional, Ministerio de Relaciones "
+        "Exteriores, Comercio Internacional y Culto"
+    )
+    keys = SigningKeys(tmp_path / "signing")
+    info = keys.create("ARG-DAJIN", name, "AR")
+    assert info.code == "ARG-DAJIN"
+    assert "Dirección de Asistencia Jurídica Internacional" in info.subject
+    verdict = verify(sign(_pdf(), keys.signer("ARG-DAJIN"), reason="t", location="AR"))
+    assert verdict.intact and verdict.valid
