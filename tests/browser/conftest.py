@@ -117,5 +117,13 @@ def sign_in(page: Any, live: Live, username: str) -> None:
     page.wait_for_url(f"{live.url}/")
 
 
+def texts(locator: Any) -> list[str]:
+    """The text of every match once the page has loaded. Unlike ``inner_text()``,
+    ``all_inner_texts()`` does not wait: right after a click the next page may still be
+    arriving, and it would read an empty table."""
+    locator.page.wait_for_load_state()
+    return locator.all_inner_texts()
+
+
 def sign_out(page: Any) -> None:
     page.get_by_role("button", name="Sign out").click()

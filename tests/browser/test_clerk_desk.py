@@ -87,6 +87,7 @@ def test_notifications_newest_first_opened_read_one_per_escalation_in_my_languag
     assert "Acusar recibo" in entry and "Acknowledge" not in entry
     screenshot(page, "31-notifications-es")
     page.get_by_role("button", name=re.compile("^Marcar como leída")).first.click()
+    page.wait_for_load_state()
     assert "Ninguna notificación sin leer." in page.content() and _bell(page) == 0
     assert _in_app(live, "mex_admin") == (2, 0)
 
@@ -172,6 +173,7 @@ def test_admin_resets_a_password_of_its_executing_authority_and_the_user_must_ch
     page.get_by_label("Username").fill("court_clerk")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
     assert "Wrong username or password" in page.content()
 
 

@@ -60,6 +60,7 @@ def test_a_request_from_draft_to_executing_authority(page, live, tmp_path):
     page.get_by_label("Legal basis").select_option("untoc-18")
     page.get_by_label("Your case number").fill("FF3-7777/2026")
     page.get_by_role("button", name="Save and submit").click()
+    page.wait_for_load_state()
     # Incomplete: the missing fields are marked and nothing was saved.
     assert page.locator("#subject-error").is_visible()
     screenshot(page, "02-new-request-errors")

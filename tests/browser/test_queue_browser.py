@@ -20,7 +20,7 @@ from mla.authorities import service as authorities
 from mla.db import get_session
 from mla.deadlines import closures
 from mla.requests.service import Actor, RequestService
-from tests.browser.conftest import Live, screenshot, sign_in, sign_out
+from tests.browser.conftest import Live, screenshot, sign_in, sign_out, texts
 from tests.browser.test_clerk_flows import axe_violations
 from tests.factories import new_mla
 
@@ -53,7 +53,7 @@ def _switch_language(page: Any, lang: str) -> None:
 
 
 def _queue_references(page: Any) -> list[str]:
-    return page.locator("#queue tbody tr td:first-child a").all_inner_texts()
+    return texts(page.locator("#queue tbody tr td:first-child a"))
 
 
 @pytest.fixture
@@ -108,32 +108,34 @@ def test_the_list_counts_pages_back_and_forth_and_saves_filters(page, live, many
     page.get_by_label("Per page").select_option("25")
     page.get_by_label("Sort by").select_option("reference")
     page.get_by_role("button", name="Apply").click()
-    pages = [page.locator("table.list tbody tr td:nth-child(1) a").all_inner_texts()]
+    pages = [texts(page.locator("table.list tbody tr td:nth-child(1) a"))]
     assert len(pages[0]) == 25 and "Page 1" in page.locator(".pager").inner_text()
     screenshot(page, "queue-03-list")
     assert axe_violations(page) == []
     for number in (2, 3):
         page.get_by_role("link", name="Next page").click()
         assert f"Page {number}" in page.locator(".pager").inner_text()
-        pages.append(page.locator("table.list tbody tr td:nth-child(1) a").all_inner_texts())
+        pages.append(texts(page.locator("table.list tbody tr td:nth-child(1) a")))
     assert [len(p) for p in pages] == [25, 25, total - 50]
     seen = [ref for p in pages for ref in p]
     assert seen == sorted(seen) and len(set(seen)) == total
     page.get_by_role("link", name="Previous page").click()
     assert "Page 2" in page.locator(".pager").inner_text()
-    assert page.locator("table.list tbody tr td:nth-child(1) a").all_inner_texts() == pages[1]
+    assert texts(page.locator("table.list tbody tr td:nth-child(1) a")) == pages[1]
     page.get_by_role("link", name="Previous page").click()
-    assert page.locator("table.list tbody tr td:nth-child(1) a").all_inner_texts() == pages[0]
+    assert texts(page.locator("table.list tbody tr td:nth-child(1) a")) == pages[0]
     assert page.get_by_role("link", name="Previous page").count() == 0
     # Saved filters: urgent, then overdue, then mine (nothing is assigned to arg_clerk).
     saved = page.get_by_role("navigation", name="Saved filters")
     saved.get_by_role("link", name="Overdue").click()
+    page.wait_for_load_state()
     assert page.locator("h1").inner_text() == "Requests (0)" or "No request matches." in (
         page.content()
     )
     saved = page.get_by_role("navigation", name="Saved filters")
     assert saved.get_by_role("link", name="Overdue").get_attribute("aria-current") == "page"
     saved.get_by_role("link", name="My requests").click()
+    page.wait_for_load_state()
     assert "No request matches." in page.content()
     page.get_by_role("navigation", name="Saved filters").get_by_role(
         "link", name="All requests"
@@ -150,7 +152,7 @@ def test_urgent_and_mine_filters_and_the_csv_download(page, live, tmp_path):
     sign_in(page, live, "mex_supervisor")
     page.goto(f"{live.url}/requests")
     page.get_by_role("navigation", name="Saved filters").get_by_role("link", name="Urgent").click()
-    shown = page.locator("table.list tbody tr td:nth-child(2) a").all_inner_texts()
+    shown = texts(page.locator("table.list tbody tr td:nth-child(2) a"))
     assert sorted(shown) == sorted(urgent)
     # The download holds what the filter shows, every page of it.
     with page.expect_download() as info:
@@ -183,6 +185,7 @@ def test_a_supervisor_assigns_ticked_requests_and_a_clerk_cannot(page, live):
         page.get_by_label(f"Select {reference}").check()
     page.get_by_label("to", exact=True).select_option(label="mex_clerk (clerk)")
     page.get_by_role("button", name="Assign", exact=True).click()
+    page.wait_for_load_state()
     assert page.get_by_text("2 requests assigned to mex_clerk.").is_visible()
     # Back on the same filtered list; the two rows now name their clerk, the others nobody.
     assert "holder=us" in page.url
@@ -195,7 +198,7 @@ def test_a_supervisor_assigns_ticked_requests_and_a_clerk_cannot(page, live):
     page.get_by_role("navigation", name="Saved filters").get_by_role(
         "link", name="My requests"
     ).click()
-    mine = page.locator("table.list tbody tr td:nth-child(1) a").all_inner_texts()
+    mine = texts(page.locator("table.list tbody tr td:nth-child(1) a"))
     assert sorted(mine) == sorted(sent[:2])
 
 
