@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import statistics
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -312,7 +313,7 @@ def timed(fn: Callable[[], Any], repeat: int) -> float:
         t0 = time.perf_counter()
         fn()
         samples.append(time.perf_counter() - t0)
-    return sorted(samples)[len(samples) // 2]  # the median (bench/statistics.py shadows the module)
+    return statistics.median(samples)
 
 
 def floors(db: Any, mex: int, clerk: int, cursor: tuple[Any, int], name: str) -> dict[str, Any]:

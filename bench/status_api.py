@@ -23,6 +23,7 @@ import secrets
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -101,13 +102,6 @@ def _seed(env: dict[str, str]) -> tuple[int, str, str]:
         result = (request.id, request.reference, token)
     db.engine.dispose()
     return result
-
-
-# Not the statistics module: bench/statistics.py, beside this file, shadows it.
-def _median(values: Sequence[float]) -> float:
-    ordered = sorted(values)
-    middle = len(ordered) // 2
-    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
 def _percentiles(values: Sequence[float]) -> list[float]:
@@ -237,8 +231,8 @@ def run(backend: str, url: str | None, seconds: float) -> None:
             for _ in range(rounds):
                 runs["floor"].append(_wrk(port, *floor, seconds / (2 * rounds)))
                 runs["api"].append(_wrk(port, *api, seconds / (2 * rounds)))
-            f_rps, f_p50, f_p99 = (_median(x) for x in zip(*runs["floor"], strict=True))
-            a_rps, a_p50, a_p99 = (_median(x) for x in zip(*runs["api"], strict=True))
+            f_rps, f_p50, f_p99 = (statistics.median(x) for x in zip(*runs["floor"], strict=True))
+            a_rps, a_p50, a_p99 = (statistics.median(x) for x in zip(*runs["api"], strict=True))
         else:
             results: dict[str, list[float]] = {"floor": [], "api": []}
             rounds = 3

@@ -1,6 +1,6 @@
 """Every statistics query over many requests, beside a bare COUNT(*) over the same rows.
 
-    python bench/statistics.py [--requests 1000000] [--db PATH | --postgres URL] [--explain]
+    python bench/statistics_report.py [--requests 1000000] [--db PATH | --postgres URL] [--explain]
 
 Seeds requests between three authorities once into a database it keeps (a SQLite file,
 ``instance/bench/statistics-N.db`` unless ``--db``; or the PostgreSQL database of ``--postgres``,
