@@ -41,6 +41,7 @@ from mla.evidence.multipart import CHUNK
 LINGER_SECONDS = 5.0
 SOCKET_TIMEOUT = 60  # seconds a client may stay silent in the middle of a request
 SHUTDOWN_SECONDS = 10  # how long requests in progress may run on after a stop
+BACKLOG = 1024  # connections the kernel queues before they are accepted (cheroot's default: 5)
 HEADER_SECONDS = 20.0  # the most a client may take to send a request's headers
 HEADER_LIMIT = 32 * 1024  # bytes of headers; cheroot answers 413 to more
 # How far past HEADER_LIMIT a connection is handed on: cheroot reads headers in lines of up to
@@ -218,6 +219,7 @@ def make_server(app: Any, host: str, port: int, threads: int) -> wsgi.Server:
         server_name="mla",
         timeout=SOCKET_TIMEOUT,
         shutdown_timeout=SHUTDOWN_SECONDS,
+        request_queue_size=BACKLOG,
     )
     server.max_request_header_size = HEADER_LIMIT
     server.gateway = _Gateway

@@ -80,6 +80,21 @@ def test_clients_that_never_finish_their_headers_do_not_hold_every_thread(app, k
                 sock.close()
 
 
+def test_a_burst_of_connections_waits_to_be_accepted_and_is_held(app):
+    # cheroot's listen backlog of 5 had the kernel drop most of a burst of connections.
+    with serving(app, threads=2) as base:
+        stalled = _stall(base, 200, b"")
+        try:
+            assert requests.get(base + "/healthz", timeout=3).status_code == 200
+            for sock in stalled:
+                sock.setblocking(False)
+                with pytest.raises(BlockingIOError):  # open, and nothing said
+                    sock.recv(1)
+        finally:
+            for sock in stalled:
+                sock.close()
+
+
 def test_headers_that_come_in_pieces_are_answered_and_a_stalled_client_is_closed(app, monkeypatch):
     monkeypatch.setattr(server, "HEADER_SECONDS", 1.0)
     with serving(app, threads=1) as base:
