@@ -33,7 +33,8 @@ def test_create_opens_a_draft_held_by_the_requesting_authority(session, world, n
 def chain_events(session, request):
     from mla.audit.models import Event
 
-    return list(session.scalars(select(Event).where(Event.request_id == request.id)))
+    query = select(Event).where(Event.request_id == request.id).order_by(Event.seq)
+    return list(session.scalars(query))  # in the chain's order: a table has none of its own
 
 
 def test_create_names_every_bad_field(service, world, clock):
