@@ -4,8 +4,9 @@
 For each request to a view declared with :func:`login_required` or :func:`public`, in order:
 
 1. The body is capped before anything can read it: :data:`FORM_MAX_BYTES` for forms (past
-   it the answer is 413); an upload route's body is the evidence intake's, which refuses it
-   (413) as the stream crosses ``MLA_MAX_UPLOAD_MB``.
+   it the answer is 413), :data:`ANONYMOUS_BODY_BYTES` before sign-in (and a chunked body,
+   of no declared length, is refused then: 411); an upload route's body is the evidence
+   intake's, which refuses it (413) as the stream crosses ``MLA_MAX_UPLOAD_MB``.
 2. Sign-in is decided from the session cookie alone: an anonymous caller is sent to sign in,
    a lower role gets 403, and not one byte of the body has been read.
 3. A state-changing request must carry the session's CSRF token (header, else form field);
@@ -69,6 +70,10 @@ from mla.web.i18n import localize
 
 # Every form of the UI is a few KiB; the longest (a request with many persons) well under.
 FORM_MAX_BYTES = 1 << 20
+# Before sign-in (the sign-in form, the language) a body is tiny. mla serve waits for a body
+# this small to arrive in full before a request thread reads it (mla.server), so that no one
+# who has not signed in can hold a thread by sending slowly.
+ANONYMOUS_BODY_BYTES = 16 * 1024
 
 View = Callable[..., ResponseReturnValue]
 FormRender = Callable[[dict[str, list[str]], MLAError], ResponseReturnValue]
@@ -181,9 +186,13 @@ def _refused(exc: MLAError, back: str | None) -> ResponseReturnValue:
 def _guarded(view: View, role: Role | None, upload: bool, writes: bool, back: str | None) -> View:
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> ResponseReturnValue:
-        # An upload's limit is the evidence intake's, enforced as the stream crosses it.
-        request.max_content_length = None if upload else FORM_MAX_BYTES
         user: User | None = g.get("user")
+        # An upload's limit is the evidence intake's, enforced as the stream crosses it.
+        request.max_content_length = (
+            None if upload else FORM_MAX_BYTES if user else ANONYMOUS_BODY_BYTES
+        )
+        if user is None and "chunked" in request.headers.get("Transfer-Encoding", "").lower():
+            abort(411)  # a body of unknown length from a caller not signed in: never read
         if role is not None:
             if user is None:
                 return redirect(url_for("web.login", next=request.full_path.rstrip("?")))

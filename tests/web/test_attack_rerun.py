@@ -1,6 +1,6 @@
 """What the attack re-run of issue 12 found, each at the depth an attacker stands:
 a ``next`` that a crafted link puts in the sign-in form, a search that a clerk types, and
-clients that open connections to ``mla serve`` and never finish their headers."""
+clients that open connections to ``mla serve`` and never finish sending."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from mla import server
+from mla.web.boundary import ANONYMOUS_BODY_BYTES
 from tests.factories import PASSWORD
 from tests.serving import serving
 from tests.web.conftest import csrf
@@ -43,36 +44,60 @@ def test_an_underscore_in_a_search_is_the_character_not_a_wildcard(client, world
     assert "CASE-UNDERSCORE" not in page
 
 
-def _stall(base: str, count: int, sent: bytes, answered: bool = False) -> list[socket.socket]:
-    """``count`` connections that sent ``sent``, one after another; ``answered``: each was
-    answered once first (the app fixture's database serves one request at a time)."""
+def _stall(base: str, count: int, sent: bytes, answer: bytes = b"") -> list[socket.socket]:
+    """``count`` connections that sent ``sent``, one after another; with ``answer``, each was
+    first answered with that status (the app fixture's database serves one request at a
+    time)."""
     host, port = base.removeprefix("http://").split(":")
     stalled = []
     for _ in range(count):
         sock = socket.create_connection((host, int(port)), timeout=3)
         stalled.append(sock)
         sock.sendall(sent)
-        if answered:
-            assert sock.recv(4096).startswith(b"HTTP/1.1 200 ")
+        if answer:
+            assert sock.recv(4096).startswith(b"HTTP/1.1 " + answer + b" ")
     return stalled
 
 
-# Each kind of client that never finishes its headers: silent from the start, stopped in the
-# middle, or one whole request (answered) and then half of the next on the same connection.
+def _post(path: str, length: int, body: bytes = b"", headers: bytes = b"") -> bytes:
+    return (
+        f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {length}\r\n".encode()
+        + headers
+        + b"Content-Type: application/x-www-form-urlencoded\r\n\r\n"
+        + body
+    )
+
+
+# Each kind of anonymous client that never finishes sending (kind: what it sent, the answer
+# it got first if any): silent from the start; stopped in the middle of its headers; one whole
+# request and then half of the next on the same connection; a small sign-in form stopped
+# half-way; a form or an upload whose body it never sends, declared larger than the most that
+# is read before sign-in, answered at once without reading it (and the refused body drained
+# without a request thread); a body of no declared length, refused the same way.
 STALLS = {
-    "silent": b"",
-    "half": b"GET /healthz HTTP/1.1\r\nHost: x\r\n",
-    "pipelined": b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\n",
+    "silent": (b"", b""),
+    "half": (b"GET /healthz HTTP/1.1\r\nHost: x\r\n", b""),
+    "pipelined": (b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\n", b"200"),
+    "form": (_post("/login", 200, b"username=a&pass"), b""),
+    "large form": (_post("/login", ANONYMOUS_BODY_BYTES + 1), b"413"),
+    "upload": (
+        _post("/api/v1/requests/X/attachments", 10**9, headers=b"Authorization: Bearer x\r\n"),
+        b"401",
+    ),
+    "chunked": (
+        b"POST /login HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nus",
+        b"411",
+    ),
 }
 
 
 @pytest.mark.parametrize("kind", STALLS)
-def test_clients_that_never_finish_their_headers_do_not_hold_every_thread(app, kind):
+def test_clients_that_never_finish_sending_do_not_hold_every_thread(app, kind):
     threads = 2
     with serving(app, threads=threads) as base:
-        stalled = _stall(base, threads + 2, STALLS[kind], answered=kind == "pipelined")
+        stalled = _stall(base, threads + 2, *STALLS[kind])
         try:
-            # A well-behaved client is still answered, long before any header timeout.
+            # A well-behaved client is still answered, long before any time runs out.
             response = requests.get(base + "/healthz", timeout=3)
             assert response.status_code == 200
         finally:
@@ -95,14 +120,28 @@ def test_a_burst_of_connections_waits_to_be_accepted_and_is_held(app):
                 sock.close()
 
 
-def test_headers_that_come_in_pieces_are_answered_and_a_stalled_client_is_closed(app, monkeypatch):
-    monkeypatch.setattr(server, "HEADER_SECONDS", 1.0)
+# A request sent in pieces: headers cut in the middle, and a small form's body cut short.
+PIECES = {
+    "headers": (b"GET /healthz HTTP/1.1\r\nHo", b"st: x\r\n\r\n", b"200"),
+    "body": (_post("/healthz", 7, b"a="), b"12345", b"405"),
+}
+
+
+@pytest.mark.parametrize("low_water_mark", [True, False], ids=["woken", "polled"])
+@pytest.mark.parametrize("kind", PIECES)
+def test_a_request_in_pieces_is_answered_and_a_stalled_client_is_closed(
+    app, monkeypatch, kind, low_water_mark
+):
+    monkeypatch.setattr(server, "REQUEST_SECONDS", 1.0)
+    if not low_water_mark:  # as on a system without SO_RCVLOWAT
+        monkeypatch.setattr(server, "_wake_past", lambda sock, count: False)
+    first, rest, status = PIECES[kind]
     with serving(app, threads=1) as base:
-        (slow,) = _stall(base, 1, b"GET /healthz HTTP/1.1\r\nHo")
-        (stalled,) = _stall(base, 1, b"GET /healthz HTTP/1.1\r\n")
+        (slow,) = _stall(base, 1, first)
+        (stalled,) = _stall(base, 1, first)
         time.sleep(0.3)
-        slow.sendall(b"st: x\r\nConnection: close\r\n\r\n")
-        assert slow.recv(4096).startswith(b"HTTP/1.1 200 ")
+        slow.sendall(rest)
+        assert slow.recv(4096).startswith(b"HTTP/1.1 " + status + b" ")
         # The other never finished: closed without an answer once its time is up (1 s here),
         # where a request thread would have waited for 60 s of silence.
         assert stalled.recv(4096) == b""
