@@ -47,6 +47,16 @@ def _in_spanish(page: Any, live: Live, username: str) -> None:
     page.get_by_role("button", name="Change language").click()
 
 
+CURRENT_STATE_IN_VIEW = """() => {
+  const frame = document.querySelector("#workflow-graph pre.mermaid");
+  const node = frame && frame.querySelector("g.current");
+  if (!node) { return false; }
+  const f = frame.getBoundingClientRect(), n = node.getBoundingClientRect();
+  return frame.scrollHeight > frame.clientHeight && n.top >= f.top && n.bottom <= f.bottom
+    && n.left >= f.left && n.right <= f.right;
+}"""
+
+
 def test_the_path_in_spanish_and_the_whole_graph_only_when_opened(page, live):
     fetched: list[str] = []
     page.on("request", lambda r: fetched.append(r.url))
@@ -80,6 +90,8 @@ def test_the_path_in_spanish_and_the_whole_graph_only_when_opened(page, live):
     assert "Acusar recibo" in drawn and "acknowledge" not in drawn
     assert "Recibida (autoridad requerida)" in drawn and "(requested)" not in drawn
     assert "Retirar la solicitud" not in drawn
+    # The graph is larger than its frame, which scrolls to show the current state first.
+    page.wait_for_function(CURRENT_STATE_IN_VIEW)
     screenshot(page, "40-request-page-graph-es")
 
 

@@ -11,7 +11,19 @@
     mermaid.initialize({
       startOnLoad: false, securityLevel: "strict", theme: "neutral", state: { useMaxWidth: false }
     });
-    mermaid.run({ nodes: box.querySelectorAll("pre.mermaid") });
+    mermaid.run({ nodes: box.querySelectorAll("pre.mermaid") }).then(function () {
+      box.querySelectorAll("pre.mermaid").forEach(centre);
+    });
+  }
+  // A large workflow is wider and taller than its frame: show the current state first,
+  // not the frame's empty top left corner.
+  function centre(frame) {
+    var node = frame.querySelector("g.current");
+    if (!node) { return; }
+    var n = node.getBoundingClientRect();
+    var f = frame.getBoundingClientRect();
+    frame.scrollLeft += n.left - f.left - (frame.clientWidth - n.width) / 2;
+    frame.scrollTop += n.top - f.top - (frame.clientHeight - n.height) / 2;
   }
   box.addEventListener("toggle", function () {
     if (!box.open || started) { return; }
