@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -123,3 +125,9 @@ def new_mla(service: RequestService, actor: Actor, **kwargs: Any) -> Request:
     kwargs.setdefault("legal_basis", "untoc-18")
     kwargs.setdefault("fields", dict(MLA_FIELDS))
     return service.create(actor, **kwargs)
+
+
+def mexico_today() -> date:
+    """Today on Mexico's calendar: the date the service checks a date of MEX-FGR's against
+    ("not in the future"), which is not the machine's (UTC) date for hours every evening."""
+    return datetime.now(ZoneInfo("America/Mexico_City")).date()

@@ -16,7 +16,7 @@ from mla.db import make_engine
 from mla.notify.models import Notification
 from mla.requests.models import Request
 from tests.api.conftest import Api, Callers
-from tests.factories import MLA_FIELDS
+from tests.factories import MLA_FIELDS, mexico_today
 from tests.scenarios import test_extradition
 
 # An app on a database of its own (real commits) and `mla` commands run against it.
@@ -177,7 +177,7 @@ def test_confiscated_and_returned_with_the_difference_until_settled(api):
                     json={**share, "currency": "MXN", "amount": "3000000"}), 201)  # fmt: skip
     # Mexico's clerk records a transfer made today on Mexico's calendar (UTC is a day ahead
     # in the evening there).
-    today = test_extradition.today()
+    today = mexico_today()
     paid = {"recipient": "ARG-DAJIN", "currency": "USD", "transferred_on": today.isoformat()}
     ok(api.mex.post(f"/requests/{ref}/assets/transfers", json={**paid, "amount": "200000"}), 201)
     future = (today + timedelta(days=3)).isoformat()

@@ -5,7 +5,7 @@ requested (MEX-FGR, its clerk and its supervisor), a Mexican court rules (MEX-FE
 from __future__ import annotations
 
 import io
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -22,6 +22,7 @@ from mla.cli import cli
 from mla.db import make_engine
 from mla.notify.models import Notification
 from tests.api.conftest import Api, Callers
+from tests.factories import mexico_today
 
 MEXICO = ZoneInfo("America/Mexico_City")
 REASONS = "The person holds Mexican nationality by birth, as the civil registry shows."
@@ -42,10 +43,6 @@ FORMAL = {
     "laws_text": "Art. 79: 8 a 25 años de prisión; prescripción: 25 años.",
     "identification": "Fotografías y huellas dactilares adjuntas.",
 }
-
-
-def today() -> date:
-    return datetime.now(MEXICO).date()
 
 
 def ok(response, status: int = 200) -> dict:
@@ -92,7 +89,7 @@ def test_provisional_arrest_to_surrender(api):
     ref = create(api.arg, PROVISIONAL)
     walk(ref, (api.arg, "request_provisional_arrest", {}))
 
-    tomorrow = (today() + timedelta(days=2)).isoformat()
+    tomorrow = (mexico_today() + timedelta(days=2)).isoformat()
     refused = api.mex.fire(ref, "record_arrest", arrest_date=tomorrow)
     assert refused.status_code == 422
     assert refused.json["errors"] == [
@@ -103,11 +100,11 @@ def test_provisional_arrest_to_surrender(api):
         }
     ]
     assert "must not be in the future" in refused.json["errors"][0]["message"]
-    status = walk(ref, (api.mex, "record_arrest", {"arrest_date": today().isoformat()}))
+    status = walk(ref, (api.mex, "record_arrest", {"arrest_date": mexico_today().isoformat()}))
     assert (status["state"], status["holder"]) == ("person_arrested", "ARG-DAJIN")
     # The detention clock is Mexico's: 60 days to the end of the day in Mexico City.
     (clock,) = [d for d in status["deadlines"] if d["name"] == "formal_request"]
-    end = datetime.combine(today() + timedelta(days=60), time.max, tzinfo=MEXICO)
+    end = datetime.combine(mexico_today() + timedelta(days=60), time.max, tzinfo=MEXICO)
     assert datetime.fromisoformat(clock["due_at"]) == end.astimezone(UTC)
     assert clock["authority"] == "MEX-FGR"
     assert "runs until" in available(api.mex, ref)["release_for_lapse"]["reason"]
@@ -154,13 +151,14 @@ def test_provisional_arrest_to_surrender(api):
     assert {"rule_extraditable", "rule_not_extraditable"} <= {
         e["event"] for e in court_view["available_events"]
     }
-    walk(ref, (api.court, "record_simplified_consent", {"consent_date": today().isoformat()}))
-    clerk = api.mex.fire(ref, "grant", surrender_window_start=today().isoformat())
+    today = mexico_today().isoformat()
+    walk(ref, (api.court, "record_simplified_consent", {"consent_date": today}))
+    clerk = api.mex.fire(ref, "grant", surrender_window_start=today)
     assert clerk.status_code == 403
     status = walk(
         ref,
-        (api.mex_supervisor, "grant", {"surrender_window_start": today().isoformat()}),
-        (api.mex, "schedule_surrender", {"surrender_date": today().isoformat()}),
+        (api.mex_supervisor, "grant", {"surrender_window_start": today}),
+        (api.mex, "schedule_surrender", {"surrender_date": today}),
         (api.mex, "record_surrender", {}),
     )
     assert (status["state"], status["outcome"]) == ("surrendered", "surrendered")
@@ -176,7 +174,8 @@ def test_not_extraditable_binds_the_executive_to_refusal(api):
     walk(ref, (api.court, "rule_not_extraditable", {"ruling": "Prescripción de la acción."}))
     events = available(api.mex_supervisor, ref)
     assert "grant" not in events and "grant_with_conditions" not in events
-    refused = api.mex_supervisor.fire(ref, "grant", surrender_window_start=today().isoformat())
+    today = mexico_today().isoformat()
+    refused = api.mex_supervisor.fire(ref, "grant", surrender_window_start=today)
     assert refused.status_code == 409
     status = walk(
         ref,
@@ -238,7 +237,7 @@ def test_consultation_to_conditions_declined(api):
             "grant_with_conditions",
             {
                 "conditions": "No death penalty; credit for time in custody (16.11).",
-                "surrender_window_start": today().isoformat(),
+                "surrender_window_start": mexico_today().isoformat(),
             },
         ),
     )
@@ -250,7 +249,7 @@ def test_consultation_to_conditions_declined(api):
 
 def test_released_when_not_collected_in_the_window(api):
     ref = to_court(api)
-    notified = (today() - timedelta(days=31)).isoformat()
+    notified = (mexico_today() - timedelta(days=31)).isoformat()
     status = walk(
         ref,
         (api.court, "rule_extraditable", {"ruling": "Procede la extradición."}),
@@ -341,11 +340,11 @@ def test_release_for_lapse_at_the_deadline(live):
     with app.app_context():
         ref = create(arg, PROVISIONAL)
         walk(ref, (arg, "request_provisional_arrest", {}))
-        arrested = today() - timedelta(days=60)
+        arrested = mexico_today() - timedelta(days=60)
         status = walk(ref, (mex, "record_arrest", {"arrest_date": arrested.isoformat()}))
         (clock,) = [d for d in status["deadlines"] if d["name"] == "formal_request"]
     due = datetime.fromisoformat(clock["due_at"])
-    assert due == datetime.combine(today(), time.max, tzinfo=MEXICO).astimezone(UTC)
+    assert due == datetime.combine(mexico_today(), time.max, tzinfo=MEXICO).astimezone(UTC)
 
     # At the deadline the worker tells both sides: Argentina to send the formal request,
     # Mexico's clerks, supervisors and head to release the person.

@@ -4,12 +4,12 @@
 from __future__ import annotations
 
 import io
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 import pytest
 
 from mla.authorities import service as authorities
+from tests.factories import mexico_today
 from tests.scenarios.test_mla import deadlines, step
 
 FIELDS = {
@@ -30,10 +30,6 @@ def peru(session):
         session, "PER-UCJIE", country="PE", name="UCJIE", timezone="America/Lima",
         languages=["es"], external=True,
     )  # fmt: skip
-
-
-def mexico_today() -> date:
-    return datetime.now(ZoneInfo("America/Mexico_City")).date()
 
 
 def test_external_request_is_recorded_as_received_and_walked_to_closed(api, peru):

@@ -4,8 +4,7 @@ authority's clerk as it arrived (LEGAL.md "Requests from states not on the syste
 from __future__ import annotations
 
 import html
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -13,7 +12,7 @@ from sqlalchemy import func, select
 from mla.audit.models import Event, EventKind
 from mla.deadlines.models import Deadline
 from mla.requests.models import Request
-from tests.factories import MLA_FIELDS
+from tests.factories import MLA_FIELDS, mexico_today
 
 FORM = "/requests/received?kind=mla"
 
@@ -24,10 +23,6 @@ def peru(make_authority):
         "PER-UCJIE", country="PE", name="Unidad de Cooperación Judicial", languages=["es"],
         timezone="America/Lima", external=True,
     )  # fmt: skip
-
-
-def mexico_today() -> date:
-    return datetime.now(ZoneInfo("America/Mexico_City")).date()
 
 
 def _form(token: str, **overrides: object) -> dict[str, object]:
