@@ -33,6 +33,10 @@ class Period:
     start: date
     end: date
 
+    @property
+    def last_day(self) -> date:
+        return self.end - timedelta(days=1)
+
 
 @dataclass(frozen=True)
 class Table:

@@ -10,10 +10,15 @@ from tests.browser.conftest import screenshot, sign_in
 from tests.browser.test_clerk_flows import axe_violations
 
 TITLES = {
-    "en": ("Statistics", "Trend of open requests", "Incoming open"),
-    "es": ("Estadísticas", "Evolución de las solicitudes abiertas", "Recibidas abiertas"),
-    "fr": ("Statistiques", "Évolution des demandes ouvertes", "Reçues ouvertes"),
-    "pt": ("Estatísticas", "Evolução dos pedidos abertos", "Recebidos abertos"),
+    "en": ("Statistics", "Trend of open requests", "Incoming open", "From {} to {}, "),
+    "es": (
+        "Estadísticas",
+        "Evolución de las solicitudes abiertas",
+        "Recibidas abiertas",
+        "Del {} al {}, ",
+    ),
+    "fr": ("Statistiques", "Évolution des demandes ouvertes", "Reçues ouvertes", "Du {} au {}, "),
+    "pt": ("Estatísticas", "Evolução dos pedidos abertos", "Recebidos abertos", "De {} a {}, "),
 }
 
 
@@ -23,15 +28,18 @@ def test_statistics_page_in_four_languages(live, page):
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     sign_in(page, live, "mex_supervisor")
-    for lang, (title, trend, column) in TITLES.items():
+    for lang, (title, trend, column, period) in TITLES.items():
         if lang != "en":
             page.goto(f"{live.url}/")
             page.get_by_label(re.compile("Idioma|Langue|Language")).select_option(lang)
             page.locator("#language-select + button").click()
             page.wait_for_load_state()
-        page.goto(f"{live.url}/statistics")
+        page.goto(f"{live.url}/statistics?period=2026-Q2")
         assert page.locator("html").get_attribute("lang") == lang
         assert page.locator("h1").first.inner_text().startswith(title)
+        # The period's first and last days, as a reader counts them.
+        assert period.format("2026-04-01", "2026-06-30") in page.locator("main").inner_text()
+        page.goto(f"{live.url}/statistics")
         # Every chart is an SVG with a text alternative, beside its data table.
         charts = page.locator("figure svg")
         assert charts.count() == 4
