@@ -299,6 +299,12 @@ def test_phone_width_reads_without_sideways_scrolling(phone, live):
         )
         assert wide[0] <= wide[1], (name, wide)
         screenshot(page, f"44-{name}-390")
+    # The list's filters, stacked: the search field is as tall as its label and input (its
+    # flex basis, meant as a width, once made it 16rem tall, a blank under it).
+    page.goto(f"{live.url}/requests")
+    search = page.locator(".filters .field.grow").bounding_box()
+    parts = [page.locator(s).bounding_box() for s in ('label[for="q"]', "#q")]
+    assert search and all(parts) and search["height"] <= sum(p["height"] for p in parts) + 16
     # The common action is reachable: acknowledge from the phone.
     page.goto(f"{live.url}/requests/{live.overdue_reference}")
     assert page.get_by_role("button", name="Acknowledge receipt").is_visible()
