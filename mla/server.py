@@ -69,6 +69,7 @@ class _Gateway(wsgi.Gateway_10):
 
 class _Connection(cheroot_server.HTTPConnection):
     unread_body = False
+    continued = False  # the gate answered this request's "Expect: 100-continue"
     server: _Server
 
     def close(self) -> None:
@@ -87,9 +88,10 @@ class _Connection(cheroot_server.HTTPConnection):
 
 _HEADERS_END = re.compile(rb"\r?\n\r?\n")
 _CONTENT_LENGTH = re.compile(rb"\ncontent-length[ \t]*:[ \t]*(\d{1,9})[ \t]*\r?\n", re.IGNORECASE)
+_EXPECT_CONTINUE = re.compile(rb"\nexpect[ \t]*:[ \t]*100-continue[ \t]*\r?\n", re.IGNORECASE)
 
 
-def _waiting(conn: cheroot_server.HTTPConnection) -> int | None:
+def _waiting(conn: _Connection) -> int | None:
     """None once the next request has arrived (its headers, and its body too if it declares
     one of at most ``SMALL_BODY`` bytes), in what cheroot has buffered and what waits in the
     socket, looked at without taking it; until then how many bytes wait in the socket. A
@@ -118,7 +120,15 @@ def _waiting(conn: cheroot_server.HTTPConnection) -> int | None:
     length = _CONTENT_LENGTH.search(head, 0, end.end())
     if length is None or int(length[1]) > SMALL_BODY:
         return None  # no body, a chunked one, or one that goes on to be read as it comes
-    return None if len(head) - end.end() >= int(length[1]) else len(waiting)
+    if len(head) - end.end() >= int(length[1]):
+        return None
+    if not conn.continued and _EXPECT_CONTINUE.search(head, 0, end.end()):
+        # The client (curl, .NET) sends the body once told to: here, where the body is
+        # awaited. cheroot says it again when it reads the headers, which HTTP allows.
+        conn.continued = True
+        with contextlib.suppress(OSError):
+            sock.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
+    return len(waiting)
 
 
 def _wake_past(sock: socket.socket, count: int) -> bool:
@@ -155,7 +165,7 @@ class _Gate:
     def admit(self, conn: Any) -> None:
         """Hand ``conn`` on once its request has arrived (at once if it has)."""
         if _waiting(conn) is None:
-            self._hand_on(conn)
+            self._hand(conn)
         else:
             self._give(conn, REQUEST_SECONDS)
 
@@ -226,11 +236,15 @@ class _Gate:
         if waiting is None:
             del self._deadlines[conn]
             _wake_past(conn.socket, 0)  # as it was: the request thread's reads wait for 1 byte
-            self._hand_on(conn)
+            self._hand(conn)
         elif waiting > before and _wake_past(conn.socket, waiting):
             self._selector.register(conn.socket, selectors.EVENT_READ, (conn, waiting))
         else:
             self._partial.add(conn)
+
+    def _hand(self, conn: Any) -> None:
+        conn.continued = False  # for its next request
+        self._hand_on(conn)
 
     def _drain(self, sock: socket.socket) -> None:
         try:
