@@ -88,6 +88,7 @@ class _Connection(cheroot_server.HTTPConnection):
 
 _HEADERS_END = re.compile(rb"\r?\n\r?\n")
 _CONTENT_LENGTH = re.compile(rb"\ncontent-length[ \t]*:[ \t]*(\d{1,9})[ \t]*\r?\n", re.IGNORECASE)
+_CHUNKED = re.compile(rb"\ntransfer-encoding[ \t]*:", re.IGNORECASE)
 _EXPECT_CONTINUE = re.compile(rb"\nexpect[ \t]*:[ \t]*100-continue[ \t]*\r?\n", re.IGNORECASE)
 
 
@@ -118,7 +119,7 @@ def _waiting(conn: _Connection) -> int | None:
     if end is None:
         return None if len(head) >= _PAST_LIMIT else len(waiting)
     length = _CONTENT_LENGTH.search(head, 0, end.end())
-    if length is None or int(length[1]) > SMALL_BODY:
+    if length is None or int(length[1]) > SMALL_BODY or _CHUNKED.search(head, 0, end.end()):
         return None  # no body, a chunked one, or one that goes on to be read as it comes
     if len(head) - end.end() >= int(length[1]):
         return None

@@ -88,6 +88,11 @@ STALLS = {
         b"POST /login HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nus",
         b"411",
     ),
+    "chunked with a length": (
+        b"POST /login HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+        b"Content-Length: 100\r\n\r\n5\r\nus",
+        b"411",
+    ),
 }
 
 
