@@ -73,7 +73,8 @@ def _post(path: str, length: int, body: bytes = b"", headers: bytes = b"") -> by
 # request and then half of the next on the same connection; a small sign-in form stopped
 # half-way; a form or an upload whose body it never sends, declared larger than the most that
 # is read before sign-in, answered at once without reading it (and the refused body drained
-# without a request thread); a body of no declared length, refused the same way.
+# without a request thread); a body of no declared length (chunked, even with a length
+# declared beside it), refused the same way.
 STALLS = {
     "silent": (b"", b""),
     "half": (b"GET /healthz HTTP/1.1\r\nHost: x\r\n", b""),
